@@ -1,0 +1,229 @@
+// Harrier's domain types, shared by the server, the runner and the web UI.
+// The JSON shapes (snake_case field names, unix-second timestamps) are Drone's,
+// so clients written for Drone's REST API read Harrier's unchanged.
+
+export const STATUSES = [
+  'pending',
+  'running',
+  'success',
+  'failure',
+  'error',
+  'killed',
+  'skipped',
+  'blocked',
+  'declined',
+  'waiting_on_dependencies',
+] as const;
+export type Status = (typeof STATUSES)[number];
+
+/** A status from which nothing more will happen. */
+export function isDone(status: Status): boolean {
+  return !['pending', 'running', 'blocked', 'waiting_on_dependencies'].includes(status);
+}
+
+/** The build's outcome is a failure when any of these is reached by a non-ignored step or stage. */
+export function isFailed(status: Status): boolean {
+  return status === 'failure' || status === 'error' || status === 'killed';
+}
+
+export type Provider = 'github' | 'bitbucket';
+
+export type EventName = 'push' | 'pull_request' | 'tag' | 'promote' | 'rollback' | 'cron' | 'custom';
+
+export interface User {
+  id: number;
+  login: string;
+  email: string;
+  machine: boolean;
+  admin: boolean;
+  active: boolean;
+  avatar: string;
+  /** Which provider this account signed in with. A Harrier extension to Drone's user. */
+  provider: Provider;
+  syncing: boolean;
+  synced: number;
+  created: number;
+  updated: number;
+  last_login: number;
+}
+
+export interface Repo {
+  id: number;
+  /** The provider's own id for the repository. */
+  uid: string;
+  user_id: number;
+  namespace: string;
+  name: string;
+  slug: string;
+  scm: Provider;
+  git_http_url: string;
+  git_ssh_url: string;
+  link: string;
+  default_branch: string;
+  private: boolean;
+  visibility: 'public' | 'private' | 'internal';
+  active: boolean;
+  config_path: string;
+  trusted: boolean;
+  protected: boolean;
+  ignore_forks: boolean;
+  ignore_pull_requests: boolean;
+  /** Minutes a stage may run before it is killed. */
+  timeout: number;
+  counter: number;
+  synced: number;
+  created: number;
+  updated: number;
+  version: number;
+  /** Only present in GET /api/user/repos and GET /api/repos/{owner}/{name}. */
+  permissions?: Permission;
+}
+
+export interface Permission {
+  read: boolean;
+  write: boolean;
+  admin: boolean;
+}
+
+export interface Build {
+  id: number;
+  repo_id: number;
+  trigger: string;
+  number: number;
+  parent: number;
+  status: Status;
+  error: string;
+  event: EventName;
+  action: string;
+  link: string;
+  timestamp: number;
+  title: string;
+  message: string;
+  before: string;
+  after: string;
+  ref: string;
+  source_repo: string;
+  source: string;
+  target: string;
+  author_login: string;
+  author_name: string;
+  author_email: string;
+  author_avatar: string;
+  sender: string;
+  params: Record<string, string>;
+  cron: string;
+  deploy_to: string;
+  started: number;
+  finished: number;
+  created: number;
+  updated: number;
+  version: number;
+  stages?: Stage[];
+}
+
+export interface Stage {
+  id: number;
+  repo_id: number;
+  build_id: number;
+  number: number;
+  name: string;
+  kind: string;
+  type: string;
+  status: Status;
+  error: string;
+  errignore: boolean;
+  exit_code: number;
+  machine: string;
+  os: string;
+  arch: string;
+  variant: string;
+  kernel: string;
+  limit: number;
+  started: number;
+  stopped: number;
+  created: number;
+  updated: number;
+  version: number;
+  on_success: boolean;
+  on_failure: boolean;
+  depends_on: string[];
+  labels: Record<string, string>;
+  steps?: Step[];
+}
+
+export interface Step {
+  id: number;
+  /** The id of the stage the step belongs to (Drone's field name). */
+  step_id: number;
+  number: number;
+  name: string;
+  status: Status;
+  error: string;
+  errignore: boolean;
+  exit_code: number;
+  started: number;
+  stopped: number;
+  version: number;
+  depends_on: string[];
+  image: string;
+  detached: boolean;
+  schema: string;
+}
+
+/** One line of a step's log, as Drone's logs endpoint returns it. */
+export interface LogLine {
+  /** Zero-based line number within the step. */
+  pos: number;
+  /** The line's text including its trailing newline. */
+  out: string;
+  /** Seconds since the step started. */
+  time: number;
+}
+
+/** A webhook delivery translated from the provider's payload. Nothing provider-specific leaks past it. */
+export interface Hook {
+  provider: Provider;
+  /** The provider's delivery id, used to refuse duplicates. */
+  deliveryId: string;
+  event: 'push' | 'pull_request' | 'tag';
+  /** For pull requests: opened, synchronized, reopened. Empty for pushes and tags. */
+  action: string;
+  repo: HookRepo;
+  /** Full ref: refs/heads/main, refs/tags/v1, refs/pull/1/head. */
+  ref: string;
+  /** Branch for pushes; target branch for pull requests; empty for tags. */
+  target: string;
+  /** Branch for pushes; source branch for pull requests; tag name for tags. */
+  source: string;
+  /** Slug of the repository the change comes from (a fork's for a fork's pull request). */
+  sourceRepo: string;
+  fork: boolean;
+  before: string;
+  after: string;
+  message: string;
+  title: string;
+  link: string;
+  pullRequest: number;
+  author: { login: string; name: string; email: string; avatar: string };
+  sender: string;
+  timestamp: number;
+}
+
+export interface HookRepo {
+  uid: string;
+  namespace: string;
+  name: string;
+  slug: string;
+  cloneUrl: string;
+  sshUrl: string;
+  link: string;
+  defaultBranch: string;
+  private: boolean;
+}
+
+/** Credentials the runner uses to clone a private repository. */
+export interface Netrc {
+  machine: string;
+  login: string;
+  password: string;
+}

@@ -1,0 +1,100 @@
+// The HTTP contract between the server and its runners, imported by both sides.
+// Like Drone's runner protocol it is a handful of plain calls; every call carries
+// the shared secret as `Authorization: Bearer <HARRIER_RPC_SECRET>`.
+
+import type { Build, LogLine, Netrc, Repo, Stage, Status } from './domain.ts';
+
+export const RPC_PREFIX = '/rpc/v1';
+
+export const rpcPaths = {
+  /** POST RunnerInfo -> 200 RequestResponse, or 204 when nothing arrived within the poll window. */
+  request: `${RPC_PREFIX}/request`,
+  /** POST AcceptRequest -> 200 Stage; 409 when another runner already took the stage. */
+  accept: (stageId: number) => `${RPC_PREFIX}/stages/${stageId}/accept`,
+  /** GET -> StageDetails. Only for the runner that accepted the stage. */
+  details: (stageId: number) => `${RPC_PREFIX}/stages/${stageId}/details`,
+  /** POST StageUpdate -> 200 Stage. */
+  updateStage: (stageId: number) => `${RPC_PREFIX}/stages/${stageId}`,
+  /** POST StepUpdate -> 200 Step. */
+  updateStep: (stepId: number) => `${RPC_PREFIX}/steps/${stepId}`,
+  /** POST LogLine[] -> 204. Lines are appended; a pos already stored is ignored. */
+  logs: (stepId: number) => `${RPC_PREFIX}/steps/${stepId}/logs`,
+  /** POST -> 200 WatchResponse when the build is cancelled or done, 204 when the poll window ends first. */
+  watch: (buildId: number) => `${RPC_PREFIX}/builds/${buildId}/watch`,
+  /** POST RunnerInfo -> 204. Records the runner's last contact for the runners page. */
+  ping: `${RPC_PREFIX}/ping`,
+} as const;
+
+/** How long the server holds a long-poll open before answering 204. Runners re-poll at once. */
+export const LONG_POLL_MS = 25_000;
+
+export interface RunnerInfo {
+  name: string;
+  /** key=value labels a stage's `node` section must match. */
+  labels: Record<string, string>;
+  capacity: number;
+  /** Stages the runner is executing now. */
+  running: number[];
+  os: string;
+  arch: string;
+  version: string;
+}
+
+export interface RequestResponse {
+  stage: Stage;
+}
+
+export interface AcceptRequest {
+  machine: string;
+}
+
+export interface SystemInfo {
+  /** HARRIER_HOST, e.g. http://localhost:8080 */
+  link: string;
+  host: string;
+  proto: string;
+  version: string;
+}
+
+export interface StageDetails {
+  repo: Repo;
+  build: Build;
+  /** The stage with its steps, as recorded by the server when the build was created. */
+  stage: Stage;
+  /** The full pipeline file the build was created from; the runner compiles its own stage from it. */
+  config: string;
+  /** Credentials for cloning; null for public repositories. */
+  netrc: Netrc | null;
+  /** Secrets the stage's steps name with from_secret, already filtered for forks. */
+  secrets: { name: string; value: string }[];
+  system: SystemInfo;
+}
+
+export interface StageUpdate {
+  status: Status;
+  error?: string;
+  exit_code?: number;
+  started?: number;
+  stopped?: number;
+}
+
+export interface StepUpdate {
+  status: Status;
+  error?: string;
+  exit_code?: number;
+  started?: number;
+  stopped?: number;
+}
+
+export type LogBatch = LogLine[];
+
+export interface WatchResponse {
+  /** True when someone cancelled the build; the runner kills its containers. */
+  cancelled: boolean;
+  status: Status;
+}
+
+/** The JSON body of every non-2xx answer, from the RPC and the REST API alike. */
+export interface ErrorBody {
+  message: string;
+}

@@ -1,0 +1,72 @@
+// The server's configuration, read once from HARRIER_* environment variables.
+// The variable names are a public contract: the README lists every one.
+import os from 'node:os';
+import path from 'node:path';
+
+export interface ProviderConfig {
+  clientId: string;
+  clientSecret: string;
+  /** Web URL, where OAuth authorize and access_token live. */
+  url: string;
+  /** REST API base URL. */
+  apiUrl: string;
+}
+
+export interface ServerConfig {
+  /** Public base URL, used for webhook, OAuth redirect and build links. No trailing slash. */
+  host: string;
+  port: number;
+  databaseUrl: string;
+  redisUrl: string;
+  rpcSecret: string;
+  github: ProviderConfig;
+  bitbucket: ProviderConfig;
+  /** Folder for the embedded SQLite database and other local state. */
+  dataDir: string;
+  /** Secure session cookies; on when HARRIER_HOST is https. */
+  secureCookies: boolean;
+}
+
+export class ConfigError extends Error {}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const port = Number(env.HARRIER_PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`HARRIER_PORT=${env.HARRIER_PORT} is not a port number; set it to an integer between 0 and 65535`);
+  }
+  const dataDir = path.resolve(env.HARRIER_DATA_DIR ?? 'data');
+  const host = trimSlash(env.HARRIER_HOST || `http://localhost:${port}`);
+  if (!/^https?:\/\/[^/]+/.test(host)) {
+    throw new ConfigError(`HARRIER_HOST=${host} must be an http:// or https:// URL, e.g. http://localhost:8080`);
+  }
+  const rpcSecret = env.HARRIER_RPC_SECRET ?? '';
+  return {
+    host,
+    port,
+    databaseUrl: env.HARRIER_DATABASE_URL || `file:${path.join(dataDir, 'harrier.sqlite')}`,
+    redisUrl: env.HARRIER_REDIS_URL || 'redis://127.0.0.1:6379',
+    rpcSecret,
+    github: {
+      clientId: env.HARRIER_GITHUB_CLIENT_ID ?? '',
+      clientSecret: env.HARRIER_GITHUB_CLIENT_SECRET ?? '',
+      url: trimSlash(env.HARRIER_GITHUB_URL || 'https://github.com'),
+      apiUrl: trimSlash(env.HARRIER_GITHUB_API_URL || 'https://api.github.com'),
+    },
+    bitbucket: {
+      clientId: env.HARRIER_BITBUCKET_CLIENT_ID ?? '',
+      clientSecret: env.HARRIER_BITBUCKET_CLIENT_SECRET ?? '',
+      url: trimSlash(env.HARRIER_BITBUCKET_URL || 'https://bitbucket.org'),
+      apiUrl: trimSlash(env.HARRIER_BITBUCKET_API_URL || 'https://api.bitbucket.org'),
+    },
+    dataDir,
+    secureCookies: host.startsWith('https://'),
+  };
+}
+
+export function defaultRunnerName(): string {
+  return os.hostname();
+}

@@ -1,0 +1,75 @@
+// One small surface for every source-code provider. GitHub and Bitbucket Cloud
+// implement it; nothing outside server/scm/ knows which one it talks to.
+import type { Netrc, Permission, Provider } from '../../core/domain.ts';
+
+export interface ScmToken {
+  access: string;
+  refresh: string;
+  /** Unix seconds; 0 when the token does not expire. */
+  expires: number;
+}
+
+export interface ScmUser {
+  id: string;
+  login: string;
+  email: string;
+  avatar: string;
+}
+
+export interface ScmRepo {
+  uid: string;
+  namespace: string;
+  name: string;
+  slug: string;
+  cloneUrl: string;
+  sshUrl: string;
+  link: string;
+  defaultBranch: string;
+  private: boolean;
+  visibility: 'public' | 'private' | 'internal';
+  perm: Permission;
+}
+
+export type CommitState = 'pending' | 'running' | 'success' | 'failure' | 'error' | 'killed';
+
+export interface CommitStatus {
+  state: CommitState;
+  /** Link to the build page. */
+  link: string;
+  description: string;
+  /** e.g. continuous-integration/harrier/push */
+  context: string;
+}
+
+/** An error answer from the provider's API, with enough to tell the user what went wrong. */
+export class ScmError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly provider: Provider,
+  ) {
+    super(message);
+  }
+}
+
+export interface Scm {
+  readonly provider: Provider;
+  /** Whether a client id and secret are configured, so sign-in can be offered. */
+  readonly configured: boolean;
+  /** The provider's authorize URL for the OAuth web flow. */
+  authorizeUrl(state: string, redirectUri: string): string;
+  /** Exchanges the OAuth code for a token. */
+  exchange(code: string, redirectUri: string): Promise<ScmToken>;
+  user(token: string): Promise<ScmUser>;
+  /** Every repository the user can access, with the user's permission on each. */
+  repos(token: string): Promise<ScmRepo[]>;
+  repo(token: string, slug: string): Promise<ScmRepo>;
+  /** The file's content at a commit, or null when the file does not exist there. */
+  file(token: string, slug: string, sha: string, path: string): Promise<string | null>;
+  /** Creates a webhook pointing at url, signed with secret; returns the provider's hook id. */
+  createHook(token: string, slug: string, url: string, secret: string): Promise<string>;
+  deleteHook(token: string, slug: string, hookId: string): Promise<void>;
+  status(token: string, slug: string, sha: string, status: CommitStatus): Promise<void>;
+  /** Credentials git uses to clone the repository over http(s). */
+  netrc(token: string, cloneUrl: string): Netrc;
+}
