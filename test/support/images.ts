@@ -43,10 +43,9 @@ export function ensureBusyboxImage(name: string): string {
     fs.copyFileSync(findBusybox(), path.join(root, 'bin/busybox'));
     fs.chmodSync(path.join(root, 'bin/busybox'), 0o755);
     for (const applet of BUSYBOX_APPLETS) fs.symlinkSync('busybox', path.join(root, 'bin', applet));
-    const tar = execFileSync('tar', ['-C', root, '-c', '.']);
-    execFileSync('docker', ['import', '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '-', name], {
-      input: tar,
-      stdio: ['pipe', 'ignore', 'inherit'],
+    // Stream tar into docker import: the archive is larger than execFileSync's output buffer.
+    execFileSync('sh', ['-c', 'tar -C "$1" -c . | docker import --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" - "$2"', 'sh', root, name], {
+      stdio: ['ignore', 'ignore', 'inherit'],
     });
     return name;
   } finally {

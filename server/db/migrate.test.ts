@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { testDatabase, type TestDatabase } from '../../test/support/databases.ts';
+import { migrate, pendingMigrations, readMigrations } from './migrate.ts';
+import { sqlitePath } from './flavour.ts';
+
+const cleanups: TestDatabase[] = [];
+afterEach(async () => {
+  for (const t of cleanups.splice(0)) await t.drop();
+});
+
+async function appliedRows(url: string): Promise<{ migration_name: string; checksum: string; finished: boolean }[]> {
+  if (url.startsWith('file:')) {
+    const db = new Database(sqlitePath(url));
+    const rows = db.prepare('SELECT migration_name, checksum, finished_at FROM _prisma_migrations ORDER BY migration_name').all() as any[];
+    db.close();
+    return rows.map((r) => ({ migration_name: r.migration_name, checksum: r.checksum, finished: r.finished_at != null }));
+  }
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  const { rows } = await c.query('SELECT migration_name, checksum, finished_at FROM _prisma_migrations ORDER BY migration_name');
+  await c.end();
+  return rows.map((r) => ({ migration_name: r.migration_name, checksum: r.checksum, finished: r.finished_at != null }));
+}
+
+describe.each(['sqlite', 'postgres'] as const)('migrate on %s', (flavour) => {
+  it('applies every migration once and records it as prisma migrate deploy does', async () => {
+    const t = await testDatabase(flavour);
+    cleanups.push(t);
+    const first = await migrate(t.url);
+    const all = readMigrations(flavour);
+    expect(first.applied).toEqual(all.map((m) => m.name));
+    const second = await migrate(t.url);
+    expect(second).toEqual({ applied: [], alreadyApplied: all.length });
+    const rows = await appliedRows(t.url);
+    expect(rows).toEqual(
+      all.map((m) => ({ migration_name: m.name, checksum: createHash('sha256').update(m.sql).digest('hex'), finished: true })),
+    );
+  });
+
+  it('lets two servers starting together apply the migrations exactly once', async () => {
+    const t = await testDatabase(flavour);
+    cleanups.push(t);
+    const results = await Promise.all([migrate(t.url), migrate(t.url)]);
+    expect(results.flatMap((r) => r.applied)).toEqual(readMigrations(flavour).map((m) => m.name));
+    expect(await appliedRows(t.url)).toHaveLength(readMigrations(flavour).length);
+  });
+});
+
+describe('pendingMigrations', () => {
+  const all = [
+    { name: '1_init', sql: 'a', checksum: 'x' },
+    { name: '2_more', sql: 'b', checksum: 'y' },
+  ];
+
+  it('returns the migrations not yet finished', () => {
+    expect(pendingMigrations(all, [{ migration_name: '1_init', checksum: 'x', finished_at: 'now', rolled_back_at: null }])).toEqual([all[1]]);
+  });
+
+  it('refuses a migration edited after it was applied', () => {
+    expect(() => pendingMigrations(all, [{ migration_name: '1_init', checksum: 'changed', finished_at: 'now', rolled_back_at: null }])).toThrow(
+      /1_init was changed after it was applied/,
+    );
+  });
+
+  it('refuses to go on after a migration that failed half-way', () => {
+    expect(() => pendingMigrations(all, [{ migration_name: '1_init', checksum: 'x', finished_at: null, rolled_back_at: null }])).toThrow(
+      /1_init failed earlier/,
+    );
+  });
+});
+
+describe('committed migrations', () => {
+  it('keep the folder layout prisma migrate deploy reads', () => {
+    for (const flavour of ['sqlite', 'postgres'] as const) {
+      const base = new URL(`../../prisma/${flavour}/migrations/`, import.meta.url);
+      expect(fs.readFileSync(new URL('migration_lock.toml', base), 'utf8')).toMatch(/provider = "(sqlite|postgresql)"/);
+      expect(readMigrations(flavour).length).toBeGreaterThan(0);
+    }
+  });
+});
