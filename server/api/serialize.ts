@@ -1,0 +1,162 @@
+// Database rows to the Drone-shaped JSON of core/domain.ts. Nothing else turns
+// rows into API answers, so field names stay the same everywhere.
+import type { Build, EventName, LogLine, Repo, Stage, Status, Step, User } from '../../core/domain.ts';
+import type {
+  Build as BuildRow,
+  LogLine as LogLineRow,
+  Repo as RepoRow,
+  Stage as StageRow,
+  Step as StepRow,
+  User as UserRow,
+} from '../db/generated/sqlite/client.ts';
+
+function json<T>(text: string, fallback: T): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+export function userJson(u: UserRow): User {
+  return {
+    id: u.id,
+    login: u.login,
+    email: u.email,
+    machine: false,
+    admin: u.admin,
+    active: u.active,
+    avatar: u.avatar,
+    provider: u.provider as User['provider'],
+    syncing: false,
+    synced: u.syncedAt,
+    created: u.createdAt,
+    updated: u.updatedAt,
+    last_login: u.lastLogin,
+  };
+}
+
+export function repoJson(r: RepoRow, perm?: { read: boolean; write: boolean; admin: boolean }): Repo {
+  return {
+    id: r.id,
+    uid: r.uid,
+    user_id: r.userId ?? 0,
+    namespace: r.namespace,
+    name: r.name,
+    slug: r.slug,
+    scm: r.provider as Repo['scm'],
+    git_http_url: r.cloneUrl,
+    git_ssh_url: r.sshUrl,
+    link: r.link,
+    default_branch: r.defaultBranch,
+    private: r.private,
+    visibility: r.visibility as Repo['visibility'],
+    active: r.active,
+    config_path: r.configPath,
+    trusted: r.trusted,
+    protected: r.protected,
+    ignore_forks: r.ignoreForks,
+    ignore_pull_requests: r.ignorePullRequests,
+    timeout: r.timeout,
+    counter: r.counter,
+    synced: r.syncedAt,
+    created: r.createdAt,
+    updated: r.updatedAt,
+    version: r.version,
+    ...(perm ? { permissions: { read: perm.read, write: perm.write, admin: perm.admin } } : {}),
+  };
+}
+
+export function stepJson(s: StepRow): Step {
+  return {
+    id: s.id,
+    step_id: s.stageId,
+    number: s.number,
+    name: s.name,
+    status: s.status as Status,
+    error: s.error,
+    errignore: s.errignore,
+    exit_code: s.exitCode,
+    started: s.started,
+    stopped: s.stopped,
+    version: s.version,
+    depends_on: json<string[]>(s.dependsOn, []),
+    image: s.image,
+    detached: s.detached,
+    schema: '',
+  };
+}
+
+export function stageJson(s: StageRow & { steps?: StepRow[] }): Stage {
+  return {
+    id: s.id,
+    repo_id: s.repoId,
+    build_id: s.buildId,
+    number: s.number,
+    name: s.name,
+    kind: s.kind,
+    type: s.type,
+    status: s.status as Status,
+    error: s.error,
+    errignore: s.errignore,
+    exit_code: s.exitCode,
+    machine: s.machine,
+    os: s.os,
+    arch: s.arch,
+    variant: s.variant,
+    kernel: s.kernel,
+    limit: s.limit,
+    started: s.started,
+    stopped: s.stopped,
+    created: s.createdAt,
+    updated: s.updatedAt,
+    version: s.version,
+    on_success: s.onSuccess,
+    on_failure: s.onFailure,
+    depends_on: json<string[]>(s.dependsOn, []),
+    labels: json<Record<string, string>>(s.labels, {}),
+    ...(s.steps ? { steps: [...s.steps].sort((a, b) => a.number - b.number).map(stepJson) } : {}),
+  };
+}
+
+export function buildJson(b: BuildRow & { stages?: (StageRow & { steps?: StepRow[] })[] }): Build {
+  return {
+    id: b.id,
+    repo_id: b.repoId,
+    trigger: b.trigger,
+    number: b.number,
+    parent: b.parent,
+    status: b.status as Status,
+    error: b.error,
+    event: b.event as EventName,
+    action: b.action,
+    link: b.link,
+    timestamp: b.timestamp,
+    title: b.title,
+    message: b.message,
+    before: b.before,
+    after: b.after,
+    ref: b.ref,
+    source_repo: b.sourceRepo,
+    source: b.source,
+    target: b.target,
+    author_login: b.authorLogin,
+    author_name: b.authorName,
+    author_email: b.authorEmail,
+    author_avatar: b.authorAvatar,
+    sender: b.sender,
+    params: json<Record<string, string>>(b.params, {}),
+    cron: b.cron,
+    deploy_to: b.deployTo,
+    started: b.started,
+    finished: b.finished,
+    created: b.createdAt,
+    updated: b.updatedAt,
+    version: b.version,
+    ...(b.stages ? { stages: [...b.stages].sort((x, y) => x.number - y.number).map(stageJson) } : {}),
+  };
+}
+
+export function logLineJson(l: LogLineRow): LogLine {
+  return { pos: l.pos, out: l.out, time: l.time };
+}

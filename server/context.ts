@@ -1,0 +1,24 @@
+// Everything a request handler needs, built once per server process. Nothing here
+// holds state of its own: the database and Redis do, so any number of server
+// processes can share them.
+import type { Redis } from 'ioredis';
+import type { Provider } from '../core/domain.ts';
+import type { Logger } from '../core/log.ts';
+import type { ServerConfig } from './config.ts';
+import type { Db } from './db/client.ts';
+import type { Scm } from './scm/scm.ts';
+
+export interface ServerContext {
+  config: ServerConfig;
+  db: Db;
+  /** For commands; blocking reads and subscriptions use connections of their own. */
+  redis: Redis;
+  scms: Record<Provider, Scm>;
+  logger: Logger;
+  /** Unix seconds; a function so tests can move time. */
+  now(): number;
+}
+
+export function unixNow(): number {
+  return Math.floor(Date.now() / 1000);
+}
