@@ -8,16 +8,51 @@ export interface StepResult {
   oomKilled: boolean;
 }
 
+/**
+ * Receives a step's output. It may return a promise when it cannot take more for now
+ * (its send buffer is full); the backend then stops reading the container's output
+ * until the promise settles, so a slow server slows the step's log, not the runner's memory.
+ */
+export type StepOutput = (chunk: Buffer) => void | Promise<void>;
+
 export interface Backend {
   /** Creates the stage's network and volumes. */
   setup(plan: Plan, signal: AbortSignal): Promise<void>;
   /**
    * Runs one step (or starts a detached step or service) and streams its combined
    * stdout and stderr to `output` as it arrives. Resolves when the container exits;
-   * for detached steps and services, as soon as they have started.
+   * for detached steps and services, as soon as they have started (their output keeps
+   * flowing to `output` until they stop or `destroy` returns).
    * Aborting the signal kills the container and rejects with the abort reason.
+   * A step whose `timeoutSeconds` runs out is killed and rejects with a StepTimeoutError.
+   * The container's environment is `step.env` only: the caller resolves `secretEnv` into it.
    */
-  run(plan: Plan, step: PlanStep, output: (chunk: Buffer) => void, signal: AbortSignal): Promise<StepResult>;
+  run(plan: Plan, step: PlanStep, output: StepOutput, signal: AbortSignal): Promise<StepResult>;
   /** Removes every container, network and volume of the plan; safe to call more than once and after a failed setup. */
   destroy(plan: Plan): Promise<void>;
+  /**
+   * Optional. Removes whatever a previous process left behind: every container, network
+   * and volume carrying all of `labels` (e.g. this runner's name after a crash).
+   * Resolves to the number of objects removed.
+   */
+  removeLeftovers?(labels: Record<string, string>): Promise<number>;
+}
+
+/** A step ran longer than its `timeout` and was killed. */
+export class StepTimeoutError extends Error {
+  constructor(readonly seconds: number) {
+    super(`step timed out after ${seconds}s`);
+    this.name = 'StepTimeoutError';
+  }
+}
+
+/** The step's image is not on the engine and could not be pulled. */
+export class ImageUnavailableError extends Error {
+  constructor(
+    readonly image: string,
+    reason: string,
+  ) {
+    super(`image "${image}" is not available: ${reason}`);
+    this.name = 'ImageUnavailableError';
+  }
 }

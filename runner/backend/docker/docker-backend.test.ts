@@ -1,0 +1,239 @@
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { Plan } from '../../../pipeline/types.ts';
+import { TEST_IMAGES } from '../../../test/support/images.ts';
+import { LABEL_RUNNER } from '../../labels.ts';
+import { type HandPlanOptions, type HandStep, handPlan } from '../../testing/hand-plan.ts';
+import { ImageUnavailableError, StepTimeoutError } from '../backend.ts';
+import { DockerBackend } from './docker-backend.ts';
+
+const runnerLabel = `backend-test-${crypto.randomBytes(3).toString('hex')}`;
+const backend = new DockerBackend();
+const plans: Plan[] = [];
+
+function plan(steps: HandStep[], options: HandPlanOptions = {}): Plan {
+  const p = handPlan(steps, { ...options, labels: { [LABEL_RUNNER]: runnerLabel, ...options.labels } });
+  plans.push(p);
+  return p;
+}
+
+function docker(...args: string[]): string {
+  return execFileSync('docker', args, { encoding: 'utf8' }).trim();
+}
+
+function collect(): { output: (chunk: Buffer) => void; text: () => string } {
+  const chunks: Buffer[] = [];
+  return { output: (chunk) => void chunks.push(chunk), text: () => Buffer.concat(chunks).toString() };
+}
+
+const never = new AbortController().signal;
+
+afterEach(async () => {
+  await Promise.all(plans.splice(0).map((p) => backend.destroy(p)));
+});
+
+afterAll(async () => {
+  await backend.removeLeftovers({ [LABEL_RUNNER]: runnerLabel });
+});
+
+describe('DockerBackend', () => {
+  it('streams a line of output while the container is still running', async () => {
+    const p = plan([{ name: 'live', commands: ['echo first', 'sleep 2', 'echo second'] }]);
+    await backend.setup(p, never);
+    let runningAtFirstChunk: boolean | undefined;
+    const chunks: string[] = [];
+    const result = await backend.run(
+      p,
+      p.steps[0],
+      (chunk) => {
+        chunks.push(chunk.toString());
+        if (runningAtFirstChunk === undefined) {
+          runningAtFirstChunk = docker('inspect', '-f', '{{.State.Running}}', p.steps[0].id) === 'true';
+        }
+      },
+      never,
+    );
+    expect(runningAtFirstChunk).toBe(true);
+    expect(result).toEqual({ exitCode: 0, oomKilled: false });
+    expect(chunks.join('')).toBe("+ echo first\nfirst\n+ sleep 2\n+ echo second\nsecond\n");
+  });
+
+  it('returns the exit code of a failing step and streams both stdout and stderr', async () => {
+    const p = plan([{ name: 'fails', commands: ['echo out', 'echo err >&2', 'exit 3'] }]);
+    await backend.setup(p, never);
+    const out = collect();
+    const result = await backend.run(p, p.steps[0], out.output, never);
+    expect(result.exitCode).toBe(3);
+    expect(out.text()).toContain('out\n');
+    expect(out.text()).toContain('err\n');
+  });
+
+  it('passes environment, working dir and the workspace bind mount to the container', async () => {
+    const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'harrier-ws-'));
+    try {
+      const p = plan([{ name: 'env', env: { GREETING: 'hello world' }, commands: ['pwd', 'echo "$GREETING" > greeting.txt'] }], {
+        workspaceHostPath: workspace,
+      });
+      await backend.setup(p, never);
+      const out = collect();
+      expect((await backend.run(p, p.steps[0], out.output, never)).exitCode).toBe(0);
+      expect(out.text()).toContain('/drone/src\n');
+      expect(fs.readFileSync(path.join(workspace, 'greeting.txt'), 'utf8')).toBe('hello world\n');
+    } finally {
+      fs.rmSync(workspace, { recursive: true, force: true });
+    }
+  });
+
+  it('shares a temp volume between steps', async () => {
+    const p = plan(
+      [
+        { name: 'write', commands: ['echo kept > /cache/file'], mounts: [] },
+        { name: 'read', commands: ['cat /cache/file'] },
+      ],
+      { volumes: [] },
+    );
+    const volumeId = `${p.network.id}-cache`;
+    p.volumes.push({ id: volumeId, name: 'cache', kind: 'temp' });
+    for (const step of p.steps) step.mounts = [{ volumeId, target: '/cache' }];
+    await backend.setup(p, never);
+    await backend.run(p, p.steps[0], () => {}, never);
+    const out = collect();
+    expect((await backend.run(p, p.steps[1], out.output, never)).exitCode).toBe(0);
+    expect(out.text()).toContain('kept\n');
+  });
+
+  it('makes a service reachable from a step by its name', async () => {
+    const p = plan([
+      { name: 'web', service: true, commands: ['mkdir -p /www', 'echo served-by-web > /www/index.html', 'httpd -f -p 8080 -h /www'] },
+      {
+        name: 'client',
+        commands: ['for i in $(seq 1 100); do wget -q -O - http://web:8080/ && exit 0; sleep 0.1; done; exit 1'],
+      },
+    ]);
+    await backend.setup(p, never);
+    const serviceOut = collect();
+    await backend.run(p, p.steps[0], serviceOut.output, never);
+    const out = collect();
+    const result = await backend.run(p, p.steps[1], out.output, never);
+    expect(result.exitCode).toBe(0);
+    expect(out.text()).toContain('served-by-web');
+    expect(serviceOut.text()).toContain('+ httpd -f -p 8080 -h /www');
+  });
+
+  it('returns from a detached step once it started and leaves it running', async () => {
+    const p = plan([{ name: 'bg', detach: true, commands: ['echo started', 'sleep 60'] }]);
+    await backend.setup(p, never);
+    const t0 = Date.now();
+    expect(await backend.run(p, p.steps[0], () => {}, never)).toEqual({ exitCode: 0, oomKilled: false });
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(docker('inspect', '-f', '{{.State.Running}}', p.steps[0].id)).toBe('true');
+    await backend.destroy(p);
+    expect(docker('ps', '-aq', '--filter', `name=${p.steps[0].id}`)).toBe('');
+  });
+
+  it('kills the container and rejects with the reason when the signal aborts', async () => {
+    const p = plan([{ name: 'long', commands: ['sleep 60'] }]);
+    await backend.setup(p, never);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error('cancelled by test')), 500);
+    const t0 = Date.now();
+    await expect(backend.run(p, p.steps[0], () => {}, ac.signal)).rejects.toThrow('cancelled by test');
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(docker('inspect', '-f', '{{.State.Running}}', p.steps[0].id)).toBe('false');
+  });
+
+  it('kills a step that outlives its timeout and rejects with a StepTimeoutError', async () => {
+    const p = plan([{ name: 'slow', timeoutSeconds: 1, commands: ['sleep 60'] }]);
+    await backend.setup(p, never);
+    const t0 = Date.now();
+    const err = await backend.run(p, p.steps[0], () => {}, never).catch((e) => e);
+    expect(err).toBeInstanceOf(StepTimeoutError);
+    expect(err.message).toBe('step timed out after 1s');
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(docker('inspect', '-f', '{{.State.Running}}', p.steps[0].id)).toBe('false');
+  });
+
+  it('names the image when it is missing and cannot be pulled', async () => {
+    const p = plan([{ name: 'missing', image: 'harrier-test/not-there:1.0', pull: 'if-not-exists', commands: ['true'] }]);
+    await backend.setup(p, never);
+    const err = await backend.run(p, p.steps[0], () => {}, never).catch((e) => e);
+    expect(err).toBeInstanceOf(ImageUnavailableError);
+    expect(err.message).toContain('harrier-test/not-there:1.0');
+  });
+
+  it('does not try to pull a missing image under pull: never', async () => {
+    const p = plan([{ name: 'never', image: 'harrier-test/not-there:1.0', pull: 'never', commands: ['true'] }]);
+    await backend.setup(p, never);
+    await expect(backend.run(p, p.steps[0], () => {}, never)).rejects.toThrow(/"harrier-test\/not-there:1.0".*pull policy is "never"/);
+  });
+
+  it('loses no output when the receiver applies backpressure', async () => {
+    const p = plan([{ name: 'lots', image: TEST_IMAGES.busybox, entrypoint: ['/bin/sh', '-c'], command: ['seq 1 50000'] }]);
+    await backend.setup(p, never);
+    const chunks: Buffer[] = [];
+    let calls = 0;
+    await backend.run(
+      p,
+      p.steps[0],
+      (chunk) => {
+        chunks.push(chunk);
+        if (++calls % 5 === 0) return new Promise((resolve) => setTimeout(resolve, 5));
+      },
+      never,
+    );
+    const lines = Buffer.concat(chunks).toString().trimEnd().split('\n');
+    expect(lines.length).toBe(50000);
+    expect(lines[49999]).toBe('50000');
+  });
+
+  it('removes every container, the network and the volumes of a plan, also ones it never recorded, and is idempotent', async () => {
+    const p = plan([
+      { name: 'svc', service: true, commands: ['sleep 60'] },
+      { name: 'fails', commands: ['exit 1'] },
+    ]);
+    const volumeId = `${p.network.id}-tmp`;
+    p.volumes.push({ id: volumeId, name: 'tmp', kind: 'temp' });
+    await backend.setup(p, never);
+    await backend.run(p, p.steps[0], () => {}, never);
+    await backend.run(p, p.steps[1], () => {}, never);
+    // A container the backend never saw, as if created by a process that crashed midway.
+    docker('create', '--label', `io.harrier.plan=${p.network.id}`, '--name', `${p.network.id}-stray`, TEST_IMAGES.busybox, 'true');
+    const filter = `label=io.harrier.plan=${p.network.id}`;
+    expect(docker('ps', '-aq', '--filter', filter).split('\n').length).toBe(3);
+    expect(docker('network', 'ls', '-q', '--filter', filter)).not.toBe('');
+    expect(docker('volume', 'ls', '-q', '--filter', filter)).not.toBe('');
+
+    await backend.destroy(p);
+    expect(docker('ps', '-aq', '--filter', filter)).toBe('');
+    expect(docker('network', 'ls', '-q', '--filter', filter)).toBe('');
+    expect(docker('volume', 'ls', '-q', '--filter', filter)).toBe('');
+    await backend.destroy(p);
+  });
+
+  it('tears down after a failed setup or a step that never started', async () => {
+    const p = plan([{ name: 'missing', image: 'harrier-test/not-there:2', pull: 'never', commands: ['true'] }]);
+    await backend.setup(p, never);
+    await expect(backend.run(p, p.steps[0], () => {}, never)).rejects.toThrow();
+    await backend.destroy(p);
+    expect(docker('network', 'ls', '-q', '--filter', `label=io.harrier.plan=${p.network.id}`)).toBe('');
+
+    const neverSetUp = plan([{ name: 'x', commands: ['true'] }]);
+    await backend.destroy(neverSetUp);
+  });
+
+  it('removes leftovers carrying a runner label', async () => {
+    const label = `leftover-${crypto.randomBytes(3).toString('hex')}`;
+    const p = handPlan([{ name: 'old', commands: ['sleep 60'], detach: true }], { labels: { [LABEL_RUNNER]: label } });
+    await backend.setup(p, never);
+    await backend.run(p, p.steps[0], () => {}, never);
+    const removed = await backend.removeLeftovers({ 'io.harrier.managed': 'true', [LABEL_RUNNER]: label });
+    expect(removed).toBe(2);
+    expect(docker('ps', '-aq', '--filter', `label=${LABEL_RUNNER}=${label}`)).toBe('');
+    expect(docker('network', 'ls', '-q', '--filter', `label=${LABEL_RUNNER}=${label}`)).toBe('');
+    await backend.destroy(p);
+  });
+});

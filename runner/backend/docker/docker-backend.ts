@@ -1,0 +1,225 @@
+// Runs a Plan on a Docker engine through dockerode. A step costs what `docker run`
+// costs: create, attach, start, wait, with nothing polled and nothing slept on.
+import type { Readable } from 'node:stream';
+import Docker from 'dockerode';
+import type { Plan, PlanStep } from '../../../pipeline/types.ts';
+import { LABEL_PLAN, labelFilters } from '../../labels.ts';
+import { type Backend, ImageUnavailableError, type StepOutput, type StepResult, StepTimeoutError } from '../backend.ts';
+import { containerOptions, planLabels } from './container-options.ts';
+import { engineMessage, pullImage, pullsFirst } from './image-pull.ts';
+import { pumpOutput } from './output-stream.ts';
+
+/** How long to wait for the last output after a container stopped before closing its stream. */
+const DRAIN_MS = 2_000;
+
+interface PlanState {
+  /** Containers created for the plan, also found by label in destroy. */
+  containers: Set<string>;
+  /** Output pumps of detached steps and services, which outlive their run() call. */
+  background: Set<Promise<void>>;
+  destroyed: boolean;
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as { statusCode?: number }).statusCode;
+}
+
+/** Removal races are fine: the object is gone or going. */
+function ignoreGone(err: unknown): void {
+  const status = statusOf(err);
+  if (status === 404 || status === 409) return;
+  throw err;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+export class DockerBackend implements Backend {
+  readonly docker: Docker;
+  private readonly plans = new Map<string, PlanState>();
+
+  constructor(docker: Docker = new Docker()) {
+    this.docker = docker;
+  }
+
+  private state(plan: Plan): PlanState {
+    let state = this.plans.get(plan.network.id);
+    if (!state) {
+      state = { containers: new Set(), background: new Set(), destroyed: false };
+      this.plans.set(plan.network.id, state);
+    }
+    return state;
+  }
+
+  async setup(plan: Plan, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const labels = planLabels(plan);
+    this.state(plan);
+    const network = this.docker
+      .createNetwork({
+        Name: plan.network.id,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        Labels: { ...labels, ...plan.network.labels },
+        abortSignal: signal,
+      } as Docker.NetworkCreateOptions)
+      .catch((err) => {
+        if (statusOf(err) !== 409) throw new Error(`could not create network ${plan.network.id}: ${engineMessage(err)}`);
+      });
+    const volumes = plan.volumes
+      .filter((v) => v.kind === 'temp')
+      .map((v) =>
+        this.docker.createVolume({ Name: v.id, Labels: labels, abortSignal: signal } as Docker.VolumeCreateOptions).catch((err) => {
+          throw new Error(`could not create volume ${v.id}: ${engineMessage(err)}`);
+        }),
+      );
+    await Promise.all([network, ...volumes]);
+  }
+
+  async run(plan: Plan, step: PlanStep, output: StepOutput, signal: AbortSignal): Promise<StepResult> {
+    signal.throwIfAborted();
+    const state = this.state(plan);
+    if (state.destroyed) throw new Error(`stage ${plan.network.id} is already torn down; step "${step.name}" cannot run`);
+    const options = containerOptions(plan, step);
+    if (pullsFirst(step.pull, step.image)) await pullImage(this.docker, step.image, signal);
+    const container = await this.create(step, options, signal);
+    state.containers.add(container.id);
+    // destroy() may have listed the plan's containers while this one was being made.
+    if (state.destroyed) {
+      await container.remove({ force: true }).catch(ignoreGone);
+      throw new Error(`stage ${plan.network.id} was torn down while step "${step.name}" started`);
+    }
+    signal.throwIfAborted();
+
+    // Attach before start, as `docker run` does, so not a byte of output is missed.
+    const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable;
+    const pumped = pumpOutput(stream, output);
+    try {
+      signal.throwIfAborted();
+      await container.start();
+    } catch (err) {
+      stream.destroy();
+      if (signal.aborted) throw signal.reason;
+      throw new Error(`could not start the container of step "${step.name}": ${engineMessage(err)}`);
+    }
+
+    if (step.detach || step.service) {
+      const background = pumped.finally(() => state.background.delete(background));
+      state.background.add(background);
+      return { exitCode: 0, oomKilled: false };
+    }
+    return this.waitForExit(container, step, stream, pumped, signal);
+  }
+
+  private async create(step: PlanStep, options: Docker.ContainerCreateOptions, signal: AbortSignal): Promise<Docker.Container> {
+    const { name, ...body } = options;
+    // Name in the query, settings in the body; dockerode would otherwise repeat the whole body in the URL.
+    const request = () => this.docker.createContainer({ _query: { name }, _body: body, abortSignal: signal } as Docker.ContainerCreateOptions);
+    try {
+      return await request();
+    } catch (err) {
+      signal.throwIfAborted();
+      const missingImage = statusOf(err) === 404 && /no such image/i.test(engineMessage(err));
+      if (!missingImage) throw new Error(`could not create the container of step "${step.name}": ${engineMessage(err)}`);
+      if (step.pull === 'never') throw new ImageUnavailableError(step.image, 'the engine does not have it and the pull policy is "never"');
+      if (pullsFirst(step.pull, step.image)) throw new ImageUnavailableError(step.image, engineMessage(err));
+    }
+    await pullImage(this.docker, step.image, signal);
+    return request();
+  }
+
+  private async waitForExit(
+    container: Docker.Container,
+    step: PlanStep,
+    stream: Readable,
+    pumped: Promise<void>,
+    signal: AbortSignal,
+  ): Promise<StepResult> {
+    // Set before the kill is sent, so an exit caused by our kill is never taken for the step's own.
+    let stopReason: unknown;
+    let rejectStopped: (reason: unknown) => void = () => {};
+    const stopped = new Promise<never>((_, reject) => (rejectStopped = reject));
+    stopped.catch(() => {});
+    const stop = (reason: unknown) => {
+      if (stopReason !== undefined) return;
+      stopReason = reason;
+      container
+        .kill()
+        .catch(ignoreGone)
+        .catch(() => {})
+        .finally(() => rejectStopped(reason));
+    };
+    const onAbort = () => stop(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const timer =
+      step.timeoutSeconds > 0 ? setTimeout(() => stop(new StepTimeoutError(step.timeoutSeconds)), step.timeoutSeconds * 1000) : undefined;
+    if (signal.aborted) onAbort();
+    try {
+      const waited = container.wait() as Promise<{ StatusCode: number }>;
+      waited.catch(() => {}); // may lose the race to a kill, then fail when the container goes
+      const exit = await Promise.race([waited, stopped]);
+      if (stopReason !== undefined) throw stopReason;
+      await drain(pumped, stream);
+      const oomKilled = exit.StatusCode === 137 ? Boolean((await container.inspect()).State.OOMKilled) : false;
+      return { exitCode: exit.StatusCode, oomKilled };
+    } catch (err) {
+      await drain(pumped, stream);
+      throw stopReason ?? new Error(`lost track of the container of step "${step.name}": ${engineMessage(err)}`);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(timer);
+    }
+  }
+
+  async destroy(plan: Plan): Promise<void> {
+    const state = this.state(plan);
+    state.destroyed = true;
+    const failures: string[] = [];
+    const note = (what: string) => (err: unknown) => {
+      try {
+        ignoreGone(err);
+      } catch {
+        failures.push(`${what}: ${engineMessage(err)}`);
+      }
+    };
+
+    const filters = { label: labelFilters({ [LABEL_PLAN]: plan.network.id }) };
+    const listed = await this.docker.listContainers({ all: true, filters }).catch((err) => {
+      note('list containers')(err);
+      return [];
+    });
+    const ids = new Set([...state.containers, ...listed.map((c) => c.Id)]);
+    await Promise.all([...ids].map((id) => this.docker.getContainer(id).remove({ force: true, v: true }).catch(note(`remove container ${id}`))));
+    // Removed containers close their streams; let detached steps' last output arrive.
+    await Promise.race([Promise.allSettled(state.background), delay(DRAIN_MS)]);
+
+    await this.docker.getNetwork(plan.network.id).remove().catch(note(`remove network ${plan.network.id}`));
+    const labelled = await this.docker.listVolumes({ filters }).catch((err) => {
+      note('list volumes')(err);
+      return { Volumes: [] as Docker.VolumeInspectInfo[] };
+    });
+    const volumes = new Set([...plan.volumes.filter((v) => v.kind === 'temp').map((v) => v.id), ...(labelled.Volumes ?? []).map((v) => v.Name)]);
+    await Promise.all([...volumes].map((name) => this.docker.getVolume(name).remove().catch(note(`remove volume ${name}`))));
+
+    if (failures.length > 0) throw new Error(`could not tear down stage ${plan.network.id}: ${failures.join('; ')}`);
+    this.plans.delete(plan.network.id);
+  }
+
+  async removeLeftovers(labels: Record<string, string>): Promise<number> {
+    const filters = { label: labelFilters(labels) };
+    const containers = await this.docker.listContainers({ all: true, filters });
+    await Promise.all(containers.map((c) => this.docker.getContainer(c.Id).remove({ force: true, v: true }).catch(ignoreGone)));
+    const networks = await this.docker.listNetworks({ filters });
+    await Promise.all(networks.map((n) => this.docker.getNetwork(n.Id).remove().catch(ignoreGone)));
+    const volumes = (await this.docker.listVolumes({ filters })).Volumes ?? [];
+    await Promise.all(volumes.map((v) => this.docker.getVolume(v.Name).remove().catch(ignoreGone)));
+    return containers.length + networks.length + volumes.length;
+  }
+}
+
+/** Waits briefly for the output to end after the container stopped, then lets go of the stream. */
+async function drain(pumped: Promise<void>, stream: Readable): Promise<void> {
+  await Promise.race([pumped, delay(DRAIN_MS)]);
+  stream.destroy();
+}
