@@ -60,6 +60,8 @@ export interface PipelineStep {
   volumes: VolumeMount[];
   /** Seconds; 0 means only the stage's timeout applies. */
   timeout: number;
+  /** Added by the pipeline engine: Drone's `working_dir`; unset means the workspace path. */
+  workingDir?: string;
   position: Position;
 }
 
@@ -88,7 +90,10 @@ export interface Pipeline {
   position: Position;
 }
 
-export type ParseResult = { ok: true; pipelines: Pipeline[] } | { ok: false; errors: PipelineError[] };
+export type ParseResult =
+  /** `warnings` (added by the pipeline engine): Drone keys Harrier reads but ignores, and the like. */
+  | { ok: true; pipelines: Pipeline[]; warnings?: PipelineError[] }
+  | { ok: false; errors: PipelineError[] };
 
 // ---------------------------------------------------------------------------
 // The execution plan: what a backend needs to run one stage, and nothing else.
@@ -146,6 +151,12 @@ export interface Plan {
   steps: PlanStep[];
   /** Labels put on every container, network and volume so Harrier can find and clean up its own. */
   labels: Record<string, string>;
+  /**
+   * Added by the pipeline engine: names of the stage's steps left out of `steps` because their
+   * `when` does not match this build (or their `when.status` matches no outcome). The runner
+   * marks them skipped. The compiler always sets it.
+   */
+  skipped?: string[];
 }
 
 // ---------------------------------------------------------------------------
@@ -170,4 +181,9 @@ export interface CompileInput {
   idPrefix: string;
   /** Extra labels to put on everything (runner name, ...). */
   labels: Record<string, string>;
+  /**
+   * Added by the pipeline engine: files the build changed, for `when.paths`. Undefined when the
+   * provider did not say (or truncated the list): `paths` conditions then match.
+   */
+  changedFiles?: string[];
 }

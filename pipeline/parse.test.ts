@@ -1,0 +1,443 @@
+import { describe, expect, it } from 'vitest';
+import { parsePipelines } from './parse.ts';
+import type { Pipeline, PipelineError } from './types.ts';
+
+function parseOk(text: string): Pipeline[] {
+  const result = parsePipelines(text);
+  if (!result.ok) throw new Error(`expected no errors, got ${JSON.stringify(result.errors, null, 2)}`);
+  return result.pipelines;
+}
+
+function one(text: string): Pipeline {
+  return parseOk(text)[0];
+}
+
+function errorsOf(text: string): PipelineError[] {
+  const result = parsePipelines(text);
+  if (result.ok) throw new Error('expected errors, got none');
+  return result.errors;
+}
+
+function warningsOf(text: string): PipelineError[] {
+  const result = parsePipelines(text);
+  if (!result.ok) throw new Error(`expected no errors, got ${JSON.stringify(result.errors)}`);
+  return result.warnings ?? [];
+}
+
+const head = 'kind: pipeline\ntype: docker\nname: test\n';
+const step = (body: string) => `${head}steps:\n- name: build\n  image: alpine:3\n${body}`;
+
+describe('parsePipelines defaults', () => {
+  it('fills Drone defaults for a pipeline with only kind and steps', () => {
+    const p = one('kind: pipeline\nsteps:\n- name: build\n  image: alpine\n');
+    expect(p).toMatchObject({
+      kind: 'pipeline',
+      type: 'docker',
+      name: 'default',
+      platform: { os: 'linux', arch: 'amd64', variant: '', version: '' },
+      node: {},
+      clone: { disable: false, depth: 0, retries: 0 },
+      workspace: { path: '/drone/src' },
+      environment: {},
+      services: [],
+      volumes: [],
+      trigger: {},
+      dependsOn: [],
+      concurrency: { limit: 0 },
+      imagePullSecrets: [],
+      position: { line: 1, col: 1 },
+    });
+  });
+
+  it('fills Drone defaults for a step with only name and image', () => {
+    expect(one(step('')).steps[0]).toEqual({
+      name: 'build',
+      image: 'alpine:3',
+      commands: [],
+      entrypoint: [],
+      command: [],
+      environment: {},
+      settings: {},
+      pull: 'default',
+      privileged: false,
+      detach: false,
+      failure: 'always',
+      dependsOn: [],
+      when: {},
+      volumes: [],
+      timeout: 0,
+      position: { line: 5, col: 3 },
+    });
+  });
+
+  it.each([
+    ['golang', 'golang:latest'],
+    ['golang:1.22', 'golang:1.22'],
+    ['library/golang', 'library/golang:latest'],
+    ['localhost:5000/app', 'localhost:5000/app:latest'],
+    ['localhost:5000/app:v2', 'localhost:5000/app:v2'],
+    ['alpine@sha256:0123abcd', 'alpine@sha256:0123abcd'],
+    ['ghcr.io/owner/app', 'ghcr.io/owner/app:latest'],
+  ])('normalises image %s to %s', (image, expected) => {
+    expect(one(`${head}steps:\n- name: a\n  image: ${image}\n`).steps[0].image).toBe(expected);
+  });
+});
+
+describe('parsePipelines documents', () => {
+  it('reads every --- document as a pipeline, in order', () => {
+    const ps = parseOk(`${head}steps:\n- {name: a, image: alpine}\n---\nkind: pipeline\nname: second\nsteps:\n- {name: b, image: alpine}\n`);
+    expect(ps.map((p) => p.name)).toEqual(['test', 'second']);
+    expect(ps[1].position.line).toBe(7);
+  });
+
+  it('skips secret and signature documents and empty documents', () => {
+    const ps = parseOk(
+      `---\n${head}steps:\n- {name: a, image: alpine}\n---\nkind: secret\nname: token\nget: {path: x, name: y}\n---\nkind: signature\nhmac: abc\n---\n`,
+    );
+    expect(ps).toHaveLength(1);
+  });
+
+  it('reports a file with no pipeline', () => {
+    expect(errorsOf('')[0]).toMatchObject({ line: 1, col: 1, message: expect.stringContaining('no pipeline found') });
+    expect(errorsOf('kind: secret\nname: x\n')[0].message).toContain('no pipeline found');
+  });
+
+  it('reports a document without kind and says how to fix it', () => {
+    expect(errorsOf('steps:\n- name: a\n  image: alpine\n')[0]).toMatchObject({
+      line: 1,
+      col: 1,
+      message: expect.stringContaining('`kind: pipeline`'),
+    });
+  });
+
+  it('reports an unknown kind at its value', () => {
+    expect(errorsOf('kind: pipelin\nsteps: []\n')[0]).toMatchObject({ line: 1, col: 7, message: expect.stringContaining('unknown kind') });
+  });
+
+  it('rejects pipeline types other than docker', () => {
+    expect(errorsOf(`kind: pipeline\ntype: exec\nsteps:\n- {name: a, image: alpine}\n`)[0]).toMatchObject({
+      line: 2,
+      col: 7,
+      message: expect.stringContaining('type: docker'),
+    });
+  });
+
+  it('reports a pipeline without steps', () => {
+    expect(errorsOf(`${head}`)[0].message).toContain('has no `steps:`');
+    expect(errorsOf(`${head}steps: []\n`)[0].message).toContain('has no `steps:`');
+  });
+});
+
+describe('parsePipelines step fields', () => {
+  it('reads commands, entrypoint and command', () => {
+    const s = one(step('  commands:\n  - go build\n  - go test ./...\n  entrypoint: [/bin/bash, -c]\n  command: run\n')).steps[0];
+    expect(s.commands).toEqual(['go build', 'go test ./...']);
+    expect(s.entrypoint).toEqual(['/bin/bash', '-c']);
+    expect(s.command).toEqual(['run']);
+  });
+
+  it('reads a single command written as a string', () => {
+    expect(one(step('  commands: make test\n')).steps[0].commands).toEqual(['make test']);
+  });
+
+  it('keeps environment values as written and reads from_secret', () => {
+    const s = one(step('  environment:\n    GO: 1.10\n    CGO: 0\n    DEBUG: yes\n    EMPTY:\n    TOKEN:\n      from_secret: api_token\n')).steps[0];
+    expect(s.environment).toEqual({
+      GO: { value: '1.10' },
+      CGO: { value: '0' },
+      DEBUG: { value: 'yes' },
+      EMPTY: { value: '' },
+      TOKEN: { fromSecret: 'api_token' },
+    });
+  });
+
+  it('keeps settings typed and marks from_secret inside settings', () => {
+    const s = one(step('  settings:\n    repo: octocat/app\n    tags: [latest, 1.2]\n    debug: true\n    password:\n      from_secret: docker_password\n    build_args: {A: b}\n')).steps[0];
+    expect(s.settings).toEqual({
+      repo: 'octocat/app',
+      tags: ['latest', 1.2],
+      debug: true,
+      password: { from_secret: 'docker_password' },
+      build_args: { A: 'b' },
+    });
+  });
+
+  it.each(['always', 'never', 'if-not-exists', 'default'])('reads pull: %s', (policy) => {
+    expect(one(step(`  pull: ${policy}\n`)).steps[0].pull).toBe(policy);
+  });
+
+  it('reads privileged, detach, failure and depends_on', () => {
+    const p = one(`${head}steps:\n- {name: a, image: alpine}\n- name: b\n  image: docker\n  privileged: yes\n  detach: true\n  failure: ignore\n  depends_on: a\n`);
+    expect(p.steps[1]).toMatchObject({ privileged: true, detach: true, failure: 'ignore', dependsOn: ['a'] });
+  });
+
+  it('reads step volumes as name and path', () => {
+    const p = one(`${head}volumes:\n- name: cache\n  temp: {}\nsteps:\n- name: a\n  image: alpine\n  volumes:\n  - name: cache\n    path: /go\n`);
+    expect(p.steps[0].volumes).toEqual([{ name: 'cache', path: '/go' }]);
+  });
+
+  it('reads working_dir', () => {
+    expect(one(step('  working_dir: /tmp\n')).steps[0].workingDir).toBe('/tmp');
+  });
+
+  it.each([
+    ['600', 600],
+    ['90s', 90],
+    ['5m', 300],
+    ['1h30m', 5400],
+    ['"120"', 120],
+  ])('reads timeout %s as %i seconds', (written, seconds) => {
+    expect(one(step(`  timeout: ${written}\n`)).steps[0].timeout).toBe(seconds);
+  });
+
+  it('reads services with the same fields as steps', () => {
+    const p = one(`${head}services:\n- name: db\n  image: postgres:16\n  environment:\n    POSTGRES_PASSWORD: x\nsteps:\n- {name: a, image: alpine}\n`);
+    expect(p.services[0]).toMatchObject({ name: 'db', image: 'postgres:16', environment: { POSTGRES_PASSWORD: { value: 'x' } } });
+  });
+});
+
+describe('parsePipelines pipeline fields', () => {
+  it('reads platform, node, clone, concurrency, image_pull_secrets and depends_on', () => {
+    const p = one(
+      `${head}platform: {os: linux, arch: arm64}\nnode: {team: infra}\nclone: {depth: 50, retries: 3}\nconcurrency: {limit: 2}\nimage_pull_secrets: [dockerconfig]\ndepends_on: [lint]\nsteps:\n- {name: a, image: alpine}\n`,
+    );
+    expect(p).toMatchObject({
+      platform: { os: 'linux', arch: 'arm64', variant: '', version: '' },
+      node: { team: 'infra' },
+      clone: { disable: false, depth: 50, retries: 3 },
+      concurrency: { limit: 2 },
+      imagePullSecrets: ['dockerconfig'],
+      dependsOn: ['lint'],
+    });
+  });
+
+  it('reads clone.disable', () => {
+    expect(one(`${head}clone:\n  disable: true\nsteps:\n- {name: a, image: alpine}\n`).clone.disable).toBe(true);
+  });
+
+  it('reads pipeline environment', () => {
+    expect(one(`${head}environment:\n  GOOS: linux\nsteps:\n- {name: a, image: alpine}\n`).environment).toEqual({ GOOS: { value: 'linux' } });
+  });
+
+  it('reads temp and host volumes', () => {
+    const p = one(`${head}volumes:\n- name: cache\n  temp: {}\n- name: ram\n  temp: {medium: memory}\n- name: sock\n  host:\n    path: /var/run/docker.sock\nsteps:\n- {name: a, image: alpine}\n`);
+    expect(p.volumes).toEqual([
+      { name: 'cache', temp: {} },
+      { name: 'ram', temp: { medium: 'memory' } },
+      { name: 'sock', host: { path: '/var/run/docker.sock' } },
+    ]);
+  });
+
+  it('takes an absolute workspace path as is', () => {
+    expect(one(`${head}workspace:\n  path: /go/src/app\nsteps:\n- {name: a, image: alpine}\n`).workspace.path).toBe('/go/src/app');
+  });
+
+  it('joins a relative workspace path to its base', () => {
+    expect(one(`${head}workspace:\n  base: /go\n  path: src/github.com/o/r\nsteps:\n- {name: a, image: alpine}\n`).workspace.path).toBe('/go/src/github.com/o/r');
+    expect(one(`${head}workspace:\n  path: app\nsteps:\n- {name: a, image: alpine}\n`).workspace.path).toBe('/drone/src/app');
+  });
+});
+
+describe('parsePipelines conditions', () => {
+  const when = (body: string) => one(step(`  when:\n${body}`)).steps[0].when;
+
+  it('reads a condition written as a string, a list, or include/exclude', () => {
+    expect(when('    branch: main\n    event: [push, tag]\n    ref:\n      include: refs/tags/*\n      exclude: [refs/tags/rc*]\n')).toEqual({
+      branch: { include: ['main'], exclude: [] },
+      event: { include: ['push', 'tag'], exclude: [] },
+      ref: { include: ['refs/tags/*'], exclude: ['refs/tags/rc*'] },
+    });
+  });
+
+  it('reads every Drone condition key', () => {
+    const keys = ['branch', 'event', 'ref', 'status', 'target', 'cron', 'action', 'repo', 'instance', 'paths'];
+    const values: Record<string, string> = { event: 'push', status: 'failure' };
+    const body = keys.map((k) => `    ${k}: ${values[k] ?? 'x'}\n`).join('');
+    expect(Object.keys(when(body)).sort()).toEqual([...keys].sort());
+  });
+
+  it('reads the pipeline trigger', () => {
+    expect(one(`${head}trigger:\n  branch: [main]\n  event:\n    exclude: [pull_request]\nsteps:\n- {name: a, image: alpine}\n`).trigger).toEqual({
+      branch: { include: ['main'], exclude: [] },
+      event: { include: [], exclude: ['pull_request'] },
+    });
+  });
+
+  it('points at an unknown event and suggests the Drone name', () => {
+    expect(errorsOf(step('  when:\n    event: [push, deployment]\n'))[0]).toMatchObject({
+      line: 8,
+      col: 19,
+      message: expect.stringContaining('`promote`'),
+    });
+  });
+
+  it('rejects a status other than success or failure', () => {
+    expect(errorsOf(step('  when:\n    status: failed\n'))[0]).toMatchObject({ line: 8, col: 13, message: expect.stringContaining('unknown status `failed`') });
+  });
+
+  it('accepts glob patterns in event conditions', () => {
+    expect(when('    event: pull_*\n').event).toEqual({ include: ['pull_*'], exclude: [] });
+  });
+
+  it('suggests `paths` for `path` and `branch` for `branches`', () => {
+    const errors = errorsOf(step('  when:\n    path: docs/**\n    branches: main\n'));
+    expect(errors.map((e) => [e.line, e.col, e.message])).toEqual([
+      [8, 5, expect.stringContaining('Did you mean `paths`?')],
+      [9, 5, expect.stringContaining('Did you mean `branch`?')],
+    ]);
+  });
+});
+
+describe('parsePipelines anchors and merge keys', () => {
+  it('resolves aliases and << merge keys, explicit keys winning', () => {
+    const p = one(
+      `${head}x-defaults: &defaults\n  image: golang:1.22\n  environment: {CGO_ENABLED: '0'}\nsteps:\n- name: a\n  <<: *defaults\n  commands: [go test]\n- name: b\n  <<: *defaults\n  image: golang:1.21\n`,
+    );
+    expect(p.steps.map((s) => s.image)).toEqual(['golang:1.22', 'golang:1.21']);
+    expect(p.steps[0].environment).toEqual({ CGO_ENABLED: { value: '0' } });
+  });
+
+  it('accepts a list of merge sources', () => {
+    const p = one(`${head}a: &a {image: alpine}\nb: &b {pull: always}\nsteps:\n- name: x\n  <<: [*a, *b]\n`);
+    expect(p.steps[0]).toMatchObject({ image: 'alpine:latest', pull: 'always' });
+  });
+
+  it('reuses an anchored list of commands', () => {
+    const p = one(`${head}steps:\n- name: a\n  image: alpine\n  commands: &cmds [make, make test]\n- name: b\n  image: alpine\n  commands: *cmds\n`);
+    expect(p.steps[1].commands).toEqual(['make', 'make test']);
+  });
+
+  it('rejects `- <<: *list` inside a list with a clear error at the merge key', () => {
+    const errors = errorsOf(`${head}steps:\n- name: a\n  image: alpine\n  commands: &cmds [make]\n- name: b\n  image: alpine\n  commands:\n  - <<: *cmds\n  - make test\n`);
+    expect(errors[0]).toMatchObject({ line: 11, col: 5, message: expect.stringContaining('cannot splice a list into a list') });
+  });
+
+  it('reports an alias that names no anchor', () => {
+    expect(errorsOf(step('  commands: *nothing\n'))[0]).toMatchObject({ line: 7, col: 13, message: expect.stringContaining('`&nothing`') });
+  });
+});
+
+describe('parsePipelines errors point at the line and column', () => {
+  it('reports a tab used for indentation with its own message', () => {
+    const errors = errorsOf(`${head}steps:\n\t- name: a\n`);
+    expect(errors[0]).toMatchObject({ line: 5, col: 1, message: expect.stringContaining('tab is used for indentation') });
+  });
+
+  it('reports a tab after spaces in the indentation at the tab', () => {
+    const errors = errorsOf(`${head}steps:\n- name: a\n  image: alpine\n  \tcommands: [x]\n`);
+    expect(errors[0]).toMatchObject({ line: 7, col: 3, message: expect.stringContaining('tab') });
+  });
+
+  it('reports other YAML syntax errors with their position', () => {
+    expect(errorsOf(`${head}steps: [\n- name: a\n`)[0]).toMatchObject({ message: expect.stringContaining('YAML syntax error') });
+  });
+
+  it('reports a duplicate key', () => {
+    expect(errorsOf(step('  image: alpine:3\n'))[0]).toMatchObject({ line: 7, col: 3, message: expect.stringContaining('written twice') });
+  });
+
+  it('reports an unknown step key with a suggestion at the key', () => {
+    expect(errorsOf(step('  comands: [x]\n'))[0]).toEqual({ line: 7, col: 3, message: 'unknown key `comands` in step `build`. Did you mean `commands`?' });
+  });
+
+  it('reports an unknown pipeline key with a suggestion', () => {
+    expect(errorsOf(`${head}trigers: {branch: main}\nsteps:\n- {name: a, image: alpine}\n`)[0]).toMatchObject({
+      line: 4,
+      col: 1,
+      message: expect.stringContaining('Did you mean `trigger`?'),
+    });
+  });
+
+  it('says steps must be a list, with a hint for Woodpecker\'s map form', () => {
+    expect(errorsOf(`${head}steps:\n  build:\n    image: alpine\n`)[0]).toMatchObject({
+      line: 5,
+      col: 3,
+      message: expect.stringMatching(/`steps` must be a list.*`- name: <name>`/),
+    });
+  });
+
+  it('says a step field has the wrong type', () => {
+    expect(errorsOf(step('  privileged: maybe\n'))[0]).toMatchObject({ line: 7, col: 15, message: '`privileged` must be true or false, not `maybe`' });
+    expect(errorsOf(step('  environment: [A=b]\n'))[0]).toMatchObject({ line: 7, col: 16, message: expect.stringContaining('must be a mapping') });
+  });
+
+  it('reports a missing image at the step', () => {
+    expect(errorsOf(`${head}steps:\n- name: build\n  commands: [x]\n`)[0]).toMatchObject({
+      line: 5,
+      col: 3,
+      message: expect.stringContaining('step `build` has no image'),
+    });
+  });
+
+  it('reports a missing step name', () => {
+    expect(errorsOf(`${head}steps:\n- image: alpine\n`)[0]).toMatchObject({ line: 5, col: 3, message: expect.stringContaining('has no name') });
+  });
+
+  it('reports duplicate step names, services included', () => {
+    const errors = errorsOf(`${head}services:\n- {name: db, image: postgres}\nsteps:\n- {name: db, image: alpine}\n- {name: a, image: alpine}\n- {name: a, image: alpine}\n`);
+    expect(errors.map((e) => [e.line, e.message])).toEqual([
+      [7, expect.stringContaining('`db` is already used by service `db`')],
+      [9, expect.stringContaining('`a` is already used by step `a`')],
+    ]);
+  });
+
+  it('reserves the name clone for the clone step unless cloning is disabled', () => {
+    expect(errorsOf(`${head}steps:\n- {name: clone, image: alpine/git}\n`)[0].message).toContain('clone: {disable: true}');
+    expect(one(`${head}clone: {disable: true}\nsteps:\n- {name: clone, image: alpine/git}\n`).steps[0].name).toBe('clone');
+  });
+
+  it('reports from_secret naming no secret at the from_secret key', () => {
+    expect(errorsOf(step('  environment:\n    TOKEN:\n      from_secret:\n'))[0]).toMatchObject({
+      line: 9,
+      col: 7,
+      message: expect.stringContaining('takes its value from no secret'),
+    });
+    expect(errorsOf(step('  settings:\n    password: {from_secret: ""}\n'))[0]).toMatchObject({ line: 8, col: 16 });
+  });
+
+  it('explains an unquoted command that YAML read as a mapping', () => {
+    expect(errorsOf(step('  commands:\n  - echo key: value\n'))[0]).toMatchObject({ line: 8, col: 5, message: expect.stringContaining('quote the whole command') });
+  });
+
+  it('rejects an invalid pull policy, failure and timeout', () => {
+    expect(errorsOf(step('  pull: sometimes\n'))[0]).toMatchObject({ line: 7, col: 9, message: expect.stringContaining('if-not-exists') });
+    expect(errorsOf(step('  failure: maybe\n'))[0]).toMatchObject({ line: 7, col: 12 });
+    expect(errorsOf(step('  timeout: soon\n'))[0]).toMatchObject({ line: 7, col: 12, message: expect.stringContaining('1h30m') });
+  });
+
+  it('rejects the old host:container volume form', () => {
+    expect(errorsOf(step('  volumes:\n  - /tmp:/tmp\n'))[0]).toMatchObject({ line: 8, col: 5, message: expect.stringContaining('old `host:container` form') });
+  });
+
+  it('rejects a pipeline volume that is neither temp nor host', () => {
+    expect(errorsOf(`${head}volumes:\n- name: cache\nsteps:\n- {name: a, image: alpine}\n`)[0].message).toContain('exactly one of');
+  });
+
+  it('rejects an image name with capitals', () => {
+    expect(errorsOf(`${head}steps:\n- {name: a, image: Golang}\n`)[0]).toMatchObject({ line: 5, col: 20, message: expect.stringContaining('lowercase') });
+  });
+
+  it('collects errors from every document', () => {
+    const errors = errorsOf(`${head}steps:\n- {name: a}\n---\nkind: pipeline\nsteps:\n- {name: b}\n`);
+    expect(errors.map((e) => e.line)).toEqual([5, 9]);
+  });
+
+  it('sorts errors by line', () => {
+    const errors = errorsOf(`${head}steps:\n- {name: a, imag: x}\nfoo: 1\n`);
+    expect(errors.map((e) => e.line)).toEqual([...errors.map((e) => e.line)].sort((a, b) => a - b));
+  });
+});
+
+describe('parsePipelines warnings', () => {
+  it('warns about Drone step keys Harrier ignores, without failing', () => {
+    expect(warningsOf(step('  user: root\n'))).toEqual([{ line: 7, col: 3, message: expect.stringContaining('`user` in step `build` is ignored') }]);
+  });
+
+  it('warns about clone.skip_verify', () => {
+    expect(warningsOf(`${head}clone: {skip_verify: true}\nsteps:\n- {name: a, image: alpine}\n`)[0].message).toContain('skip_verify');
+  });
+
+  it('has no warnings for a plain pipeline', () => {
+    expect(warningsOf(step(''))).toEqual([]);
+  });
+});
