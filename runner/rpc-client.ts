@@ -1,0 +1,184 @@
+// The runner's side of core/protocol.ts: one method per call, every wait abortable.
+// Calls that are safe to repeat are retried with backoff on network errors and 5xx;
+// long polls are not, since their callers poll again anyway.
+import type { LogLine, Stage, Step } from '../core/domain.ts';
+import {
+  type AcceptRequest,
+  type ErrorBody,
+  LONG_POLL_MS,
+  type RequestResponse,
+  type RunnerInfo,
+  rpcPaths,
+  type StageDetails,
+  type StageUpdate,
+  type StepUpdate,
+  type WatchResponse,
+} from '../core/protocol.ts';
+
+export class RpcError extends Error {
+  constructor(
+    message: string,
+    /** The HTTP status, or 0 when the server could not be reached. */
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'RpcError';
+  }
+}
+
+export type AcceptResult = { accepted: true; stage: Stage } | { accepted: false; reason: 'taken' };
+
+export interface RpcClientOptions {
+  serverUrl: string;
+  secret: string;
+  /** Attempts for calls that are safe to repeat, the first included. */
+  attempts?: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** Gives up on an ordinary call after this long, and counts it as a network error. */
+  timeoutMs?: number;
+}
+
+interface CallOptions {
+  body?: unknown;
+  signal?: AbortSignal;
+  retry: boolean;
+  longPoll?: boolean;
+}
+
+const NEVER = new AbortController().signal;
+
+export class RpcClient {
+  private readonly baseUrl: string;
+  private readonly secret: string;
+  private readonly attempts: number;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
+  private readonly timeoutMs: number;
+
+  constructor(options: RpcClientOptions) {
+    this.baseUrl = options.serverUrl.replace(/\/+$/, '');
+    this.secret = options.secret;
+    this.attempts = options.attempts ?? 6;
+    this.retryBaseMs = options.retryBaseMs ?? 250;
+    this.retryMaxMs = options.retryMaxMs ?? 5_000;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+  }
+
+  /** Waits for a stage to run; null when the server's poll window ended first. */
+  async request(info: RunnerInfo, signal?: AbortSignal): Promise<Stage | null> {
+    const res = await this.call<RequestResponse>('POST', rpcPaths.request, { body: info, signal, retry: false, longPoll: true });
+    return res?.stage ?? null;
+  }
+
+  /** Claims a stage; `accepted: false` when another runner got it first. */
+  async accept(stageId: number, machine: string, signal?: AbortSignal): Promise<AcceptResult> {
+    const body: AcceptRequest = { machine };
+    try {
+      const stage = await this.call<Stage>('POST', rpcPaths.accept(stageId), { body, signal, retry: false });
+      if (!stage) throw new RpcError(`POST ${rpcPaths.accept(stageId)}: empty answer`, 204);
+      return { accepted: true, stage };
+    } catch (err) {
+      if (err instanceof RpcError && err.status === 409) return { accepted: false, reason: 'taken' };
+      throw err;
+    }
+  }
+
+  async details(stageId: number, signal?: AbortSignal): Promise<StageDetails> {
+    return this.required(await this.call<StageDetails>('GET', rpcPaths.details(stageId), { signal, retry: true }), rpcPaths.details(stageId));
+  }
+
+  async updateStage(stageId: number, update: StageUpdate, signal?: AbortSignal): Promise<Stage> {
+    const path = rpcPaths.updateStage(stageId);
+    return this.required(await this.call<Stage>('POST', path, { body: update, signal, retry: true }), path);
+  }
+
+  async updateStep(stepId: number, update: StepUpdate, signal?: AbortSignal): Promise<Step> {
+    const path = rpcPaths.updateStep(stepId);
+    return this.required(await this.call<Step>('POST', path, { body: update, signal, retry: true }), path);
+  }
+
+  /** Safe to repeat: the server ignores a pos it already has. */
+  async sendLogs(stepId: number, lines: LogLine[], signal?: AbortSignal): Promise<void> {
+    await this.call('POST', rpcPaths.logs(stepId), { body: lines, signal, retry: true });
+  }
+
+  /** Waits for the build to be cancelled or finish; null when the poll window ended first. */
+  async watch(buildId: number, signal?: AbortSignal): Promise<WatchResponse | null> {
+    return this.call<WatchResponse>('POST', rpcPaths.watch(buildId), { signal, retry: false, longPoll: true });
+  }
+
+  async ping(info: RunnerInfo, signal?: AbortSignal): Promise<void> {
+    await this.call('POST', rpcPaths.ping, { body: info, signal, retry: true });
+  }
+
+  private required<T>(value: T | null, path: string): T {
+    if (value === null) throw new RpcError(`${path}: the server answered 204 where a body was expected`, 204);
+    return value;
+  }
+
+  private async call<T>(method: string, path: string, options: CallOptions): Promise<T | null> {
+    const signal = options.signal ?? NEVER;
+    // A long poll gets the server's window plus slack, so a half-open connection cannot hang it forever.
+    const timeoutMs = options.longPoll ? LONG_POLL_MS + 15_000 : this.timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      signal.throwIfAborted();
+      let failure: RpcError;
+      try {
+        const res = await fetch(this.baseUrl + path, {
+          method,
+          headers: {
+            authorization: `Bearer ${this.secret}`,
+            ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          body: options.body === undefined ? undefined : JSON.stringify(options.body),
+          signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+        });
+        if (res.status === 204) return null;
+        if (res.ok) {
+          const text = await res.text();
+          return text ? (JSON.parse(text) as T) : null;
+        }
+        failure = new RpcError(`${method} ${path}: ${res.status} ${await errorMessage(res)}`, res.status);
+        if (res.status < 500) throw failure;
+      } catch (err) {
+        if (err instanceof RpcError) throw err;
+        signal.throwIfAborted();
+        failure = new RpcError(`${method} ${path}: cannot reach ${this.baseUrl}: ${describe(err)}`, 0);
+      }
+      if (!options.retry || attempt >= this.attempts) throw failure;
+      await sleep(Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** (attempt - 1)) * (0.75 + Math.random() / 2), signal);
+    }
+  }
+}
+
+async function errorMessage(res: Response): Promise<string> {
+  const text = await res.text().catch(() => '');
+  try {
+    return (JSON.parse(text) as ErrorBody).message ?? text;
+  } catch {
+    return text || res.statusText;
+  }
+}
+
+function describe(err: unknown): string {
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e.name === 'TimeoutError') return 'timed out';
+  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
+export function sleep(ms: number, signal: AbortSignal = NEVER): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
