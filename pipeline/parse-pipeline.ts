@@ -210,7 +210,7 @@ function readVolumes(ctx: ReadContext, node: Node | null): PipelineVolume[] {
     const name = readString(ctx, entryValue(entries, 'name'), `${what}.name`) ?? '';
     const volume = readVolumeSource(ctx, entries, what, name);
     if (!name) report(ctx, resolve(ctx, item), `${what} has no name: add \`name: <volume name>\``);
-    if (volume && name) out.push(volume);
+    if (volume && name) out.push({ ...volume, position: positionOf(ctx, resolve(ctx, item)) });
   });
   return out;
 }

@@ -221,7 +221,7 @@ describe('parsePipelines pipeline fields', () => {
 
   it('reads temp and host volumes', () => {
     const p = one(`${head}volumes:\n- name: cache\n  temp: {}\n- name: ram\n  temp: {medium: memory}\n- name: sock\n  host:\n    path: /var/run/docker.sock\nsteps:\n- {name: a, image: alpine}\n`);
-    expect(p.volumes).toEqual([
+    expect(p.volumes.map(({ position, ...v }) => v)).toEqual([
       { name: 'cache', temp: {} },
       { name: 'ram', temp: { medium: 'memory' } },
       { name: 'sock', host: { path: '/var/run/docker.sock' } },

@@ -69,6 +69,8 @@ export interface PipelineVolume {
   name: string;
   temp?: { medium?: string };
   host?: { path: string };
+  /** Added by the pipeline engine: where the volume was declared, for the linter's messages. */
+  position?: Position;
 }
 
 export interface Pipeline {
