@@ -60,6 +60,12 @@ export interface Scm {
   authorizeUrl(state: string, redirectUri: string): string;
   /** Exchanges the OAuth code for a token. */
   exchange(code: string, redirectUri: string): Promise<ScmToken>;
+  /**
+   * Trades a refresh token for a new token. Added to the original surface because
+   * Bitbucket Cloud access tokens expire after two hours (ScmToken.expires says when);
+   * GitHub only issues refresh tokens when the app opts into expiring user tokens.
+   */
+  refresh(refreshToken: string): Promise<ScmToken>;
   user(token: string): Promise<ScmUser>;
   /** Every repository the user can access, with the user's permission on each. */
   repos(token: string): Promise<ScmRepo[]>;

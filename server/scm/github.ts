@@ -1,0 +1,236 @@
+// GitHub (github.com or GitHub Enterprise Server) behind the Scm surface.
+// OAuth web flow on the web host; REST v3 on the API host.
+import type { Netrc } from '../../core/domain.ts';
+import type { ProviderConfig } from '../config.ts';
+import { ApiRequester, encodePath, expiryFrom, netrcMachine, splitSlug, type ApiCall } from './api-request.ts';
+import { ScmError, type CommitState, type CommitStatus, type Scm, type ScmRepo, type ScmToken, type ScmUser } from './scm.ts';
+
+/** What the OAuth app asks for: private repos, commit statuses, the primary email, org membership. */
+export const GITHUB_SCOPES = 'repo,repo:status,user:email,read:org';
+export const GITHUB_HOOK_EVENTS = ['push', 'pull_request', 'create', 'delete'];
+
+interface GithubRepo {
+  id: number;
+  name: string;
+  full_name: string;
+  owner: { login: string };
+  private: boolean;
+  visibility?: string;
+  html_url: string;
+  clone_url: string;
+  ssh_url: string;
+  default_branch?: string;
+  permissions?: { admin?: boolean; push?: boolean; pull?: boolean };
+}
+
+interface GithubUser {
+  id: number;
+  login: string;
+  email: string | null;
+  avatar_url: string;
+}
+
+interface GithubContent {
+  type: string;
+  content?: string;
+  encoding?: string;
+  size?: number;
+}
+
+const STATES: Record<CommitState, string> = {
+  pending: 'pending',
+  running: 'pending',
+  success: 'success',
+  failure: 'failure',
+  error: 'error',
+  killed: 'error',
+};
+
+/** GitHub refuses descriptions longer than this with a 422. */
+const MAX_DESCRIPTION = 140;
+
+function readGithubError(body: unknown): string | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const b = body as { message?: string; errors?: { message?: string; code?: string; field?: string }[]; error_description?: string };
+  const details = (b.errors ?? []).map((e) => e.message ?? [e.field, e.code].filter(Boolean).join(' ')).filter(Boolean);
+  const message = b.message ?? b.error_description;
+  return [message, ...details].filter(Boolean).join('; ') || undefined;
+}
+
+export class GithubScm implements Scm {
+  readonly provider = 'github' as const;
+  private readonly api: ApiRequester;
+
+  constructor(private readonly config: ProviderConfig) {
+    this.api = new ApiRequester('github', 'GitHub', readGithubError, {
+      Accept: 'application/vnd.github+json',
+      'X-GitHub-Api-Version': '2022-11-28',
+    });
+  }
+
+  get configured(): boolean {
+    return Boolean(this.config.clientId && this.config.clientSecret);
+  }
+
+  authorizeUrl(state: string, redirectUri: string): string {
+    const q = new URLSearchParams({ client_id: this.config.clientId, redirect_uri: redirectUri, scope: GITHUB_SCOPES, state });
+    return `${this.config.url}/login/oauth/authorize?${q}`;
+  }
+
+  exchange(code: string, redirectUri: string): Promise<ScmToken> {
+    return this.token({ code, redirect_uri: redirectUri });
+  }
+
+  refresh(refreshToken: string): Promise<ScmToken> {
+    return this.token({ grant_type: 'refresh_token', refresh_token: refreshToken });
+  }
+
+  /** GitHub answers a refused code with 200 and an error field, so both are checked. */
+  private async token(grant: Record<string, string>): Promise<ScmToken> {
+    const call: ApiCall = {
+      method: 'POST',
+      url: `${this.config.url}/login/oauth/access_token`,
+      accept: 'application/json',
+      form: { client_id: this.config.clientId, client_secret: this.config.clientSecret, ...grant },
+    };
+    const { data } = await this.api.json<Record<string, unknown>>(call);
+    if (!data || typeof data.access_token !== 'string' || !data.access_token) {
+      const reason = String(data?.error_description ?? data?.error ?? 'no access_token in the answer');
+      throw new ScmError(`GitHub refused the OAuth ${grant.code ? 'code' : 'refresh token'}: ${reason}`, 401, 'github');
+    }
+    return {
+      access: data.access_token,
+      refresh: typeof data.refresh_token === 'string' ? data.refresh_token : '',
+      expires: expiryFrom(data.expires_in),
+    };
+  }
+
+  async user(token: string): Promise<ScmUser> {
+    const { data: u } = await this.api.json<GithubUser>({ url: this.url('/user'), token });
+    return { id: String(u.id), login: u.login, email: u.email || (await this.primaryEmail(token)), avatar: u.avatar_url ?? '' };
+  }
+
+  /** /user has no email when the user keeps it private; the user:email scope still lets us read it. */
+  private async primaryEmail(token: string): Promise<string> {
+    const res = await this.api.send({ url: this.url('/user/emails'), token });
+    if (!res.ok) return '';
+    const emails = (await res.json()) as { email: string; primary?: boolean; verified?: boolean }[];
+    const primary = emails.find((e) => e.primary && e.verified) ?? emails.find((e) => e.verified);
+    return primary?.email ?? '';
+  }
+
+  async repos(token: string): Promise<ScmRepo[]> {
+    const repos: ScmRepo[] = [];
+    let next: string | undefined = this.url('/user/repos?per_page=100');
+    while (next) {
+      const { data, res }: { data: (GithubRepo | null)[]; res: Response } = await this.api.json<(GithubRepo | null)[]>({ url: next, token });
+      // GitHub has been seen to put null entries in this list; they name nothing.
+      for (const r of data ?? []) if (r) repos.push(toScmRepo(r));
+      next = nextLink(res.headers.get('link'));
+    }
+    return repos;
+  }
+
+  async repo(token: string, slug: string): Promise<ScmRepo> {
+    const [owner, name] = splitSlug(slug, 'github');
+    const { data } = await this.api.json<GithubRepo>({ url: this.url(`/repos/${enc(owner)}/${enc(name)}`), token });
+    return toScmRepo(data);
+  }
+
+  async file(token: string, slug: string, sha: string, path: string): Promise<string | null> {
+    const [owner, name] = splitSlug(slug, 'github');
+    const url = this.url(`/repos/${enc(owner)}/${enc(name)}/contents/${encodePath(path)}?ref=${enc(sha)}`);
+    const call: ApiCall = { url, token };
+    const res = await this.api.send(call);
+    if (res.status === 404) return null;
+    if (!res.ok) throw await this.api.failure(res, call);
+    const body = (await res.json()) as GithubContent | GithubContent[];
+    if (Array.isArray(body) || body.type !== 'file') {
+      throw new ScmError(`${path} in ${slug} at ${sha} is a ${Array.isArray(body) ? 'directory' : body.type}, not a file`, 422, 'github');
+    }
+    if (body.encoding === 'base64') return Buffer.from(body.content ?? '', 'base64').toString('utf8');
+    // Files over 1 MB come back without content (encoding "none"); the raw media type has them.
+    const raw: ApiCall = { url, token, accept: 'application/vnd.github.raw' };
+    const rawRes = await this.api.send(raw);
+    if (!rawRes.ok) throw await this.api.failure(rawRes, raw);
+    return rawRes.text();
+  }
+
+  async createHook(token: string, slug: string, url: string, secret: string): Promise<string> {
+    const [owner, name] = splitSlug(slug, 'github');
+    const { data } = await this.api.json<{ id: number }>({
+      method: 'POST',
+      url: this.url(`/repos/${enc(owner)}/${enc(name)}/hooks`),
+      token,
+      json: { name: 'web', active: true, events: GITHUB_HOOK_EVENTS, config: { url, content_type: 'json', secret, insecure_ssl: '0' } },
+    });
+    return String(data.id);
+  }
+
+  async deleteHook(token: string, slug: string, hookId: string): Promise<void> {
+    const [owner, name] = splitSlug(slug, 'github');
+    const call: ApiCall = { method: 'DELETE', url: this.url(`/repos/${enc(owner)}/${enc(name)}/hooks/${enc(hookId)}`), token };
+    const res = await this.api.send(call);
+    // Already gone (deleted by hand on GitHub) is what we wanted.
+    if (!res.ok && res.status !== 404) throw await this.api.failure(res, call);
+  }
+
+  async status(token: string, slug: string, sha: string, status: CommitStatus): Promise<void> {
+    const [owner, name] = splitSlug(slug, 'github');
+    await this.api.json({
+      method: 'POST',
+      url: this.url(`/repos/${enc(owner)}/${enc(name)}/statuses/${enc(sha)}`),
+      token,
+      json: {
+        state: STATES[status.state],
+        target_url: status.link,
+        description: truncate(status.description, MAX_DESCRIPTION),
+        context: status.context,
+      },
+    });
+  }
+
+  netrc(token: string, cloneUrl: string): Netrc {
+    return { machine: netrcMachine(cloneUrl), login: token, password: 'x-oauth-basic' };
+  }
+
+  private url(path: string): string {
+    return `${this.config.apiUrl}${path}`;
+  }
+}
+
+function toScmRepo(r: GithubRepo): ScmRepo {
+  const p = r.permissions ?? {};
+  const visibility = r.visibility === 'internal' || r.visibility === 'private' || r.visibility === 'public' ? r.visibility : r.private ? 'private' : 'public';
+  return {
+    uid: String(r.id),
+    namespace: r.owner?.login ?? r.full_name.split('/')[0],
+    name: r.name,
+    slug: r.full_name,
+    cloneUrl: r.clone_url,
+    sshUrl: r.ssh_url,
+    link: r.html_url,
+    defaultBranch: r.default_branch ?? '',
+    private: r.private,
+    visibility,
+    perm: { read: Boolean(p.pull || p.push || p.admin), write: Boolean(p.push || p.admin), admin: Boolean(p.admin) },
+  };
+}
+
+/** The rel="next" target of a Link header, if there is one. */
+export function nextLink(link: string | null): string | undefined {
+  if (!link) return undefined;
+  for (const part of link.split(',')) {
+    const m = /<([^>]+)>\s*;\s*rel="?([^";]+)"?/.exec(part.trim());
+    if (m && m[2].split(/\s+/).includes('next')) return m[1];
+  }
+  return undefined;
+}
+
+function enc(s: string): string {
+  return encodeURIComponent(s);
+}
+
+function truncate(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
