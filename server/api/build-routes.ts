@@ -1,0 +1,75 @@
+// A repository's builds, read side (Drone's paths; read permission):
+//   GET /api/repos/{owner}/{name}/builds                                   newest first; ?page, ?per_page (25, at most 100), ?branch
+//   GET /api/repos/{owner}/{name}/builds/{number}                          with stages[].steps[]
+//   GET /api/repos/{owner}/{name}/builds/{number}/logs/{stage}/{step}      [{pos,out,time}] by pos
+// Mount after authenticate(ctx).
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import type { ServerContext } from '../context.ts';
+import { repoAccess } from '../auth/repo-access.ts';
+import { notFound } from '../http/errors.ts';
+import { parseInput } from './body-validation.ts';
+import { buildJson, logLineJson } from './serialize.ts';
+
+const BUILDS = '/api/repos/:owner/:name/builds';
+
+export const DEFAULT_PER_PAGE = 25;
+export const MAX_PER_PAGE = 100;
+
+const positive = (what: string) =>
+  z.coerce.number({ error: `must be a ${what}` }).int(`must be a whole ${what}`).min(1, `must be a ${what} of at least 1`);
+
+const listQuery = z.object({
+  page: positive('page number').default(1),
+  // Asking for more than the maximum gets the maximum, as in Drone.
+  per_page: positive('number').default(DEFAULT_PER_PAGE).transform((n) => Math.min(n, MAX_PER_PAGE)),
+  branch: z.string().optional(),
+});
+
+const numberParam = (req: Request, name: string, what: string): number =>
+  parseInput(z.object({ [name]: positive(what) }), { [name]: req.params[name] }, 'path')[name] as number;
+
+export function buildRouter(ctx: ServerContext): Router {
+  const router = Router();
+
+  router.get(BUILDS, repoAccess(ctx, 'read'), async (req, res) => {
+    const q = parseInput(listQuery, req.query, 'query');
+    const builds = await ctx.db.build.findMany({
+      where: { repoId: req.repo!.id, ...(q.branch ? { target: q.branch } : {}) },
+      orderBy: { number: 'desc' },
+      skip: (q.page - 1) * q.per_page,
+      take: q.per_page,
+    });
+    res.json(builds.map((b) => buildJson(b)));
+  });
+
+  router.get(`${BUILDS}/:number`, repoAccess(ctx, 'read'), async (req, res) => {
+    const number = numberParam(req, 'number', 'build number');
+    const build = await ctx.db.build.findUnique({
+      where: { repoId_number: { repoId: req.repo!.id, number } },
+      include: { stages: { include: { steps: true } } },
+    });
+    if (!build) throw notFound(`${req.repo!.slug} has no build ${number}`);
+    res.json(buildJson(build));
+  });
+
+  router.get(`${BUILDS}/:number/logs/:stage/:step`, repoAccess(ctx, 'read'), async (req, res) => {
+    const slug = req.repo!.slug;
+    const number = numberParam(req, 'number', 'build number');
+    const stageNumber = numberParam(req, 'stage', 'stage number');
+    const stepNumber = numberParam(req, 'step', 'step number');
+    const build = await ctx.db.build.findUnique({ where: { repoId_number: { repoId: req.repo!.id, number } }, select: { id: true } });
+    if (!build) throw notFound(`${slug} has no build ${number}`);
+    const stage = await ctx.db.stage.findUnique({
+      where: { buildId_number: { buildId: build.id, number: stageNumber } },
+      select: { id: true, name: true },
+    });
+    if (!stage) throw notFound(`build ${number} of ${slug} has no stage ${stageNumber}`);
+    const step = await ctx.db.step.findUnique({ where: { stageId_number: { stageId: stage.id, number: stepNumber } }, select: { id: true } });
+    if (!step) throw notFound(`stage ${stageNumber} (${stage.name}) of build ${number} of ${slug} has no step ${stepNumber}`);
+    const lines = await ctx.db.logLine.findMany({ where: { stepId: step.id }, orderBy: { pos: 'asc' } });
+    res.json(lines.map(logLineJson));
+  });
+
+  return router;
+}

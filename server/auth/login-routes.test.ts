@@ -1,0 +1,192 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startGithubFake, type GithubFake } from '../../test/fakes/github-api.ts';
+import { startApiHarness, type ApiHarness, type Browser } from '../../test/support/http.ts';
+import { sha256 } from './secrets.ts';
+import { SESSION_COOKIE } from './session.ts';
+import { STATE_COOKIE } from './oauth-state.ts';
+
+/** Walks /login/github -> the fake's authorize page -> back with code and state; `last` is Harrier's answer to the callback. */
+async function signInWithGithub(browser: Browser) {
+  const hops = await browser.follow('/login/github', {}, 2);
+  return { hops, last: hops[2] };
+}
+
+describe.each(['sqlite', 'postgres'] as const)('GitHub sign-in on %s', (flavour) => {
+  let github: GithubFake;
+  let harness: ApiHarness;
+
+  beforeAll(async () => {
+    github = await startGithubFake({ fixtureRepos: false, user: { id: 4242, login: 'octo', email: 'octo@example.com' } });
+    github.addRepo({ slug: 'octo/app', private: true, permissions: { admin: true, push: true, pull: true } });
+    github.addRepo({ slug: 'octo/docs', visibility: 'public', permissions: { admin: false, push: false, pull: true } });
+    harness = await startApiHarness({ flavour, github });
+  });
+  afterAll(async () => {
+    await harness?.close();
+    await github?.close();
+  });
+
+  it('redirects to the provider, comes back with code and state, stores the user, repositories and a hashed session, and sets an HttpOnly session cookie', async () => {
+    const browser = harness.browser();
+    const { hops, last } = await signInWithGithub(browser);
+
+    const start = hops[0];
+    expect(start.status).toBe(302);
+    const authorize = new URL(start.headers.get('location')!);
+    expect(`${authorize.origin}${authorize.pathname}`).toBe(`${github.url}/login/oauth/authorize`);
+    expect(authorize.searchParams.get('redirect_uri')).toBe(`${harness.url}/login/github`);
+    expect(authorize.searchParams.get('client_id')).toBe(github.clientId);
+    const state = authorize.searchParams.get('state')!;
+    expect(state.length).toBeGreaterThanOrEqual(32);
+    const stateCookie = start.headers.getSetCookie().find((c) => c.startsWith(`${STATE_COOKIE}=`))!;
+    expect(stateCookie).toMatch(/HttpOnly/);
+    expect(stateCookie).toMatch(/Path=\/login\/github/);
+
+    expect(last.status).toBe(303);
+    expect(last.headers.get('location')).toBe('/');
+    const sessionCookie = last.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`))!;
+    expect(sessionCookie).toMatch(/HttpOnly/);
+    expect(sessionCookie).toMatch(/SameSite=Lax/);
+    expect(sessionCookie).toMatch(/Path=\//);
+    expect(sessionCookie).not.toMatch(/Secure/);
+    expect(browser.cookies.has(STATE_COOKIE)).toBe(false);
+
+    const user = await harness.db.user.findUniqueOrThrow({ where: { provider_providerId: { provider: 'github', providerId: '4242' } } });
+    expect(user).toMatchObject({ login: 'octo', email: 'octo@example.com', token: github.state.token });
+    expect(user.syncedAt).toBeGreaterThan(0);
+    // Only the digest of the cookie value is stored.
+    const value = browser.cookies.get(SESSION_COOKIE)!;
+    const session = await harness.db.session.findUniqueOrThrow({ where: { id: sha256(decodeURIComponent(value)) } });
+    expect(session.userId).toBe(user.id);
+    expect(session.expiresAt - harness.ctx.now()).toBeGreaterThan(29 * 24 * 3600);
+    const repos = await harness.db.repo.findMany({ where: { provider: 'github' }, orderBy: { slug: 'asc' } });
+    expect(repos.map((r) => [r.slug, r.private])).toEqual([
+      ['octo/app', true],
+      ['octo/docs', false],
+    ]);
+    const perms = await harness.db.perm.findMany({ where: { userId: user.id }, include: { repo: true } });
+    expect(perms.map((p) => [p.repo.slug, p.admin, p.write, p.read]).sort()).toEqual([
+      ['octo/app', true, true, true],
+      ['octo/docs', false, false, true],
+    ]);
+
+    const me = await browser.json('/api/user');
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ login: 'octo', email: 'octo@example.com', provider: 'github', active: true });
+  });
+
+  it('refuses a callback whose state differs from the one this browser started with (400), and creates no session', async () => {
+    const browser = harness.browser();
+    const start = await browser.fetch('/login/github');
+    const atProvider = await fetch(start.headers.get('location')!, { redirect: 'manual' });
+    const back = new URL(atProvider.headers.get('location')!);
+    back.searchParams.set('state', 'forged-state');
+    const sessions = await harness.db.session.count();
+
+    const res = await browser.json(back.pathname + back.search);
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/state sent back does not match/);
+    expect(res.body.message).toMatch(/start again at .*\/login\/github/);
+    expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
+    expect(await harness.db.session.count()).toBe(sessions);
+  });
+
+  it('refuses a callback arriving in a browser that never started the sign-in (no state cookie)', async () => {
+    const starter = harness.browser();
+    const start = await starter.fetch('/login/github');
+    const atProvider = await fetch(start.headers.get('location')!, { redirect: 'manual' });
+    const back = new URL(atProvider.headers.get('location')!);
+
+    const victim = harness.browser();
+    const res = await victim.json(back.pathname + back.search);
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/no sign-in state/);
+    expect(victim.cookies.has(SESSION_COOKIE)).toBe(false);
+  });
+
+  it('sends a user who declined on the provider back to / with the error', async () => {
+    const res = await harness.browser().fetch('/login/github?error=access_denied&error_description=The+user+has+denied');
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/?error=access_denied');
+  });
+
+  it('ends the session on POST /logout, after which the old cookie no longer signs in', async () => {
+    const browser = harness.browser();
+    await signInWithGithub(browser);
+    const cookie = browser.cookies.get(SESSION_COOKIE)!;
+    const out = await browser.fetch('/logout', { method: 'POST', headers: { Origin: harness.url } });
+    expect(out.status).toBe(204);
+    expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
+
+    const replay = await fetch(`${harness.url}/api/user`, { headers: { Cookie: `${SESSION_COOKIE}=${cookie}` } });
+    expect(replay.status).toBe(401);
+  });
+});
+
+describe('sign-in edge cases', () => {
+  let github: GithubFake;
+  let harness: ApiHarness;
+  afterEach(async () => {
+    await harness?.close();
+    await github?.close();
+  });
+
+  it('answers 503 naming HARRIER_GITHUB_CLIENT_ID and HARRIER_GITHUB_CLIENT_SECRET when GitHub sign-in is not configured', async () => {
+    harness = await startApiHarness();
+    const res = await harness.browser().json('/login/github');
+    expect(res.status).toBe(503);
+    expect(res.body.message).toContain('HARRIER_GITHUB_CLIENT_ID');
+    expect(res.body.message).toContain('HARRIER_GITHUB_CLIENT_SECRET');
+    expect(res.body.message).toContain(`${harness.url}/login/github`);
+    const bitbucket = await harness.browser().json('/login/bitbucket');
+    expect(bitbucket.status).toBe(503);
+    expect(bitbucket.body.message).toContain('HARRIER_BITBUCKET_CLIENT_ID');
+  });
+
+  it('answers 404 for a provider Harrier does not know', async () => {
+    harness = await startApiHarness();
+    const res = await harness.browser().json('/login/gitlab');
+    expect(res.status).toBe(404);
+    expect(res.body.message).toMatch(/\/login\/github or \/login\/bitbucket/);
+  });
+
+  it('marks the session cookie Secure when HARRIER_HOST is https', async () => {
+    github = await startGithubFake({ fixtureRepos: false });
+    harness = await startApiHarness({ github, env: { HARRIER_HOST: 'https://ci.example.test' } });
+    const browser = harness.browser();
+    const start = await browser.fetch('/login/github');
+    expect(start.headers.getSetCookie()[0]).toMatch(/; Secure/);
+    const atProvider = await fetch(start.headers.get('location')!, { redirect: 'manual' });
+    // The provider sends the browser to https://ci.example.test; this test server stands at that address.
+    const back = new URL(atProvider.headers.get('location')!);
+    expect(back.origin).toBe('https://ci.example.test');
+    const last = await browser.fetch(back.pathname + back.search);
+    expect(last.status).toBe(303);
+    expect(last.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`))).toMatch(/; Secure/);
+  });
+
+  it('the first account to sign in becomes the administrator, later ones do not', async () => {
+    github = await startGithubFake({ fixtureRepos: false, user: { id: 1, login: 'first' } });
+    harness = await startApiHarness({ github });
+    await signInWithGithub(harness.browser());
+    github.state.user.id = 2;
+    github.state.user.login = 'second';
+    await signInWithGithub(harness.browser());
+    const users = await harness.db.user.findMany({ orderBy: { id: 'asc' } });
+    expect(users.map((u) => [u.login, u.admin])).toEqual([
+      ['first', true],
+      ['second', false],
+    ]);
+  });
+
+  it('answers 401 with the provider\'s reason when the code is refused', async () => {
+    github = await startGithubFake({ fixtureRepos: false });
+    harness = await startApiHarness({ github });
+    const browser = harness.browser();
+    const start = await browser.fetch('/login/github');
+    const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+    const res = await browser.json(`/login/github?code=not-a-code&state=${encodeURIComponent(state)}`);
+    expect(res.status).toBe(401);
+    expect(res.body.message).toMatch(/GitHub sign-in failed: .*incorrect or expired/);
+  });
+});

@@ -1,0 +1,37 @@
+// The provider token the server uses on a user's behalf, refreshed when it is
+// about to expire (Bitbucket's last two hours; GitHub's usually never expire).
+import type { Provider } from '../../core/domain.ts';
+import type { ServerContext } from '../context.ts';
+import { HttpError } from '../http/errors.ts';
+import type { UserRow } from '../http/request.ts';
+import { ScmError } from '../scm/scm.ts';
+
+/** Refresh this long before the provider's expiry so a token does not lapse mid-call. */
+const REFRESH_MARGIN_SECONDS = 60;
+
+export const PROVIDER_NAMES: Record<Provider, string> = { github: 'GitHub', bitbucket: 'Bitbucket' };
+
+/** A usable access token for the user; refreshes and stores it when needed. */
+export async function scmTokenFor(ctx: ServerContext, user: UserRow): Promise<string> {
+  const provider = user.provider as Provider;
+  const name = PROVIDER_NAMES[provider] ?? provider;
+  const signInAgain = `sign in again at ${ctx.config.host}/login/${provider}`;
+  if (!user.token) throw new HttpError(401, `Harrier holds no ${name} token for ${user.login}; ${signInAgain}`);
+  if (!user.expiry || user.expiry > ctx.now() + REFRESH_MARGIN_SECONDS) return user.token;
+  if (!user.refresh) throw new HttpError(401, `the ${name} token of ${user.login} has expired; ${signInAgain}`);
+  let fresh;
+  try {
+    fresh = await ctx.scms[provider].refresh(user.refresh);
+  } catch (err) {
+    if (err instanceof ScmError && err.status < 500) {
+      throw new HttpError(401, `${name} refused to refresh the token of ${user.login} (${err.message}); ${signInAgain}`);
+    }
+    throw err;
+  }
+  const updated = await ctx.db.user.update({
+    where: { id: user.id },
+    data: { token: fresh.access, refresh: fresh.refresh || user.refresh, expiry: fresh.expires, updatedAt: ctx.now() },
+  });
+  Object.assign(user, { token: updated.token, refresh: updated.refresh, expiry: updated.expiry });
+  return fresh.access;
+}

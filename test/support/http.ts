@@ -1,0 +1,205 @@
+// A small harness for REST API tests: a ServerContext on a fresh migrated database,
+// the sign-in, user, repository and build routers on a bare Express app listening on
+// 127.0.0.1, and a cookie-keeping client that behaves like a browser where it matters
+// (cookies, manual redirects). The lead's full-app harness may replace it.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { authenticate } from '../../server/auth/authenticate.ts';
+import { loginRouter } from '../../server/auth/login-routes.ts';
+import { buildRouter } from '../../server/api/build-routes.ts';
+import { repoRouter } from '../../server/api/repo-routes.ts';
+import { userRouter } from '../../server/api/user-routes.ts';
+import { loadServerConfig } from '../../server/config.ts';
+import { unixNow, type ServerContext } from '../../server/context.ts';
+import type { Db } from '../../server/db/client.ts';
+import { errorHandler, notFoundHandler } from '../../server/http/errors.ts';
+import { createScms } from '../../server/scm/index.ts';
+import { migratedDatabase } from './databases.ts';
+
+/** The provider-facing settings of a stand-in (test/fakes), as HARRIER_* variables want them. */
+export interface ProviderEndpoints {
+  url: string;
+  apiUrl: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface ApiHarnessOptions {
+  flavour?: 'sqlite' | 'postgres';
+  github?: ProviderEndpoints;
+  bitbucket?: ProviderEndpoints;
+  /** Extra HARRIER_* variables. */
+  env?: Record<string, string>;
+}
+
+export interface ApiHarness {
+  /** The server's base URL, also HARRIER_HOST. */
+  url: string;
+  ctx: ServerContext;
+  db: Db;
+  /** Moves ctx.now() forward (seconds). */
+  advance(seconds: number): void;
+  /** A new client with an empty cookie jar. */
+  browser(): Browser;
+  close(): Promise<void>;
+}
+
+export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<ApiHarness> {
+  const database = await migratedDatabase(opts.flavour ?? 'sqlite');
+  // The server listens first: HARRIER_HOST must be its real address for the OAuth redirect to come back.
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const env: Record<string, string> = { HARRIER_HOST: url, HARRIER_DATABASE_URL: database.url, ...opts.env };
+  for (const [provider, p] of Object.entries({ github: opts.github, bitbucket: opts.bitbucket })) {
+    if (!p) continue;
+    const prefix = `HARRIER_${provider.toUpperCase()}`;
+    Object.assign(env, {
+      [`${prefix}_CLIENT_ID`]: p.clientId,
+      [`${prefix}_CLIENT_SECRET`]: p.clientSecret,
+      [`${prefix}_URL`]: p.url,
+      [`${prefix}_API_URL`]: p.apiUrl,
+    });
+  }
+  const config = loadServerConfig(env);
+  let offset = 0;
+  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const ctx: ServerContext = {
+    config,
+    db: database.db,
+    redis,
+    scms: createScms(config),
+    logger: pino({ level: process.env.HARRIER_TEST_LOG_LEVEL ?? 'silent' }),
+    now: () => unixNow() + offset,
+  };
+  server.on('request', apiApp(ctx));
+  return {
+    url,
+    ctx,
+    db: database.db,
+    advance: (seconds) => {
+      offset += seconds;
+    },
+    browser: () => new Browser(url),
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      redis.disconnect();
+      await database.close();
+    },
+  };
+}
+
+/** The composition the lead's app is expected to use for these routers. */
+export function apiApp(ctx: ServerContext): express.Express {
+  const app = express();
+  app.use(express.json());
+  app.use(loginRouter(ctx));
+  app.use('/api', authenticate(ctx));
+  app.use(userRouter(ctx));
+  app.use(repoRouter(ctx));
+  app.use(buildRouter(ctx));
+  app.use(notFoundHandler);
+  app.use(errorHandler(ctx.logger));
+  return app;
+}
+
+export interface BrowserRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  /** Sent as JSON. */
+  json?: unknown;
+}
+
+/**
+ * A fetch with a cookie jar. Redirects are not followed automatically, so tests see
+ * each hop; follow() walks them, keeping cookies for the Harrier host only.
+ */
+export class Browser {
+  readonly cookies = new Map<string, string>();
+
+  constructor(readonly base: string) {}
+
+  async fetch(pathOrUrl: string, init: BrowserRequest = {}): Promise<Response> {
+    const target = new URL(pathOrUrl, this.base);
+    const own = target.origin === new URL(this.base).origin;
+    const headers: Record<string, string> = { ...init.headers };
+    if (own && this.cookies.size) headers.Cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    let body: string | undefined;
+    if (init.json !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      body = JSON.stringify(init.json);
+    }
+    const res = await fetch(target, { method: init.method ?? 'GET', headers, body, redirect: 'manual' });
+    if (own) this.keepCookies(res);
+    return res;
+  }
+
+  /** Follows up to `hops` redirects from the first answer (fewer when one is not a redirect); returns every answer. */
+  async follow(pathOrUrl: string, init: BrowserRequest = {}, hops = 10): Promise<Response[]> {
+    const answers = [await this.fetch(pathOrUrl, init)];
+    for (let hop = 0; hop < hops; hop++) {
+      const last = answers[answers.length - 1];
+      const location = last.headers.get('location');
+      if (last.status < 300 || last.status >= 400 || !location) break;
+      answers.push(await this.fetch(new URL(location, last.url || this.base).toString()));
+    }
+    return answers;
+  }
+
+  /** The OAuth web flow against a provider stand-in: Harrier, the provider's authorize page, Harrier's callback. */
+  async signIn(provider: 'github' | 'bitbucket'): Promise<Response> {
+    const answers = await this.follow(`/login/${provider}`, {}, 2);
+    const callback = answers[2];
+    if (!callback || callback.status !== 303) {
+      const last = answers[answers.length - 1];
+      throw new Error(`sign-in with ${provider} did not come back to Harrier: ${last.status} ${await last.text()}`);
+    }
+    return callback;
+  }
+
+  /** JSON of a same-origin call, with a method, body and headers. */
+  async json<T = any>(path: string, init: BrowserRequest = {}): Promise<{ status: number; body: T; headers: Headers }> {
+    const res = await this.fetch(path, init);
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Not JSON: the test sees the text.
+    }
+    return { status: res.status, body: body as T, headers: res.headers };
+  }
+
+  private keepCookies(res: Response): void {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair, ...attributes] = line.split(';').map((s) => s.trim());
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq);
+      const gone = attributes.some((a) => /^max-age=0$/i.test(a));
+      if (gone) this.cookies.delete(name);
+      else this.cookies.set(name, pair.slice(eq + 1));
+    }
+  }
+}
+
+/** Calls with a personal token instead of cookies. */
+export async function bearerJson<T = any>(
+  base: string,
+  token: string,
+  path: string,
+  init: BrowserRequest = {},
+): Promise<{ status: number; body: T }> {
+  const headers: Record<string, string> = { Authorization: `Bearer ${token}`, ...init.headers };
+  if (init.json !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(new URL(path, base), {
+    method: init.method ?? 'GET',
+    headers,
+    body: init.json === undefined ? undefined : JSON.stringify(init.json),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
