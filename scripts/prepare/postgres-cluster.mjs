@@ -42,16 +42,19 @@ function asPostgres(port, sql, what) {
   run('runuser', ['-u', 'postgres', '--', 'psql', '-X', '-q', '-p', String(port), '-v', 'ON_ERROR_STOP=1', '-c', sql], { cwd: '/', what });
 }
 
-/** Returns the URL the tests should use, starting and configuring Debian's cluster when needed. */
-export function ensureTestPostgres(env = process.env) {
+/**
+ * Returns the URL the tests should use, starting and configuring Debian's cluster when
+ * needed. `port` picks the cluster (Debian's first one listens on 5432).
+ */
+export function ensureTestPostgres(env = process.env, { port = 5432 } = {}) {
   if (env.HARRIER_TEST_POSTGRES_URL) return env.HARRIER_TEST_POSTGRES_URL;
-  if (roleReady(5432)) return testPostgresUrl(5432);
+  if (roleReady(port)) return testPostgresUrl(port);
 
   const manual =
     'Set HARRIER_TEST_POSTGRES_URL to a server where a role may create databases, or as root:\n' +
     '    sudo pg_ctlcluster <version> main start\n' +
     `    sudo -u postgres psql -c "CREATE ROLE ${ROLE} LOGIN PASSWORD '${PASSWORD}' CREATEDB"`;
-  if (!isRoot()) throw new PrepareError('PostgreSQL for the tests is not reachable as harrier@127.0.0.1:5432', manual);
+  if (!isRoot()) throw new PrepareError(`PostgreSQL for the tests is not reachable as harrier@127.0.0.1:${port}`, manual);
   if (!which('pg_ctlcluster')) throw new PrepareError('PostgreSQL is not installed (no pg_ctlcluster)', 'Install Debian\'s postgresql package.');
 
   let clusters = listClusters();
@@ -62,8 +65,7 @@ export function ensureTestPostgres(env = process.env) {
     run('pg_createcluster', [version, 'main'], { what: 'creating the PostgreSQL cluster' });
     clusters = listClusters();
   }
-  // Debian's first cluster listens on 5432; prefer it, else the newest.
-  const cluster = clusters.find((c) => c.port === 5432) ?? clusters[0];
+  const cluster = clusters.find((c) => c.port === port) ?? clusters[0];
   if (!cluster) throw new PrepareError('pg_createcluster ran but pg_lsclusters shows no cluster');
   if (!cluster.online) {
     say(`starting PostgreSQL ${cluster.version}/${cluster.name} on port ${cluster.port}`);
