@@ -316,12 +316,12 @@ export async function startGithubFake(opts: GithubFakeOptions = {}): Promise<Git
 
   router.on('GET', `${API}/repos/:owner/:repo`, (req) => {
     const r = visibleRepo(req);
-    return r ? json(200, repoJson(r)) : notFound();
+    return r ? json(200, repoJson(r)) : undefined;
   });
 
   router.on('GET', `${API}/repos/:owner/:repo/contents/*path`, async (req) => {
     const r = visibleRepo(req);
-    if (!r) return notFound();
+    if (!r) return undefined;
     if (r.fromFixture && r.files.size === 0) return undefined; // the recorded fixture answers
     const ref = req.query.get('ref') ?? '';
     const file = await readFile(r, ref, req.params.path);
@@ -352,7 +352,7 @@ export async function startGithubFake(opts: GithubFakeOptions = {}): Promise<Git
 
   router.on('GET', `${API}/repos/:owner/:repo/commits/:ref`, async (req) => {
     const r = visibleRepo(req);
-    if (!r) return notFound();
+    if (!r) return undefined;
     if (!r.gitDir) return undefined;
     const info = await gitCommitInfo(r.gitDir, req.params.ref);
     if (!info) return json(422, { message: `No commit found for SHA: ${req.params.ref}`, documentation_url: DOCS });
@@ -455,7 +455,7 @@ export async function startGithubFake(opts: GithubFakeOptions = {}): Promise<Git
 
   router.on('GET', `${API}/repos/:owner/:repo/statuses/:sha`, (req) => {
     const r = visibleRepo(req);
-    if (!r) return notFound();
+    if (!r) return undefined;
     const list = statuses.items.filter((s) => s.repo === r.fullName && s.sha === req.params.sha).reverse();
     return json(200, list.map((s) => ({ ...clone(statusFixture), state: s.state, target_url: s.targetUrl, description: s.description, context: s.context })));
   });
