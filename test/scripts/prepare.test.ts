@@ -291,6 +291,30 @@ describe('handing over to the child', () => {
     const code = await new Promise((resolve) => wrapper.on('exit', (c) => resolve(c)));
     expect(code).toBe(7);
   });
+  it.skipIf(spawnSync('sh', ['-c', 'command -v script']).status !== 0)(
+    'delivers a terminal\'s Ctrl-C to the child once, so harrier up shuts down gracefully',
+    async () => {
+      const module = pathToFileURL(path.join(root, 'scripts/prepare/child.mjs')).href;
+      const child = `let n = 0; process.on('SIGINT', () => { n++; setTimeout(() => { console.log('SIGINT x' + n); process.exit(0); }, 300); });
+        console.log('ready'); setInterval(() => {}, 1000);`;
+      const wrapper = path.join(tmp, 'ctrl-c.mjs');
+      fs.writeFileSync(
+        wrapper,
+        `import { runChild } from ${JSON.stringify(module)};\nprocess.exit(await runChild(process.execPath, ['-e', ${JSON.stringify(child)}]));\n`,
+      );
+      // script(1) runs the wrapper on a new terminal; a ^C written to it reaches the whole foreground group.
+      const term = spawn('script', ['-qc', `${process.execPath} ${wrapper}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+      let out = '';
+      let sent = false;
+      term.stdout.on('data', (d: Buffer) => {
+        out += d;
+        if (out.includes('ready') && !sent) term.stdin.write('\x03');
+        sent ||= out.includes('ready');
+      });
+      await new Promise((resolve) => term.on('exit', resolve));
+      expect(out).toContain('SIGINT x1');
+    },
+  );
 });
 
 describe('preparation lock', () => {
