@@ -16,6 +16,8 @@ import { loadServerConfig } from '../../server/config.ts';
 import { unixNow, type ServerContext } from '../../server/context.ts';
 import type { Db } from '../../server/db/client.ts';
 import { errorHandler, notFoundHandler } from '../../server/http/errors.ts';
+import { EventBus } from '../../server/events/event-bus.ts';
+import { StageQueue } from '../../server/queue/stage-queue.ts';
 import { createScms } from '../../server/scm/index.ts';
 import { migratedDatabase } from './databases.ts';
 
@@ -67,12 +69,22 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
   const config = loadServerConfig(env);
   let offset = 0;
   const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const logger = pino({ level: process.env.HARRIER_TEST_LOG_LEVEL ?? 'silent' });
+  // The event bus and the queue open Redis connections of their own: only made when a test's route uses them.
+  let events: EventBus | undefined;
+  let queue: StageQueue | undefined;
   const ctx: ServerContext = {
     config,
     db: database.db,
     redis,
     scms: createScms(config),
-    logger: pino({ level: process.env.HARRIER_TEST_LOG_LEVEL ?? 'silent' }),
+    logger,
+    get events() {
+      return (events ??= new EventBus(redis, logger));
+    },
+    get queue() {
+      return (queue ??= new StageQueue(redis, database.db, logger));
+    },
     now: () => unixNow() + offset,
   };
   server.on('request', apiApp(ctx));
@@ -87,6 +99,7 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.allSettled([events?.close(), queue?.close()]);
       redis.disconnect();
       await database.close();
     },
