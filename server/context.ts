@@ -6,6 +6,8 @@ import type { Provider } from '../core/domain.ts';
 import type { Logger } from '../core/log.ts';
 import type { ServerConfig } from './config.ts';
 import type { Db } from './db/client.ts';
+import type { EventBus } from './events/event-bus.ts';
+import type { StageQueue } from './queue/stage-queue.ts';
 import type { Scm } from './scm/scm.ts';
 
 export interface ServerContext {
@@ -15,6 +17,10 @@ export interface ServerContext {
   redis: Redis;
   scms: Record<Provider, Scm>;
   logger: Logger;
+  /** Cross-process notifications (log lines, build changes). */
+  events: EventBus;
+  /** Stages waiting for a runner. */
+  queue: StageQueue;
   /** Unix seconds; a function so tests can move time. */
   now(): number;
 }

@@ -1,0 +1,166 @@
+// How a build moves: runners report steps and stages, and from those the server
+// starts the stages that waited on others and settles the build's own status.
+// Every transition is a conditional update, so several server processes handling
+// reports for one build at once still move it exactly once.
+import type { Status } from '../../core/domain.ts';
+import { isDone, isFailed } from '../../core/domain.ts';
+import type { StageUpdate, StepUpdate } from '../../core/protocol.ts';
+import type { ServerContext } from '../context.ts';
+import type { Stage as StageRow, Step as StepRow } from '../db/generated/sqlite/client.ts';
+import { channels } from '../events/event-bus.ts';
+import { reportCommitStatus } from './commit-status.ts';
+
+const UNFINISHED: Status[] = ['pending', 'running', 'waiting_on_dependencies', 'blocked'];
+
+export async function updateStep(ctx: ServerContext, stepId: number, update: StepUpdate): Promise<StepRow> {
+  const step = await ctx.db.step.update({
+    where: { id: stepId },
+    data: {
+      status: update.status,
+      ...(update.error !== undefined ? { error: update.error } : {}),
+      ...(update.exit_code !== undefined ? { exitCode: update.exit_code } : {}),
+      ...(update.started !== undefined ? { started: update.started } : {}),
+      ...(update.stopped !== undefined ? { stopped: update.stopped } : {}),
+      version: { increment: 1 },
+    },
+  });
+  if (isDone(update.status)) await ctx.events.publish(channels.stepLog(stepId), { done: true, status: update.status });
+  const stage = await ctx.db.stage.findUnique({ where: { id: step.stageId }, select: { buildId: true } });
+  if (stage) await publishBuild(ctx, stage.buildId);
+  return step;
+}
+
+export async function updateStage(ctx: ServerContext, stageId: number, update: StageUpdate): Promise<StageRow> {
+  const now = ctx.now();
+  const stage = await ctx.db.stage.update({
+    where: { id: stageId },
+    data: {
+      status: update.status,
+      ...(update.error !== undefined ? { error: update.error } : {}),
+      ...(update.exit_code !== undefined ? { exitCode: update.exit_code } : {}),
+      ...(update.started !== undefined ? { started: update.started } : {}),
+      ...(update.stopped !== undefined ? { stopped: update.stopped } : {}),
+      updatedAt: now,
+      version: { increment: 1 },
+    },
+  });
+  if (isDone(update.status)) await settleSteps(ctx, stage);
+  await advanceBuild(ctx, stage.buildId);
+  return stage;
+}
+
+// A runner that stops early (a failed clone, a malformed pipeline) may leave steps
+// it never reached; they did not run.
+async function settleSteps(ctx: ServerContext, stage: StageRow): Promise<void> {
+  const now = ctx.now();
+  await ctx.db.step.updateMany({ where: { stageId: stage.id, status: 'pending' }, data: { status: 'skipped' } });
+  await ctx.db.step.updateMany({
+    where: { stageId: stage.id, status: 'running' },
+    data: { status: stage.status === 'success' ? 'success' : 'killed', stopped: stage.stopped || now },
+  });
+}
+
+/** Stages whose dependencies have all finished, split by whether they should run. */
+function readyStages(stages: StageRow[]): { run: StageRow[]; skip: StageRow[] } {
+  const byName = new Map(stages.map((s) => [s.name, s]));
+  const failed = stages.some((s) => isDone(s.status as Status) && isFailed(s.status as Status) && !s.errignore);
+  const run: StageRow[] = [];
+  const skip: StageRow[] = [];
+  for (const stage of stages.filter((s) => s.status === 'waiting_on_dependencies')) {
+    const deps = (JSON.parse(stage.dependsOn) as string[]).map((name) => byName.get(name));
+    if (!deps.every((d) => d && isDone(d.status as Status))) continue;
+    (failed ? stage.onFailure : stage.onSuccess) ? run.push(stage) : skip.push(stage);
+  }
+  return { run, skip };
+}
+
+function finalStatus(stages: StageRow[], cancelled: boolean): Status {
+  const statuses = stages.filter((s) => !s.errignore).map((s) => s.status as Status);
+  if (cancelled || statuses.includes('killed')) return 'killed';
+  if (statuses.includes('error')) return 'error';
+  if (statuses.includes('failure')) return 'failure';
+  return 'success';
+}
+
+export async function advanceBuild(ctx: ServerContext, buildId: number): Promise<void> {
+  const now = ctx.now();
+  let stages = await ctx.db.stage.findMany({ where: { buildId }, orderBy: { number: 'asc' } });
+  if (stages.some((s) => s.status !== 'pending' && s.status !== 'waiting_on_dependencies')) {
+    await ctx.db.build.updateMany({ where: { id: buildId, status: 'pending' }, data: { status: 'running', started: now, updatedAt: now } });
+  }
+  // Starting or skipping stages can unblock others (a skipped stage counts as finished).
+  for (let changed = true; changed; ) {
+    changed = false;
+    const { run, skip } = readyStages(stages);
+    for (const stage of skip) {
+      const { count } = await ctx.db.stage.updateMany({
+        where: { id: stage.id, status: 'waiting_on_dependencies' },
+        data: { status: 'skipped', updatedAt: now },
+      });
+      if (count) await ctx.db.step.updateMany({ where: { stageId: stage.id }, data: { status: 'skipped' } });
+      changed ||= count > 0;
+    }
+    for (const stage of run) {
+      const { count } = await ctx.db.stage.updateMany({
+        where: { id: stage.id, status: 'waiting_on_dependencies' },
+        data: { status: 'pending', updatedAt: now },
+      });
+      if (count) await ctx.queue.enqueue(stage);
+      changed ||= count > 0;
+    }
+    if (changed) stages = await ctx.db.stage.findMany({ where: { buildId }, orderBy: { number: 'asc' } });
+  }
+  if (stages.every((s) => isDone(s.status as Status))) await finishBuild(ctx, buildId, stages);
+  await publishBuild(ctx, buildId);
+}
+
+async function finishBuild(ctx: ServerContext, buildId: number, stages: StageRow[]): Promise<void> {
+  const now = ctx.now();
+  const build = await ctx.db.build.findUnique({ where: { id: buildId } });
+  if (!build) return;
+  const status = finalStatus(stages, build.cancelled);
+  const { count } = await ctx.db.build.updateMany({
+    where: { id: buildId, status: { in: UNFINISHED } },
+    data: { status, finished: now, started: build.started || now, updatedAt: now, version: { increment: 1 } },
+  });
+  if (count !== 1) return;
+  const [repo, finished] = await Promise.all([
+    ctx.db.repo.findUnique({ where: { id: build.repoId } }),
+    ctx.db.build.findUnique({ where: { id: buildId } }),
+  ]);
+  if (repo && finished) await reportCommitStatus(ctx, repo, finished);
+  ctx.logger.info({ event: 'build_finished', repo: repo?.slug, build: build.number, status }, 'build finished');
+}
+
+/** Cancels a build: stages not yet started are skipped, running ones are killed by their runners (they watch the build). */
+export async function cancelBuild(ctx: ServerContext, buildId: number): Promise<boolean> {
+  const now = ctx.now();
+  const { count } = await ctx.db.build.updateMany({
+    where: { id: buildId, status: { in: UNFINISHED } },
+    data: { cancelled: true, status: 'killed', finished: now, updatedAt: now, version: { increment: 1 } },
+  });
+  if (count !== 1) return false;
+  const waiting = await ctx.db.stage.findMany({
+    where: { buildId, status: { in: ['pending', 'waiting_on_dependencies', 'blocked'] }, machine: '' },
+  });
+  for (const stage of waiting) {
+    const skipped = await ctx.db.stage.updateMany({
+      where: { id: stage.id, status: stage.status, machine: '' },
+      data: { status: 'skipped', updatedAt: now },
+    });
+    if (!skipped.count) continue;
+    await ctx.db.step.updateMany({ where: { stageId: stage.id }, data: { status: 'skipped' } });
+    await ctx.queue.remove(stage.id);
+  }
+  const build = await ctx.db.build.findUnique({ where: { id: buildId }, include: { repo: true } });
+  if (build) await reportCommitStatus(ctx, build.repo, build);
+  await publishBuild(ctx, buildId);
+  return true;
+}
+
+async function publishBuild(ctx: ServerContext, buildId: number): Promise<void> {
+  const build = await ctx.db.build.findUnique({ where: { id: buildId }, select: { id: true, repoId: true, number: true, status: true, cancelled: true } });
+  if (!build) return;
+  const message = { build: build.id, number: build.number, status: build.status, cancelled: build.cancelled };
+  await Promise.all([ctx.events.publish(channels.build(build.id), message), ctx.events.publish(channels.repoBuilds(build.repoId), message)]);
+}

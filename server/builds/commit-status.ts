@@ -1,0 +1,61 @@
+// Tells the provider how a build went, as a commit status linking to the build page.
+// A failure to report is logged, never fatal: the build itself is already recorded.
+import type { Provider } from '../../core/domain.ts';
+import type { ServerContext } from '../context.ts';
+import type { Build as BuildRow, Repo as RepoRow } from '../db/generated/sqlite/client.ts';
+import type { CommitState } from '../scm/scm.ts';
+import { repoToken } from './repo-token.ts';
+
+const DESCRIPTIONS: Record<CommitState, string> = {
+  pending: 'Build is pending',
+  running: 'Build is running',
+  success: 'Build is passing',
+  failure: 'Build is failing',
+  error: 'Build encountered an error',
+  killed: 'Build was killed',
+};
+
+export function buildLink(host: string, repo: Pick<RepoRow, 'slug'>, build: Pick<BuildRow, 'number'>): string {
+  return `${host}/${repo.slug}/${build.number}`;
+}
+
+export function statusContext(event: string): string {
+  const kind = event === 'pull_request' ? 'pr' : event;
+  return `continuous-integration/harrier/${kind}`;
+}
+
+function commitState(status: string): CommitState | undefined {
+  switch (status) {
+    case 'pending':
+    case 'waiting_on_dependencies':
+      return 'pending';
+    case 'running':
+      return 'running';
+    case 'success':
+      return 'success';
+    case 'failure':
+      return 'failure';
+    case 'error':
+      return 'error';
+    case 'killed':
+      return 'killed';
+    default:
+      return undefined;
+  }
+}
+
+export async function reportCommitStatus(ctx: ServerContext, repo: RepoRow, build: BuildRow): Promise<void> {
+  const state = commitState(build.status);
+  if (!state || !build.after) return;
+  try {
+    const token = await repoToken(ctx, repo);
+    await ctx.scms[repo.provider as Provider].status(token, repo.slug, build.after, {
+      state,
+      link: buildLink(ctx.config.host, repo, build),
+      description: DESCRIPTIONS[state],
+      context: statusContext(build.event),
+    });
+  } catch (error) {
+    ctx.logger.warn({ err: error, repo: repo.slug, build: build.number, state }, 'could not report the commit status');
+  }
+}

@@ -1,0 +1,75 @@
+// Cross-process notifications over Redis pub/sub: new log lines, finished steps,
+// build changes. Every server process subscribes through one connection and hands
+// messages to the requests waiting in it, so a runner may report to one server
+// while a browser streams the log from another.
+import { Redis } from 'ioredis';
+import type { Logger } from '../../core/log.ts';
+import { waitUntil } from './wait-until.ts';
+
+export type Listener = (message: unknown) => void;
+
+export const channels = {
+  stepLog: (stepId: number) => `harrier:step:${stepId}`,
+  build: (buildId: number) => `harrier:build:${buildId}`,
+  repoBuilds: (repoId: number) => `harrier:repo:${repoId}`,
+} as const;
+
+export class EventBus {
+  private readonly sub: Redis;
+  private readonly listeners = new Map<string, Set<Listener>>();
+
+  constructor(
+    private readonly pub: Redis,
+    private readonly logger: Logger,
+  ) {
+    this.sub = pub.duplicate();
+    this.sub.on('message', (channel: string, text: string) => this.dispatch(channel, text));
+    this.sub.on('error', (error) => this.logger.warn({ err: error }, 'event subscription connection error'));
+  }
+
+  private dispatch(channel: string, text: string): void {
+    const set = this.listeners.get(channel);
+    if (!set) return;
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return;
+    }
+    for (const listener of set) listener(message);
+  }
+
+  async publish(channel: string, message: unknown): Promise<void> {
+    await this.pub.publish(channel, JSON.stringify(message));
+  }
+
+  /** Resolves once Redis confirmed the subscription, so nothing published afterwards is missed. */
+  async subscribe(channel: string, listener: Listener): Promise<() => void> {
+    let set = this.listeners.get(channel);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(channel, set);
+      await this.sub.subscribe(channel);
+    }
+    set.add(listener);
+    return () => {
+      const current = this.listeners.get(channel);
+      if (!current) return;
+      current.delete(listener);
+      if (current.size === 0) {
+        this.listeners.delete(channel);
+        this.sub.unsubscribe(channel).catch(() => {});
+      }
+    };
+  }
+
+  /** Waits until `check` returns a value, re-checking on every message on `channel`. */
+  waitFor<T>(channel: string, check: () => Promise<T | undefined>, timeoutMs: number, signal: AbortSignal): Promise<T | undefined> {
+    return waitUntil(check, (wake) => this.subscribe(channel, wake), timeoutMs, signal);
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    await this.sub.quit().catch(() => this.sub.disconnect());
+  }
+}
