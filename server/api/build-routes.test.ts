@@ -127,6 +127,17 @@ describe.each(['sqlite', 'postgres'] as const)('builds on %s', (flavour) => {
     expect(steps[1].depends_on).toEqual(['clone']);
   });
 
+  it('answers the newest build for /builds/latest, optionally of a branch', async () => {
+    const newest = await get('/api/repos/octo/app/builds/latest');
+    expect(newest.body).toMatchObject({ number: 30 });
+    expect(newest.body.stages).toHaveLength(2);
+    const main = await get('/api/repos/octo/app/builds/latest?branch=main');
+    expect(main.body).toMatchObject({ number: 29, target: 'main' });
+    const none = await get('/api/repos/octo/app/builds/latest?branch=gone');
+    expect(none.status).toBe(404);
+    expect(none.body.message).toMatch(/no builds for branch gone yet/);
+  });
+
   it('answers a step\'s log as [{pos,out,time}] ordered by pos', async () => {
     const res = await get('/api/repos/octo/app/builds/30/logs/1/2');
     expect(res.status).toBe(200);

@@ -1,6 +1,7 @@
 // A repository's builds, read side (Drone's paths; read permission):
 //   GET /api/repos/{owner}/{name}/builds                                   newest first; ?page, ?per_page (25, at most 100), ?branch
 //   GET /api/repos/{owner}/{name}/builds/{number}                          with stages[].steps[]
+//   GET /api/repos/{owner}/{name}/builds/latest                            the newest build (?branch, ?ref), as in Drone
 //   GET /api/repos/{owner}/{name}/builds/{number}/logs/{stage}/{step}      [{pos,out,time}] by pos
 // Mount after authenticate(ctx).
 import { Router, type Request } from 'express';
@@ -26,6 +27,8 @@ const listQuery = z.object({
   branch: z.string().optional(),
 });
 
+const latestQuery = z.object({ branch: z.string().optional(), ref: z.string().optional() });
+
 const numberParam = (req: Request, name: string, what: string): number =>
   parseInput(z.object({ [name]: positive(what) }), { [name]: req.params[name] }, 'path')[name] as number;
 
@@ -41,6 +44,20 @@ export function buildRouter(ctx: ServerContext): Router {
       take: q.per_page,
     });
     res.json(builds.map((b) => buildJson(b)));
+  });
+
+  router.get(`${BUILDS}/latest`, repoAccess(ctx, 'read'), async (req, res) => {
+    const q = parseInput(latestQuery, req.query, 'query');
+    const build = await ctx.db.build.findFirst({
+      where: { repoId: req.repo!.id, ...(q.branch ? { target: q.branch } : {}), ...(q.ref ? { ref: q.ref } : {}) },
+      orderBy: { number: 'desc' },
+      include: { stages: { include: { steps: true } } },
+    });
+    if (!build) {
+      const filter = [q.branch && `branch ${q.branch}`, q.ref && `ref ${q.ref}`].filter(Boolean).join(' and ');
+      throw notFound(`${req.repo!.slug} has no builds${filter ? ` for ${filter}` : ''} yet`);
+    }
+    res.json(buildJson(build));
   });
 
   router.get(`${BUILDS}/:number`, repoAccess(ctx, 'read'), async (req, res) => {

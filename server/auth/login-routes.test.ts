@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startBitbucketFake, type BitbucketFake } from '../../test/fakes/bitbucket-api.ts';
 import { startGithubFake, type GithubFake } from '../../test/fakes/github-api.ts';
 import { startApiHarness, type ApiHarness, type Browser } from '../../test/support/http.ts';
 import { sha256 } from './secrets.ts';
@@ -188,5 +189,56 @@ describe('sign-in edge cases', () => {
     const res = await browser.json(`/login/github?code=not-a-code&state=${encodeURIComponent(state)}`);
     expect(res.status).toBe(401);
     expect(res.body.message).toMatch(/GitHub sign-in failed: .*incorrect or expired/);
+  });
+});
+
+describe.each(['sqlite', 'postgres'] as const)('Bitbucket sign-in on %s', (flavour) => {
+  let bitbucket: BitbucketFake;
+  let harness: ApiHarness;
+
+  beforeAll(async () => {
+    bitbucket = await startBitbucketFake({ fixtureRepos: false, user: { nickname: 'brad', email: 'brad@example.com' } });
+    bitbucket.addRepo({ slug: 'brad/app', private: true, permission: 'admin' });
+    bitbucket.addRepo({ slug: 'team/lib', private: true, permission: 'write' });
+    harness = await startApiHarness({ flavour, bitbucket });
+  });
+  afterAll(async () => {
+    await harness?.close();
+    await bitbucket?.close();
+  });
+
+  it('signs in through /login/bitbucket, stores the expiring token with its refresh token, and lists the workspace repositories', async () => {
+    const browser = harness.browser();
+    const start = await browser.fetch('/login/bitbucket');
+    const authorize = new URL(start.headers.get('location')!);
+    expect(`${authorize.origin}${authorize.pathname}`).toBe(`${bitbucket.url}/site/oauth2/authorize`);
+    await browser.signIn('bitbucket');
+
+    const user = await harness.db.user.findFirstOrThrow({ where: { provider: 'bitbucket' } });
+    expect(user).toMatchObject({ login: 'brad', providerId: bitbucket.state.user.uuid, token: bitbucket.state.token, refresh: bitbucket.state.refreshToken });
+    expect(user.expiry).toBeGreaterThan(harness.ctx.now());
+
+    const me = await browser.json('/api/user');
+    expect(me.body).toMatchObject({ login: 'brad', provider: 'bitbucket' });
+    const repos = await browser.json('/api/user/repos');
+    expect(repos.body.map((r: any) => [r.slug, r.scm, r.permissions.admin, r.permissions.write])).toEqual([
+      ['brad/app', 'bitbucket', true, true],
+      ['team/lib', 'bitbucket', false, true],
+    ]);
+  });
+
+  it('refreshes the Bitbucket token once it has expired before calling Bitbucket again', async () => {
+    const browser = harness.browser();
+    await browser.signIn('bitbucket');
+    const oldToken = bitbucket.state.token;
+    bitbucket.state.token = 'rotated-by-bitbucket';
+    harness.advance(3 * 3600);
+    const repos = await browser.json('/api/user/repos?latest=true');
+    expect(repos.status).toBe(200);
+    expect(repos.body).toHaveLength(2);
+    const user = await harness.db.user.findFirstOrThrow({ where: { provider: 'bitbucket' } });
+    expect(user.token).toBe('rotated-by-bitbucket');
+    expect(user.token).not.toBe(oldToken);
+    await bitbucket.waitForRequest((r) => r.path === '/site/oauth2/access_token' && r.body.includes('grant_type=refresh_token'));
   });
 });
