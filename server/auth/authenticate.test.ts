@@ -48,7 +48,7 @@ describe('personal tokens, sessions and CSRF protection', () => {
   it('answers 401 for an Authorization header that is not a Bearer token', async () => {
     const res = await fetch(`${harness.url}/api/user`, { headers: { Authorization: 'Basic dXNlcjpwYXNz' } });
     expect(res.status).toBe(401);
-    expect((await res.json()).message).toMatch(/Bearer <token>/);
+    expect(((await res.json()) as { message: string }).message).toMatch(/Bearer <token>/);
   });
 
   it('answers 401 with a JSON message when nobody is signed in', async () => {

@@ -2,6 +2,7 @@
 // the sign-in, user, repository and build routers on a bare Express app listening on
 // 127.0.0.1, and a cookie-keeping client that behaves like a browser where it matters
 // (cookies, manual redirects). The lead's full-app harness may replace it.
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -55,7 +56,13 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const env: Record<string, string> = { HARRIER_HOST: url, HARRIER_DATABASE_URL: database.url, ...opts.env };
+  const env: Record<string, string> = {
+    HARRIER_HOST: url,
+    HARRIER_DATABASE_URL: database.url,
+    // Tests running side by side share the Redis on 127.0.0.1 and must not hear each other.
+    HARRIER_REDIS_PREFIX: `harrier-test-${randomBytes(4).toString('hex')}`,
+    ...opts.env,
+  };
   for (const [provider, p] of Object.entries({ github: opts.github, bitbucket: opts.bitbucket })) {
     if (!p) continue;
     const prefix = `HARRIER_${provider.toUpperCase()}`;
@@ -80,10 +87,10 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
     scms: createScms(config),
     logger,
     get events() {
-      return (events ??= new EventBus(redis, logger));
+      return (events ??= new EventBus(redis, logger, config.redisPrefix));
     },
     get queue() {
-      return (queue ??= new StageQueue(redis, database.db, logger));
+      return (queue ??= new StageQueue(redis, database.db, logger, config.redisPrefix));
     },
     now: () => unixNow() + offset,
   };
