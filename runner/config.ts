@@ -10,6 +10,8 @@ export interface RunnerConfig {
   labels: Record<string, string>;
   /** Host folder where stage workspaces are cloned; must be visible to the Docker engine at the same path. */
   workspaceDir: string;
+  /** On shutdown, how long running stages may go on before they are killed. Default 60. */
+  shutdownGraceSeconds?: number;
 }
 
 export class RunnerConfigError extends Error {}
@@ -31,6 +33,10 @@ export function loadRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
   if (!Number.isInteger(capacity) || capacity < 1) {
     throw new RunnerConfigError(`HARRIER_RUNNER_CAPACITY=${env.HARRIER_RUNNER_CAPACITY} must be a whole number of at least 1`);
   }
+  const grace = Number(env.HARRIER_RUNNER_GRACE_SECONDS ?? 60);
+  if (!Number.isFinite(grace) || grace < 0) {
+    throw new RunnerConfigError(`HARRIER_RUNNER_GRACE_SECONDS=${env.HARRIER_RUNNER_GRACE_SECONDS} must be a number of seconds, 0 or more`);
+  }
   const serverUrl = (env.HARRIER_SERVER_URL || 'http://localhost:8080').replace(/\/+$/, '');
   const rpcSecret = env.HARRIER_RPC_SECRET ?? '';
   if (!rpcSecret) {
@@ -43,5 +49,6 @@ export function loadRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
     capacity,
     labels: parseLabels(env.HARRIER_RUNNER_LABELS ?? ''),
     workspaceDir: path.resolve(env.HARRIER_RUNNER_WORKSPACE || path.join(os.tmpdir(), 'harrier-workspaces')),
+    shutdownGraceSeconds: grace,
   };
 }

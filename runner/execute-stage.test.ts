@@ -1,0 +1,309 @@
+// The executor against an in-test server speaking core/protocol.ts, the real Docker
+// engine and a real git repository; plans are built by hand here so these tests do
+// not depend on the compiler (execute-compiled-stage.test.ts runs YAML end to end).
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StageDetails } from '../core/protocol.ts';
+import type { Pipeline } from '../pipeline/types.ts';
+import { DockerBackend } from './backend/docker/docker-backend.ts';
+import { executeStage, type StageCompiler } from './execute-stage.ts';
+import { LABEL_RUNNER } from './labels.ts';
+import { RpcClient } from './rpc-client.ts';
+import { FakeRpcServer } from './testing/fake-rpc-server.ts';
+import { type HandStep, handPlan } from './testing/hand-plan.ts';
+import { stageDetails, stepNamed } from './testing/stage-details.ts';
+
+const secret = 'test-rpc-secret';
+const runnerName = `exec-test-${crypto.randomBytes(3).toString('hex')}`;
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'harrier-exec-test-'));
+const workspaceDir = path.join(root, 'workspaces');
+const origin = path.join(root, 'origin');
+const backend = new DockerBackend();
+let server: FakeRpcServer;
+let rpc: RpcClient;
+let sha = '';
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.com', ...args], { cwd, encoding: 'utf8' }).trim();
+}
+
+function docker(...args: string[]): string {
+  return execFileSync('docker', args, { encoding: 'utf8' }).trim();
+}
+
+beforeAll(async () => {
+  fs.mkdirSync(origin);
+  git(origin, 'init', '-q', '-b', 'main');
+  fs.writeFileSync(path.join(origin, 'hello.txt'), 'hello from the repository\n');
+  git(origin, 'add', '.');
+  git(origin, 'commit', '-q', '-m', 'first');
+  sha = git(origin, 'rev-parse', 'HEAD');
+  server = await new FakeRpcServer({ secret, pollWindowMs: 1_000 }).start();
+  rpc = new RpcClient({ serverUrl: server.url, secret });
+});
+
+afterAll(async () => {
+  await server.close();
+  await backend.removeLeftovers({ [LABEL_RUNNER]: runnerName });
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+function pipelineStub(clone: Partial<Pipeline['clone']> = {}): Pipeline {
+  return { name: 'default', clone: { disable: false, depth: 1, retries: 0, ...clone } } as Pipeline;
+}
+
+interface StageRunInput {
+  steps: HandStep[];
+  remote?: string;
+  secrets?: { name: string; value: string }[];
+  timeoutMinutes?: number;
+  signal?: AbortSignal;
+  /** Runs once the stage is under way, e.g. to cancel it. */
+  during?: (details: StageDetails) => Promise<void>;
+}
+
+async function runStage(input: StageRunInput) {
+  const details = stageDetails({
+    config: '',
+    steps: ['clone', ...input.steps.map((s) => s.name)],
+    remote: input.remote ?? `file://${origin}`,
+    after: sha,
+    secrets: input.secrets,
+    timeoutMinutes: input.timeoutMinutes,
+  });
+  server.stages.set(details.stage.id, details);
+  let workspace = '';
+  const compile: StageCompiler = (_details, request) => {
+    workspace = request.workspaceHostPath;
+    const plan = handPlan(
+      input.steps.map((s, i) => ({ number: i + 2, ...s })),
+      { workspaceHostPath: request.workspaceHostPath, labels: request.labels },
+    );
+    return { ok: true, pipeline: pipelineStub(), plan };
+  };
+  const t0 = Date.now();
+  const [outcome] = await Promise.all([
+    executeStage(details, { rpc, backend, compile, workspaceDir, runnerName, signal: input.signal }),
+    input.during?.(details),
+  ]);
+  const step = (name: string) => {
+    const s = stepNamed(details, name);
+    return { status: server.stepStatus(s.id), updates: server.stepUpdates.get(s.id) ?? [], log: server.logText(s.id), last: server.stepUpdates.get(s.id)?.at(-1) };
+  };
+  return { details, outcome, step, workspace, ms: Date.now() - t0, stageUpdates: server.stageUpdates.get(details.stage.id) ?? [] };
+}
+
+function containersOf(details: StageDetails): string {
+  return docker('ps', '-aq', '--filter', `label=io.harrier.stage=${details.stage.id}`);
+}
+
+describe('executeStage', () => {
+  it('clones, runs the steps in order and reports success, then removes containers and workspace', async () => {
+    const r = await runStage({
+      steps: [
+        { name: 'build', commands: ['cat hello.txt', 'echo built > out.txt'] },
+        { name: 'test', commands: ['cat out.txt'] },
+      ],
+    });
+    expect(r.outcome).toEqual({ status: 'success', error: '' });
+    expect(r.stageUpdates.map((u) => u.status)).toEqual(['running', 'success']);
+    expect(r.stageUpdates[1].stopped).toBeGreaterThanOrEqual(r.stageUpdates[0].started!);
+    expect(r.step('clone').updates.map((u) => u.status)).toEqual(['running', 'success']);
+    expect(r.step('clone').log).toContain('+ git fetch --depth=1 origin +refs/heads/main:refs/remotes/origin/main\n');
+    expect(r.step('build').updates.map((u) => u.status)).toEqual(['running', 'success']);
+    expect(r.step('build').last).toMatchObject({ exit_code: 0 });
+    expect(r.step('build').updates[0].started).toBeGreaterThan(0);
+    expect(r.step('build').log).toBe("+ cat hello.txt\nhello from the repository\n+ echo built > out.txt\n");
+    expect(r.step('test').log).toContain('built\n');
+    expect(r.step('build').updates[1].at).toBeLessThanOrEqual(r.step('test').updates[0].at);
+    expect(fs.existsSync(r.workspace)).toBe(false);
+    expect(containersOf(r.details)).toBe('');
+  });
+
+  it('fails the stage at the first failing step and skips the steps after it', async () => {
+    const r = await runStage({
+      steps: [
+        { name: 'broken', commands: ['echo about to fail', 'exit 2'] },
+        { name: 'after', commands: ['echo never'] },
+      ],
+    });
+    expect(r.outcome.status).toBe('failure');
+    expect(r.step('broken').last).toMatchObject({ status: 'failure', exit_code: 2 });
+    expect(r.step('after').updates.map((u) => u.status)).toEqual(['skipped']);
+    expect(r.stageUpdates.at(-1)).toMatchObject({ status: 'failure', exit_code: 2 });
+    expect(containersOf(r.details)).toBe('');
+  });
+
+  it('goes on after a step with failure: ignore fails, and the stage succeeds', async () => {
+    const r = await runStage({
+      steps: [
+        { name: 'flaky', errIgnore: true, commands: ['exit 1'] },
+        { name: 'after', commands: ['echo still ran'] },
+      ],
+    });
+    expect(r.outcome.status).toBe('success');
+    expect(r.step('flaky').last).toMatchObject({ status: 'failure', exit_code: 1 });
+    expect(r.step('after').status).toBe('success');
+  });
+
+  it('runs when.status failure steps only after a failure, and skips normal steps then', async () => {
+    const failed = await runStage({
+      steps: [
+        { name: 'broken', commands: ['exit 1'] },
+        { name: 'normal', commands: ['echo normal'] },
+        { name: 'notify', runOn: ['failure'], commands: ['echo notifying'] },
+      ],
+    });
+    expect(failed.outcome.status).toBe('failure');
+    expect(failed.step('normal').status).toBe('skipped');
+    expect(failed.step('notify').status).toBe('success');
+    expect(failed.step('notify').log).toContain('notifying\n');
+
+    const passed = await runStage({
+      steps: [
+        { name: 'fine', commands: ['true'] },
+        { name: 'notify', runOn: ['failure'], commands: ['echo notifying'] },
+        { name: 'always', runOn: ['success', 'failure'], commands: ['true'] },
+      ],
+    });
+    expect(passed.outcome.status).toBe('success');
+    expect(passed.step('notify').status).toBe('skipped');
+    expect(passed.step('always').status).toBe('success');
+  });
+
+  it('ends the stage early as a success when a step exits 78', async () => {
+    const r = await runStage({
+      steps: [
+        { name: 'nothing-to-do', commands: ['exit 78'] },
+        { name: 'deploy', commands: ['echo deploying'] },
+      ],
+    });
+    expect(r.outcome.status).toBe('success');
+    expect(r.step('nothing-to-do').last).toMatchObject({ status: 'success', exit_code: 78 });
+    expect(r.step('deploy').status).toBe('skipped');
+  });
+
+  it('runs independent steps of a depends_on graph at the same time', async () => {
+    const r = await runStage({
+      steps: [
+        { name: 'a', commands: ['sleep 1'] },
+        { name: 'b', commands: ['sleep 1'] },
+        { name: 'c', dependsOn: ['a', 'b'], commands: ['echo joined'] },
+      ],
+    });
+    expect(r.outcome.status).toBe('success');
+    const a = r.step('a').updates;
+    const b = r.step('b').updates;
+    const c = r.step('c').updates;
+    // Both were running before either finished.
+    expect(Math.max(a[0].at, b[0].at)).toBeLessThan(Math.min(a[1].at, b[1].at));
+    expect(c[0].at).toBeGreaterThanOrEqual(Math.max(a[1].at, b[1].at));
+  });
+
+  it('kills the running step, skips the rest and ends killed when the build is cancelled', async () => {
+    const r = await runStage({
+      steps: [
+        { name: 'long', commands: ['echo started', 'sleep 60'] },
+        { name: 'next', commands: ['true'] },
+      ],
+      during: async (details) => {
+        await server.until(() => server.logText(stepNamed(details, 'long').id).includes('started'));
+        server.cancel(details.build.id);
+      },
+    });
+    expect(r.outcome.status).toBe('killed');
+    expect(r.step('long').status).toBe('killed');
+    expect(r.step('next').status).toBe('skipped');
+    expect(r.stageUpdates.at(-1)?.status).toBe('killed');
+    expect(r.ms).toBeLessThan(20_000);
+    expect(containersOf(r.details)).toBe('');
+  });
+
+  it('marks a step that outlives its timeout as failed with a timed-out error', async () => {
+    const r = await runStage({ steps: [{ name: 'slow', timeoutSeconds: 1, commands: ['sleep 30'] }] });
+    expect(r.outcome.status).toBe('failure');
+    expect(r.step('slow').last).toMatchObject({ status: 'failure', error: 'step timed out after 1s' });
+  });
+
+  it('kills the stage when the repository timeout runs out', async () => {
+    const r = await runStage({ timeoutMinutes: 0.03, steps: [{ name: 'forever', commands: ['sleep 60'] }] });
+    expect(r.outcome).toEqual({ status: 'killed', error: 'stage timed out after 0.03 minutes' });
+    expect(r.step('forever').status).toBe('killed');
+  });
+
+  it('kills the stage when the runner shuts down', async () => {
+    const ac = new AbortController();
+    const r = await runStage({
+      signal: ac.signal,
+      steps: [{ name: 'forever', commands: ['echo up', 'sleep 60'] }],
+      during: async (details) => {
+        await server.until(() => server.logText(stepNamed(details, 'forever').id).includes('up'));
+        ac.abort();
+      },
+    });
+    expect(r.outcome.status).toBe('killed');
+    expect(r.outcome.error).toContain(`runner ${runnerName} shut down`);
+  });
+
+  it('gives steps their secrets as environment variables and masks them in the log', async () => {
+    const r = await runStage({
+      secrets: [{ name: 'token', value: 'sup3r-s3cret' }],
+      steps: [{ name: 'use', secretEnv: { API_TOKEN: 'token' }, commands: ['echo "token is $API_TOKEN"', 'test "$API_TOKEN" = sup3r-s3cret'] }],
+    });
+    expect(r.outcome.status).toBe('success');
+    expect(r.step('use').log).toContain('token is ******\n');
+    expect(r.step('use').log).not.toContain('sup3r-s3cret');
+  });
+
+  it('starts services and detached steps, reachable by name, and reports them done at the end', async () => {
+    const r = await runStage({
+      steps: [
+        { name: 'web', service: true, commands: ['mkdir -p /www', 'echo hi-from-service > /www/index.html', 'httpd -f -p 8080 -h /www'] },
+        { name: 'watcher', detach: true, commands: ['echo watching', 'sleep 60'] },
+        { name: 'client', commands: ['for i in $(seq 1 100); do wget -q -O - http://web:8080/ && exit 0; sleep 0.1; done; exit 1'] },
+      ],
+    });
+    expect(r.outcome.status).toBe('success');
+    expect(r.step('client').log).toContain('hi-from-service');
+    expect(r.step('web').updates.map((u) => u.status)).toEqual(['running', 'success']);
+    expect(r.step('watcher').updates.map((u) => u.status)).toEqual(['running', 'success']);
+    expect(r.step('watcher').log).toContain('watching\n');
+    expect(containersOf(r.details)).toBe('');
+  });
+
+  it('fails the clone step and the stage when the repository cannot be fetched, skipping the steps', async () => {
+    const r = await runStage({ remote: `file://${root}/no-such-repo`, steps: [{ name: 'build', commands: ['true'] }] });
+    expect(r.outcome.status).toBe('failure');
+    expect(r.outcome.error).toContain('clone failed');
+    expect(r.step('clone').status).toBe('failure');
+    expect(r.step('build').status).toBe('skipped');
+    expect(fs.existsSync(r.workspace)).toBe(false);
+  });
+
+  it('reports a step whose image is missing as an error naming the image', async () => {
+    const r = await runStage({ steps: [{ name: 'ghost', image: 'harrier-test/ghost:9', commands: ['true'] }] });
+    expect(r.outcome.status).toBe('error');
+    expect(r.step('ghost').last?.status).toBe('error');
+    expect(r.step('ghost').last?.error).toContain('harrier-test/ghost:9');
+  });
+
+  it('fails the stage with the compiler error when the pipeline cannot be compiled', async () => {
+    const details = stageDetails({ config: 'kind: pipeline\n', steps: ['clone', 'build'] });
+    server.stages.set(details.stage.id, details);
+    const outcome = await executeStage(details, {
+      rpc,
+      backend,
+      compile: () => ({ ok: false, error: '.drone.yml:3:5: steps[0].image is required' }),
+      workspaceDir,
+      runnerName,
+    });
+    expect(outcome).toEqual({ status: 'error', error: '.drone.yml:3:5: steps[0].image is required' });
+    expect(server.stageStatus(details.stage.id)).toBe('error');
+    expect(server.stepStatus(stepNamed(details, 'build').id)).toBe('skipped');
+    expect(fs.readdirSync(workspaceDir).filter((d) => d.startsWith(`stage-${details.stage.id}-`))).toEqual([]);
+  });
+});

@@ -1,0 +1,395 @@
+// Runs one accepted stage from start to end: compile it, clone on the host, set up the
+// engine, start services, run the steps in dependency order, report every state change
+// and log line to the server, and always tear everything down again.
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Status, Step } from '../core/domain.ts';
+import type { Logger } from '../core/log.ts';
+import type { StageDetails, StageUpdate, StepUpdate, WatchResponse } from '../core/protocol.ts';
+import type { LogLine } from '../core/domain.ts';
+import type { Pipeline, Plan, PlanStep } from '../pipeline/types.ts';
+import { type Backend, StepTimeoutError } from './backend/backend.ts';
+import { CloneError, cloneRepo } from './clone.ts';
+import { LABEL_MANAGED, LABEL_RUNNER } from './labels.ts';
+import { LogWriter } from './log-writer.ts';
+import { sleep } from './rpc-client.ts';
+import { stepDependencies } from './step-graph.ts';
+
+/** The calls the executor makes; RpcClient has them. */
+export interface StageRpc {
+  updateStage(stageId: number, update: StageUpdate): Promise<unknown>;
+  updateStep(stepId: number, update: StepUpdate): Promise<unknown>;
+  sendLogs(stepId: number, lines: LogLine[]): Promise<void>;
+  watch(buildId: number, signal?: AbortSignal): Promise<WatchResponse | null>;
+}
+
+export interface CompileRequest {
+  workspaceHostPath: string;
+  idPrefix: string;
+  labels: Record<string, string>;
+}
+
+export type CompiledStage = { ok: true; pipeline: Pipeline; plan: Plan } | { ok: false; error: string };
+
+/** Finds the stage's pipeline in the config and compiles it; errors carry line:col. */
+export type StageCompiler = (details: StageDetails, request: CompileRequest) => CompiledStage;
+
+export interface ExecuteStageOptions {
+  rpc: StageRpc;
+  backend: Backend;
+  compile: StageCompiler;
+  /** Host folder under which the stage's workspace is made. */
+  workspaceDir: string;
+  runnerName: string;
+  logger?: Logger;
+  /** Aborting kills the stage (the runner is shutting down and its grace period is over). */
+  signal?: AbortSignal;
+  clone?: typeof cloneRepo;
+}
+
+export interface StageOutcome {
+  status: Status;
+  error: string;
+}
+
+const DEFAULT_TIMEOUT_MINUTES = 60;
+const KILLED_EXIT_CODE = 137;
+
+/** Why the stage was stopped from outside; the stage ends as killed with this error. */
+class StageKilled extends Error {}
+
+const unix = () => Math.floor(Date.now() / 1000);
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export async function executeStage(details: StageDetails, options: ExecuteStageOptions): Promise<StageOutcome> {
+  return new StageRun(details, options).execute();
+}
+
+interface Problem {
+  status: Status;
+  error: string;
+  exitCode: number;
+}
+
+class StageRun {
+  private readonly kill = new AbortController();
+  private readonly stopWatching = new AbortController();
+  private readonly serverSteps: Step[];
+  /** Last status reported per server step id. */
+  private readonly reported = new Map<number, Status>();
+  private readonly reportChains = new Map<number, Promise<void>>();
+  /** Detached steps and services: running until the stage ends. */
+  private readonly background: { serverStep: Step | undefined; writer: LogWriter; started: number }[] = [];
+  private readonly secretValues: string[];
+  private firstProblem: Problem | undefined;
+  private exitedEarly = false;
+  private finished = false;
+  private readonly logger: Logger | undefined;
+
+  constructor(
+    private readonly details: StageDetails,
+    private readonly options: ExecuteStageOptions,
+  ) {
+    this.serverSteps = details.stage.steps ?? [];
+    this.secretValues = [...details.secrets.map((s) => s.value), ...(details.netrc?.password ? [details.netrc.password] : [])];
+    this.logger = options.logger?.child({ stage: details.stage.id, build: details.build.id, repo: details.repo.slug });
+  }
+
+  async execute(): Promise<StageOutcome> {
+    const { rpc, backend, signal } = this.options;
+    const stage = this.details.stage;
+    const started = unix();
+    await this.safely('report the stage running', () => rpc.updateStage(stage.id, { status: 'running', started }));
+
+    const minutes = this.details.repo.timeout > 0 ? this.details.repo.timeout : DEFAULT_TIMEOUT_MINUTES;
+    const timer = setTimeout(() => this.stop(new StageKilled(`stage timed out after ${minutes} minutes`)), minutes * 60_000);
+    const onShutdown = () => this.stop(new StageKilled(`runner ${this.options.runnerName} shut down before the stage finished`));
+    signal?.addEventListener('abort', onShutdown, { once: true });
+    if (signal?.aborted) onShutdown();
+    const watching = this.watchForCancel();
+
+    let plan: Plan | undefined;
+    let workspace: string | undefined;
+    let outcome: StageOutcome;
+    try {
+      outcome = await this.run(
+        (p) => (plan = p),
+        (w) => (workspace = w),
+      );
+    } catch (err) {
+      this.logger?.error({ event: 'stage_crashed', err }, 'stage failed unexpectedly');
+      outcome = { status: 'error', error: messageOf(err) };
+    } finally {
+      this.finished = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onShutdown);
+      this.stopWatching.abort();
+      if (plan) {
+        const toDestroy = plan;
+        await this.safely('tear down the stage', () => backend.destroy(toDestroy));
+      }
+      if (workspace) {
+        const toRemove = workspace;
+        await this.safely('remove the workspace', () => fs.rm(toRemove, { recursive: true, force: true }));
+      }
+      await watching;
+    }
+
+    // Detached steps and services ran until the stage ended; their logs are complete now.
+    const killed = outcome.status === 'killed';
+    for (const { serverStep, writer, started: stepStarted } of this.background) {
+      await writer.close();
+      this.report(serverStep, killed ? { status: 'killed', exit_code: KILLED_EXIT_CODE, started: stepStarted, stopped: unix() } : { status: 'success', exit_code: 0, started: stepStarted, stopped: unix() });
+    }
+    for (const step of this.serverSteps) {
+      if (!this.reported.has(step.id)) this.report(step, { status: 'skipped' });
+    }
+    await Promise.all(this.reportChains.values());
+
+    const exitCode = this.firstProblem?.exitCode ?? 0;
+    await this.safely('report the stage result', () =>
+      rpc.updateStage(stage.id, { status: outcome.status, error: outcome.error || undefined, exit_code: exitCode, started, stopped: unix() }),
+    );
+    this.logger?.info({ event: 'stage_done', status: outcome.status, error: outcome.error || undefined }, 'stage done');
+    return outcome;
+  }
+
+  private async run(setPlan: (plan: Plan) => void, setWorkspace: (dir: string) => void): Promise<StageOutcome> {
+    const { details, options } = this;
+    const stage = details.stage;
+    await fs.mkdir(options.workspaceDir, { recursive: true, mode: 0o700 });
+    const workspace = await fs.mkdtemp(path.join(options.workspaceDir, `stage-${stage.id}-`));
+    setWorkspace(workspace);
+    // Steps run as whatever user their image says; let them all write the workspace.
+    await fs.chmod(workspace, 0o777);
+
+    const compiled = options.compile(details, {
+      workspaceHostPath: workspace,
+      idPrefix: `harrier-${stage.id}-${crypto.randomBytes(4).toString('hex')}`,
+      labels: { [LABEL_MANAGED]: 'true', [LABEL_RUNNER]: options.runnerName, 'io.harrier.stage': String(stage.id) },
+    });
+    if (!compiled.ok) return { status: 'error', error: compiled.error };
+    const { pipeline, plan } = compiled;
+    setPlan(plan);
+
+    const cloneOnHost = !pipeline.clone.disable;
+    // A plan may carry a clone step for other backends; this runner clones on the host instead.
+    const planned = plan.steps.filter((s) => !(cloneOnHost && s.name === 'clone' && !s.service));
+    const plannedServerIds = new Set(planned.map((s) => this.serverStepFor(s)?.id));
+    const cloneStep = cloneOnHost ? this.serverSteps.find((s) => s.name === 'clone') : undefined;
+    for (const step of this.serverSteps) {
+      if (!plannedServerIds.has(step.id) && step !== cloneStep) this.report(step, { status: 'skipped' });
+    }
+
+    // Cloning and creating the network do not depend on each other.
+    const [setup] = await Promise.allSettled([
+      options.backend.setup(plan, this.kill.signal),
+      cloneOnHost ? this.cloneInto(workspace, pipeline, cloneStep) : Promise.resolve(),
+    ]);
+    if (this.kill.signal.aborted) return this.verdict();
+    if (setup.status === 'rejected') return { status: 'error', error: `could not set up the stage: ${messageOf(setup.reason)}` };
+
+    await Promise.all(planned.filter((s) => s.service).map((s) => this.runStep(plan, s)));
+    await this.runGraph(plan, planned.filter((s) => !s.service));
+    return this.verdict();
+  }
+
+  private verdict(): StageOutcome {
+    const reason = this.kill.signal.reason;
+    if (this.kill.signal.aborted) return { status: 'killed', error: reason instanceof StageKilled ? reason.message : '' };
+    if (this.firstProblem) return { status: this.firstProblem.status === 'error' ? 'error' : 'failure', error: this.firstProblem.error };
+    return { status: 'success', error: '' };
+  }
+
+  /** Starts each step once its dependencies are done, as many at a time as the graph allows. */
+  private async runGraph(plan: Plan, steps: PlanStep[]): Promise<void> {
+    const deps = stepDependencies(steps);
+    const done = new Set<string>();
+    let waiting = [...steps];
+    const running = new Set<Promise<void>>();
+    for (;;) {
+      let progressed = true;
+      while (progressed) {
+        progressed = false;
+        for (const step of waiting) {
+          if (!deps.get(step.name)!.every((d) => done.has(d))) continue;
+          waiting = waiting.filter((s) => s !== step);
+          progressed = true;
+          if (!this.shouldRun(step)) {
+            this.report(this.serverStepFor(step), { status: 'skipped' });
+            done.add(step.name);
+            continue;
+          }
+          const run: Promise<void> = this.runStep(plan, step).finally(() => {
+            done.add(step.name);
+            running.delete(run);
+          });
+          running.add(run);
+        }
+      }
+      if (running.size === 0) break;
+      await Promise.race(running);
+    }
+    // Only a dependency cycle leaves steps waiting; the linter rejects those, so this is a guard.
+    for (const step of waiting) this.report(this.serverStepFor(step), { status: 'skipped', error: 'its dependencies never finished' });
+  }
+
+  private shouldRun(step: PlanStep): boolean {
+    if (this.kill.signal.aborted || this.exitedEarly) return false;
+    if (this.firstProblem) return step.runOn.includes('failure');
+    return step.runOn.length === 0 || step.runOn.includes('success');
+  }
+
+  private async cloneInto(workspace: string, pipeline: Pipeline, serverStep: Step | undefined): Promise<void> {
+    const { details } = this;
+    const started = unix();
+    const startedMs = Date.now();
+    // The server learns the step runs before any of its log lines arrive.
+    await this.report(serverStep, { status: 'running', started });
+    const writer = this.writerFor(serverStep, startedMs);
+    try {
+      await (this.options.clone ?? cloneRepo)({
+        dir: workspace,
+        remote: details.repo.git_http_url,
+        build: details.build,
+        depth: pipeline.clone.depth,
+        retries: pipeline.clone.retries,
+        netrc: details.netrc,
+        output: (chunk) => void writer.write(chunk),
+        signal: this.kill.signal,
+      });
+      await writer.close();
+      this.report(serverStep, { status: 'success', exit_code: 0, started, stopped: unix() });
+    } catch (err) {
+      if (!this.kill.signal.aborted) writer.line(messageOf(err));
+      await writer.close();
+      if (this.kill.signal.aborted) {
+        this.report(serverStep, { status: 'killed', exit_code: KILLED_EXIT_CODE, started, stopped: unix() });
+        return;
+      }
+      const exitCode = err instanceof CloneError ? err.exitCode : 1;
+      this.problem({ status: 'failure', error: `clone failed: ${messageOf(err)}`, exitCode });
+      this.report(serverStep, { status: 'failure', error: messageOf(err), exit_code: exitCode, started, stopped: unix() });
+    }
+  }
+
+  /** Runs a step, or starts a detached step or service. Never rejects: every outcome becomes a step status. */
+  private async runStep(plan: Plan, step: PlanStep): Promise<void> {
+    const serverStep = this.serverStepFor(step);
+    const started = unix();
+    const startedMs = Date.now();
+    await this.report(serverStep, { status: 'running', started });
+    const writer = this.writerFor(serverStep, startedMs);
+    const finish = async (update: Omit<StepUpdate, 'started' | 'stopped'>) => {
+      await writer.close();
+      if (update.status === 'failure' || update.status === 'error') {
+        if (!step.errIgnore) this.problem({ status: update.status, error: `step "${step.name}": ${update.error ?? `exit code ${update.exit_code}`}`, exitCode: update.exit_code ?? 1 });
+      }
+      this.report(serverStep, { ...update, started, stopped: unix() });
+    };
+    try {
+      const result = await this.options.backend.run(plan, this.withSecrets(step), (chunk) => writer.write(chunk), this.kill.signal);
+      if (step.detach || step.service) {
+        this.background.push({ serverStep, writer, started });
+        return;
+      }
+      if (result.oomKilled) return await finish({ status: 'failure', exit_code: result.exitCode, error: 'the container ran out of memory and was killed' });
+      if (result.exitCode === 0) return await finish({ status: 'success', exit_code: 0 });
+      if (result.exitCode === 78) {
+        // Drone's convention: 78 ends the pipeline early, as a success.
+        this.exitedEarly = true;
+        return await finish({ status: 'success', exit_code: 78 });
+      }
+      return await finish({ status: 'failure', exit_code: result.exitCode });
+    } catch (err) {
+      if (this.kill.signal.aborted) return await finish({ status: 'killed', exit_code: KILLED_EXIT_CODE });
+      if (err instanceof StepTimeoutError) return await finish({ status: 'failure', exit_code: KILLED_EXIT_CODE, error: err.message });
+      writer.line(messageOf(err));
+      return await finish({ status: 'error', error: messageOf(err) });
+    }
+  }
+
+  private problem(problem: Problem): void {
+    this.firstProblem ??= problem;
+  }
+
+  /** The step with its secrets resolved into its environment; the backend sees plain env only. */
+  private withSecrets(step: PlanStep): PlanStep {
+    const env = { ...step.env };
+    for (const [name, secret] of Object.entries(step.secretEnv)) {
+      const value = this.details.secrets.find((s) => s.name === secret)?.value;
+      if (value !== undefined) env[name] = value;
+      else this.logger?.warn({ event: 'secret_missing', step: step.name, secret }, 'secret not available to this stage');
+    }
+    return { ...step, env };
+  }
+
+  private serverStepFor(step: PlanStep): Step | undefined {
+    return this.serverSteps.find((s) => s.number === step.number && s.name === step.name) ?? this.serverSteps.find((s) => s.name === step.name);
+  }
+
+  private writerFor(serverStep: Step | undefined, startedAt: number): LogWriter {
+    let warned = false;
+    return new LogWriter({
+      send: serverStep ? (lines) => this.options.rpc.sendLogs(serverStep.id, lines) : async () => {},
+      secrets: this.secretValues,
+      startedAt,
+      onError: (err) => {
+        if (warned) return;
+        warned = true;
+        this.logger?.warn({ event: 'log_send_failed', step: serverStep?.name, err: messageOf(err) }, 'could not send log lines; retrying');
+      },
+    });
+  }
+
+  /**
+   * Sends a step update after the step's earlier ones (updates of different steps do not
+   * wait for each other). The stage's final update waits for all of them.
+   */
+  private report(serverStep: Step | undefined, update: StepUpdate): Promise<void> {
+    if (!serverStep) return Promise.resolve();
+    this.reported.set(serverStep.id, update.status);
+    const previous = this.reportChains.get(serverStep.id) ?? Promise.resolve();
+    const sent = previous.then(() => this.safely(`report step ${serverStep.name} ${update.status}`, () => this.options.rpc.updateStep(serverStep.id, update)));
+    this.reportChains.set(serverStep.id, sent);
+    return sent;
+  }
+
+  private stop(reason: StageKilled): void {
+    if (this.finished || this.kill.signal.aborted) return;
+    this.logger?.info({ event: 'stage_stopping', reason: reason.message }, 'stopping the stage');
+    this.kill.abort(reason);
+  }
+
+  private async watchForCancel(): Promise<void> {
+    const signal = this.stopWatching.signal;
+    let backoff = 1_000;
+    while (!signal.aborted) {
+      try {
+        const answer = await this.options.rpc.watch(this.details.build.id, signal);
+        backoff = 1_000;
+        if (!answer) continue;
+        if (answer.cancelled) return this.stop(new StageKilled(''));
+        return;
+      } catch (err) {
+        if (signal.aborted) return;
+        this.logger?.warn({ event: 'watch_failed', err: messageOf(err) }, 'could not watch the build for cancellation; retrying');
+        await sleep(backoff, signal).catch(() => {});
+        backoff = Math.min(backoff * 2, 30_000);
+      }
+    }
+  }
+
+  /** Runs a call whose failure must not end the stage (a lost status update, a teardown hiccup); logs it instead. */
+  private async safely(what: string, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.logger?.warn({ event: 'runner_call_failed', what, err: messageOf(err) }, `could not ${what}`);
+    }
+  }
+}

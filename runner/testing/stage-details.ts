@@ -1,0 +1,57 @@
+// StageDetails as the server sends them, for executor and runner tests.
+import type { Build, Repo, Stage, Step } from '../../core/domain.ts';
+import type { StageDetails } from '../../core/protocol.ts';
+
+let nextId = 1000;
+
+export interface DetailsInput {
+  config: string;
+  /** The pipeline this stage runs. */
+  name?: string;
+  /** Step names in the server's numbering: clone first unless disabled, then services, then steps. */
+  steps: string[];
+  remote?: string;
+  after?: string;
+  ref?: string;
+  timeoutMinutes?: number;
+  secrets?: { name: string; value: string }[];
+}
+
+export function stageDetails(input: DetailsInput): StageDetails {
+  const repoId = nextId++;
+  const buildId = nextId++;
+  const stageId = nextId++;
+  const repo: Repo = {
+    id: repoId, uid: String(repoId), user_id: 1, namespace: 'octo', name: 'hello', slug: 'octo/hello', scm: 'github',
+    git_http_url: input.remote ?? 'file:///nonexistent', git_ssh_url: '', link: '', default_branch: 'main', private: false,
+    visibility: 'public', active: true, config_path: '.drone.yml', trusted: false, protected: false, ignore_forks: false,
+    ignore_pull_requests: false, timeout: input.timeoutMinutes ?? 60, counter: 1, synced: 0, created: 0, updated: 0, version: 1,
+  };
+  const build: Build = {
+    id: buildId, repo_id: repoId, trigger: '@hook', number: 1, parent: 0, status: 'running', error: '', event: 'push', action: '',
+    link: '', timestamp: 0, title: '', message: 'test', before: '', after: input.after ?? '0'.repeat(40), ref: input.ref ?? 'refs/heads/main',
+    source_repo: '', source: 'main', target: 'main', author_login: 'octocat', author_name: 'Octo Cat', author_email: 'octo@example.com',
+    author_avatar: '', sender: 'octocat', params: {}, cron: '', deploy_to: '', started: 0, finished: 0, created: 0, updated: 0, version: 1,
+  };
+  const steps: Step[] = input.steps.map((name, i) => ({
+    id: nextId++, step_id: stageId, number: i + 1, name, status: 'pending', error: '', errignore: false, exit_code: 0,
+    started: 0, stopped: 0, version: 1, depends_on: [], image: '', detached: false, schema: '',
+  }));
+  const stage: Stage = {
+    id: stageId, repo_id: repoId, build_id: buildId, number: 1, name: input.name ?? 'default', kind: 'pipeline', type: 'docker',
+    status: 'pending', error: '', errignore: false, exit_code: 0, machine: '', os: 'linux', arch: 'amd64', variant: '', kernel: '',
+    limit: 0, started: 0, stopped: 0, created: 0, updated: 0, version: 1, on_success: true, on_failure: false, depends_on: [],
+    labels: {}, steps,
+  };
+  return {
+    repo, build, stage, config: input.config, netrc: null, secrets: input.secrets ?? [],
+    system: { link: 'http://harrier.test', host: 'harrier.test', proto: 'http', version: '0.1.0' },
+  };
+}
+
+/** The server's step of that name. */
+export function stepNamed(details: StageDetails, name: string): Step {
+  const step = details.stage.steps?.find((s) => s.name === name);
+  if (!step) throw new Error(`no step "${name}"`);
+  return step;
+}
