@@ -63,7 +63,8 @@ async function sync(ctx: ServerContext, user: UserRow, mustSucceed: boolean): Pr
   } catch (err) {
     if (mustSucceed) {
       if (err instanceof ScmError) {
-        throw new HttpError(err.status >= 500 ? 502 : err.status === 401 ? 401 : 502, `could not list your repositories: ${err.message}`);
+        // A 401 from the provider means its token is no longer good: signing in again fixes that.
+        throw new HttpError(err.status === 401 ? 401 : 502, `could not list your repositories: ${err.message}`);
       }
       throw err;
     }

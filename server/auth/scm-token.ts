@@ -11,6 +11,10 @@ const REFRESH_MARGIN_SECONDS = 60;
 
 export const PROVIDER_NAMES: Record<Provider, string> = { github: 'GitHub', bitbucket: 'Bitbucket' };
 
+// One refresh per user at a time in this process: providers that rotate refresh
+// tokens (GitHub's expiring user tokens) refuse the second use of the old one.
+const refreshing = new Map<number, Promise<string>>();
+
 /** A usable access token for the user; refreshes and stores it when needed. */
 export async function scmTokenFor(ctx: ServerContext, user: UserRow): Promise<string> {
   const provider = user.provider as Provider;
@@ -19,6 +23,15 @@ export async function scmTokenFor(ctx: ServerContext, user: UserRow): Promise<st
   if (!user.token) throw new HttpError(401, `Harrier holds no ${name} token for ${user.login}; ${signInAgain}`);
   if (!user.expiry || user.expiry > ctx.now() + REFRESH_MARGIN_SECONDS) return user.token;
   if (!user.refresh) throw new HttpError(401, `the ${name} token of ${user.login} has expired; ${signInAgain}`);
+  const pending = refreshing.get(user.id);
+  if (pending) return pending;
+  const refresh = refreshToken(ctx, user, name, signInAgain).finally(() => refreshing.delete(user.id));
+  refreshing.set(user.id, refresh);
+  return refresh;
+}
+
+async function refreshToken(ctx: ServerContext, user: UserRow, name: string, signInAgain: string): Promise<string> {
+  const provider = user.provider as Provider;
   let fresh;
   try {
     fresh = await ctx.scms[provider].refresh(user.refresh);
