@@ -1,6 +1,5 @@
 // The server's configuration, read once from HARRIER_* environment variables.
 // The variable names are a public contract: the README lists every one.
-import os from 'node:os';
 import path from 'node:path';
 
 export interface ProviderConfig {
@@ -18,6 +17,8 @@ export interface ServerConfig {
   port: number;
   databaseUrl: string;
   redisUrl: string;
+  /** Prefix of every Redis key and channel, so several installations can share one Redis. */
+  redisPrefix: string;
   rpcSecret: string;
   github: ProviderConfig;
   bitbucket: ProviderConfig;
@@ -49,6 +50,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     port,
     databaseUrl: env.HARRIER_DATABASE_URL || `file:${path.join(dataDir, 'harrier.sqlite')}`,
     redisUrl: env.HARRIER_REDIS_URL || 'redis://127.0.0.1:6379',
+    redisPrefix: env.HARRIER_REDIS_PREFIX || 'harrier',
     rpcSecret,
     github: {
       clientId: env.HARRIER_GITHUB_CLIENT_ID ?? '',
@@ -65,8 +67,4 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     dataDir,
     secureCookies: host.startsWith('https://'),
   };
-}
-
-export function defaultRunnerName(): string {
-  return os.hostname();
 }

@@ -8,10 +8,11 @@ import { waitUntil } from './wait-until.ts';
 
 export type Listener = (message: unknown) => void;
 
+/** Channel names; the bus puts the installation's prefix (HARRIER_REDIS_PREFIX) in front. */
 export const channels = {
-  stepLog: (stepId: number) => `harrier:step:${stepId}`,
-  build: (buildId: number) => `harrier:build:${buildId}`,
-  repoBuilds: (repoId: number) => `harrier:repo:${repoId}`,
+  stepLog: (stepId: number) => `step:${stepId}`,
+  build: (buildId: number) => `build:${buildId}`,
+  repoBuilds: (repoId: number) => `repo:${repoId}`,
 } as const;
 
 export class EventBus {
@@ -21,13 +22,16 @@ export class EventBus {
   constructor(
     private readonly pub: Redis,
     private readonly logger: Logger,
+    // Pub/sub ignores Redis database numbers, so installations sharing a Redis are kept apart by name.
+    private readonly prefix: string,
   ) {
     this.sub = pub.duplicate();
     this.sub.on('message', (channel: string, text: string) => this.dispatch(channel, text));
     this.sub.on('error', (error) => this.logger.warn({ err: error }, 'event subscription connection error'));
   }
 
-  private dispatch(channel: string, text: string): void {
+  private dispatch(fullChannel: string, text: string): void {
+    const channel = fullChannel.slice(this.prefix.length + 1);
     const set = this.listeners.get(channel);
     if (!set) return;
     let message: unknown;
@@ -40,7 +44,7 @@ export class EventBus {
   }
 
   async publish(channel: string, message: unknown): Promise<void> {
-    await this.pub.publish(channel, JSON.stringify(message));
+    await this.pub.publish(`${this.prefix}:${channel}`, JSON.stringify(message));
   }
 
   /** Resolves once Redis confirmed the subscription, so nothing published afterwards is missed. */
@@ -49,7 +53,7 @@ export class EventBus {
     if (!set) {
       set = new Set();
       this.listeners.set(channel, set);
-      await this.sub.subscribe(channel);
+      await this.sub.subscribe(`${this.prefix}:${channel}`);
     }
     set.add(listener);
     return () => {
@@ -58,7 +62,7 @@ export class EventBus {
       current.delete(listener);
       if (current.size === 0) {
         this.listeners.delete(channel);
-        this.sub.unsubscribe(channel).catch(() => {});
+        this.sub.unsubscribe(`${this.prefix}:${channel}`).catch(() => {});
       }
     };
   }

@@ -36,11 +36,12 @@ export class StageQueue {
     redis: Redis,
     private readonly db: Db,
     private readonly logger: Logger,
+    prefix: string,
   ) {
     const connection = redis.duplicate();
-    this.queue = new Queue(STAGE_QUEUE, { connection, prefix: 'harrier' });
+    this.queue = new Queue(STAGE_QUEUE, { connection, prefix });
     // QueueEvents blocks on Redis' event stream; it needs its own connection.
-    this.events = new QueueEvents(STAGE_QUEUE, { connection: redis.duplicate(), prefix: 'harrier' });
+    this.events = new QueueEvents(STAGE_QUEUE, { connection: redis.duplicate(), prefix });
     this.events.on('waiting', () => {
       for (const wake of this.waiters) wake();
     });

@@ -1,0 +1,45 @@
+// The server's HTTP surface, assembled in the order requests flow through it.
+import path from 'node:path';
+import express from 'express';
+import { RPC_PREFIX } from '../core/protocol.ts';
+import { buildActionRouter } from './api/build-action-routes.ts';
+import { buildRouter } from './api/build-routes.ts';
+import { repoRouter } from './api/repo-routes.ts';
+import { userRouter } from './api/user-routes.ts';
+import { authenticate } from './auth/authenticate.ts';
+import { loginRouter } from './auth/login-routes.ts';
+import type { ServerContext } from './context.ts';
+import { packageRoot } from './db/flavour.ts';
+import { errorHandler, notFoundHandler } from './http/errors.ts';
+import { logStreamRouter } from './logs/log-stream-routes.ts';
+import { rpcRouter } from './rpc/rpc-routes.ts';
+import { webhookRouter } from './webhook/webhook-route.ts';
+
+/** Webhook bodies are limited to 10 MB (GitHub's own cap is 25 MB, but a push that large is no build). */
+export const HOOK_BODY_LIMIT = '10mb';
+
+export function createApp(ctx: ServerContext, shutdown: AbortSignal): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  // The webhook is verified over its raw bytes, so it gets the body unparsed.
+  app.use('/hook', express.raw({ type: () => true, limit: HOOK_BODY_LIMIT }), webhookRouter(ctx));
+  app.use(RPC_PREFIX, express.json({ limit: '20mb' }), rpcRouter(ctx, shutdown));
+
+  app.use(loginRouter(ctx));
+  app.use('/api', express.json({ limit: '1mb' }), authenticate(ctx));
+  app.use(userRouter(ctx));
+  app.use(repoRouter(ctx));
+  app.use(logStreamRouter(ctx, shutdown));
+  app.use(buildRouter(ctx));
+  app.use(buildActionRouter(ctx));
+  app.use('/api', notFoundHandler);
+
+  app.use(express.static(path.join(packageRoot(), 'web'), { index: 'index.html' }));
+  app.use(notFoundHandler);
+  app.use(errorHandler(ctx.logger));
+  return app;
+}

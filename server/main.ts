@@ -1,0 +1,82 @@
+// Starts a server process: migrations, connections, the HTTP listener; and stops
+// it gracefully, ending long-polls and streams first so runners re-poll elsewhere.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { createLogger, type Logger } from '../core/log.ts';
+import { createApp } from './app.ts';
+import { ConfigError, type ServerConfig } from './config.ts';
+import type { ServerContext } from './context.ts';
+import { unixNow } from './context.ts';
+import { openDatabase } from './db/client.ts';
+import { migrate } from './db/migrate.ts';
+import { EventBus } from './events/event-bus.ts';
+import { StageQueue } from './queue/stage-queue.ts';
+import { createScms } from './scm/index.ts';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  ctx: ServerContext;
+  close(): Promise<void>;
+}
+
+export async function connectRedis(url: string, logger: Logger): Promise<Redis> {
+  // BullMQ needs maxRetriesPerRequest null on connections it blocks on; duplicates inherit it.
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null });
+  redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    redis.disconnect();
+    throw new ConfigError(`cannot reach Redis at HARRIER_REDIS_URL=${url} (${(error as Error).message}); start redis-server or fix the URL`);
+  }
+  return redis;
+}
+
+export async function startServer(config: ServerConfig, logger = createLogger('server')): Promise<RunningServer> {
+  if (!config.rpcSecret) {
+    throw new ConfigError('HARRIER_RPC_SECRET is empty; set it to a long random string and give runners the same value');
+  }
+  const migrated = await migrate(config.databaseUrl);
+  if (migrated.applied.length) logger.info({ event: 'migrated', applied: migrated.applied }, 'database migrated');
+  const database = openDatabase(config.databaseUrl);
+  const redis = await connectRedis(config.redisUrl, logger);
+  const events = new EventBus(redis, logger, config.redisPrefix);
+  const queue = new StageQueue(redis, database.db, logger, config.redisPrefix);
+  await queue.ready();
+  const ctx: ServerContext = { config, db: database.db, redis, scms: createScms(config), logger, events, queue, now: unixNow };
+
+  const shutdown = new AbortController();
+  const server = http.createServer(createApp(ctx, shutdown.signal));
+  // Long-polls last 25 s; keep sockets open a little longer than that.
+  server.keepAliveTimeout = 30_000;
+  server.headersTimeout = 35_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://localhost:${port}`;
+  logger.info({ event: 'listening', port, url, host: config.host }, `Harrier server listening on ${url}`);
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      logger.info({ event: 'stopping' }, 'server stopping');
+      shutdown.abort();
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Streams (SSE) never end by themselves; give requests a moment, then cut.
+      const cut = setTimeout(() => server.closeAllConnections(), 2_000);
+      await stopped;
+      clearTimeout(cut);
+      await queue.close();
+      await events.close();
+      await redis.quit().catch(() => redis.disconnect());
+      await database.close();
+      logger.info({ event: 'stopped' }, 'server stopped');
+    })());
+  return { url, port, ctx, close };
+}

@@ -1,0 +1,202 @@
+// A normalised webhook becomes a build: read the pipeline file at the pushed
+// commit, keep the pipelines whose trigger matches, record the build with its
+// stages and steps in one transaction, queue the stages that can start, and tell
+// the provider the build is pending.
+import type { Hook, Provider } from '../../core/domain.ts';
+import { checkPipelines, matchConditions, stageSteps, type MatchFacts } from '../../pipeline/index.ts';
+import type { Conditions, Pipeline, PipelineError } from '../../pipeline/types.ts';
+import { reportCommitStatus } from '../builds/commit-status.ts';
+import type { ServerContext } from '../context.ts';
+import type { Build as BuildRow, Prisma, Repo as RepoRow } from '../db/generated/sqlite/client.ts';
+import { repoToken } from '../builds/repo-token.ts';
+import { sameCommit } from '../hooks/parse-hook.ts';
+
+export type TriggerResult =
+  | { kind: 'build'; build: BuildRow }
+  | { kind: 'ignored'; reason: string };
+
+const SKIP_CI = /\[(skip ci|ci skip)\]/i;
+
+export function hookFacts(hook: Hook, repo: Pick<RepoRow, 'slug'>, host: string): MatchFacts {
+  return {
+    branch: hook.target,
+    event: hook.event,
+    ref: hook.ref,
+    target: hook.target,
+    action: hook.action,
+    repo: repo.slug,
+    instance: new URL(host).host,
+    cron: '',
+    status: 'success',
+  };
+}
+
+/** The trigger's status condition decides when a stage runs (after success, after failure), not whether it exists. */
+function withoutStatus(conditions: Conditions): Conditions {
+  const { status: _status, ...rest } = conditions;
+  return rest;
+}
+
+export function runsOn(pipeline: Pipeline): { onSuccess: boolean; onFailure: boolean } {
+  const status = pipeline.trigger.status;
+  if (!status) return { onSuccess: true, onFailure: false };
+  const wants = (s: string) => (status.include.length === 0 || status.include.includes(s)) && !status.exclude.includes(s);
+  return { onSuccess: wants('success'), onFailure: wants('failure') };
+}
+
+export function formatPipelineErrors(path: string, errors: PipelineError[]): string {
+  return errors.map((e) => `${path}:${e.line}:${e.col}: ${e.message}`).join('\n');
+}
+
+function buildFields(hook: Hook, now: number) {
+  return {
+    status: 'pending',
+    event: hook.event,
+    action: hook.action,
+    trigger: `@hook`,
+    link: hook.link,
+    timestamp: hook.timestamp || now,
+    title: hook.title,
+    message: hook.message,
+    before: hook.before,
+    after: hook.after,
+    ref: hook.ref,
+    sourceRepo: hook.sourceRepo,
+    source: hook.source,
+    target: hook.target,
+    fork: hook.fork,
+    authorLogin: hook.author.login,
+    authorName: hook.author.name,
+    authorEmail: hook.author.email,
+    authorAvatar: hook.author.avatar,
+    sender: hook.sender,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+function stageRecords(pipelines: Pipeline[], repoId: number, now: number) {
+  return pipelines.map((p, i) => ({
+    repoId,
+    number: i + 1,
+    name: p.name,
+    kind: p.kind,
+    type: p.type,
+    status: p.dependsOn.length ? 'waiting_on_dependencies' : 'pending',
+    os: p.platform.os,
+    arch: p.platform.arch,
+    variant: p.platform.variant,
+    limit: p.concurrency.limit,
+    ...runsOn(p),
+    dependsOn: JSON.stringify(p.dependsOn),
+    labels: JSON.stringify(p.node),
+    createdAt: now,
+    updatedAt: now,
+    steps: {
+      create: stageSteps(p).map((s) => ({
+        number: s.number,
+        name: s.name,
+        status: 'pending',
+        image: s.image,
+        detached: s.detached,
+        errignore: s.errignore,
+        dependsOn: JSON.stringify(s.dependsOn),
+      })),
+    },
+  }));
+}
+
+export class DuplicateDeliveryError extends Error {}
+
+type StagePlan = { ok: true; stages: ReturnType<typeof stageRecords>; error: '' } | { ok: false; stages: []; error: string } | { ok: 'none' };
+
+/** Which stages a build of this config gets for these facts; a malformed file gives an error build instead. */
+function planStages(config: string, repo: RepoRow, facts: MatchFacts, configPath: string, now: number): StagePlan {
+  const checked = checkPipelines(config, { trusted: repo.trusted });
+  if (!checked.ok) return { ok: false, stages: [], error: formatPipelineErrors(configPath, checked.errors) };
+  const matching = checked.pipelines.filter((p) => matchConditions(withoutStatus(p.trigger), facts));
+  if (matching.length === 0) return { ok: 'none' };
+  return { ok: true, stages: stageRecords(matching, repo.id, now), error: '' };
+}
+
+export interface TriggerOptions {
+  /** Build only when the head differs from the last build of this pull request (Bitbucket's pullrequest:updated). */
+  requireNewHead?: boolean;
+}
+
+export async function trigger(ctx: ServerContext, hook: Hook, opts: TriggerOptions = {}): Promise<TriggerResult> {
+  const repo = await ctx.db.repo.findUnique({ where: { provider_uid: { provider: hook.provider, uid: hook.repo.uid } } });
+  if (!repo || !repo.active) return { kind: 'ignored', reason: `repository ${hook.repo.slug} is not active in Harrier` };
+  const seen = await ctx.db.delivery.findUnique({ where: { provider_guid: { provider: hook.provider, guid: hook.deliveryId } } });
+  if (seen) return { kind: 'ignored', reason: `delivery ${hook.deliveryId} was already handled` };
+  if (hook.event !== 'tag' && SKIP_CI.test(`${hook.title}\n${hook.message}`)) {
+    return { kind: 'ignored', reason: 'the commit message asks to skip CI ([skip ci])' };
+  }
+  if (opts.requireNewHead) {
+    const last = await ctx.db.build.findFirst({ where: { repoId: repo.id, ref: hook.ref }, orderBy: { number: 'desc' } });
+    if (last && sameCommit(last.after, hook.after)) return { kind: 'ignored', reason: 'the pull request head commit did not change' };
+  }
+
+  const token = await repoToken(ctx, repo);
+  const config = await ctx.scms[repo.provider as Provider].file(token, repo.slug, hook.after, repo.configPath);
+  if (config === null) return { kind: 'ignored', reason: `no ${repo.configPath} at commit ${hook.after}` };
+  const now = ctx.now();
+  const plan = planStages(config, repo, hookFacts(hook, repo, ctx.config.host), repo.configPath, now);
+  if (plan.ok === 'none') return { kind: 'ignored', reason: 'no pipeline trigger matches this event' };
+  const build = await createBuild(ctx, repo, buildFields(hook, now), config, plan, { provider: hook.provider, guid: hook.deliveryId });
+  await startBuild(ctx, repo, build);
+  return { kind: 'build', build };
+}
+
+/** Runs a finished build again as a new build, from the same commit and pipeline file (Drone's restart). */
+export async function restartBuild(ctx: ServerContext, repo: RepoRow, old: BuildRow, by: string): Promise<BuildRow> {
+  const now = ctx.now();
+  const { id: _id, number: _number, repoId: _repoId, status: _s, error: _e, started: _st, finished: _f, version: _v, cancelled: _c, createdAt: _ca, updatedAt: _ua, config, ...kept } = old;
+  const facts: MatchFacts = {
+    branch: old.target, event: old.event, ref: old.ref, target: old.target, action: old.action,
+    repo: repo.slug, instance: new URL(ctx.config.host).host, cron: old.cron, status: 'success',
+  };
+  const plan = planStages(config, repo, facts, repo.configPath, now);
+  const fields = { ...kept, status: 'pending', parent: old.number, trigger: by, createdAt: now, updatedAt: now };
+  const build = await createBuild(ctx, repo, fields, config, plan.ok === 'none' ? { ok: true, stages: [], error: '' } : plan);
+  await startBuild(ctx, repo, build);
+  return build;
+}
+
+async function startBuild(ctx: ServerContext, repo: RepoRow, build: BuildRow): Promise<void> {
+  ctx.logger.info({ event: 'build_created', repo: repo.slug, build: build.number, hook: build.event, status: build.status }, 'build created');
+  const created = await ctx.db.stage.findMany({ where: { buildId: build.id, status: 'pending' } });
+  for (const stage of created) await ctx.queue.enqueue(stage);
+  void reportCommitStatus(ctx, repo, build);
+}
+
+async function createBuild(
+  ctx: ServerContext,
+  repo: RepoRow,
+  fields: Omit<Prisma.BuildUncheckedCreateInput, 'repoId' | 'number' | 'config' | 'stages'> & { createdAt: number },
+  config: string,
+  plan: Exclude<StagePlan, { ok: 'none' }>,
+  delivery?: { provider: string; guid: string },
+): Promise<BuildRow> {
+  const now = fields.createdAt;
+  try {
+    return await ctx.db.$transaction(async (tx) => {
+      // The delivery row commits with the build, so a delivery either made its build or can be retried.
+      if (delivery) await tx.delivery.create({ data: { ...delivery, createdAt: now } });
+      const { counter } = await tx.repo.update({ where: { id: repo.id }, data: { counter: { increment: 1 } }, select: { counter: true } });
+      return tx.build.create({
+        data: {
+          ...fields,
+          repoId: repo.id,
+          number: counter,
+          config,
+          ...(plan.error ? { status: 'error', error: plan.error, started: now, finished: now } : {}),
+          stages: { create: plan.stages },
+        },
+      });
+    });
+  } catch (e) {
+    if (delivery && (e as { code?: string }).code === 'P2002') throw new DuplicateDeliveryError(`delivery ${delivery.guid} was already handled`);
+    throw e;
+  }
+}

@@ -1,0 +1,48 @@
+// POST /hook: GitHub and Bitbucket Cloud deliveries. Answers 400 for a body that is
+// not a delivery, 401 for a bad signature, 413 (from the body parser) for more than
+// 10 MB, and 200 for everything it accepted, built or deliberately ignored.
+import { Router } from 'express';
+import type { ServerContext } from '../context.ts';
+import { HttpError } from '../http/errors.ts';
+import { HookError, identifyHookRepo, parseHook, verifyHookSignature } from '../hooks/parse-hook.ts';
+import { buildJson } from '../api/serialize.ts';
+import { DuplicateDeliveryError, trigger } from '../trigger/trigger.ts';
+
+export function webhookRouter(ctx: ServerContext): Router {
+  const router = Router();
+  router.post('/', async (req, res) => {
+    const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const log = ctx.logger.child({ delivery: req.get('x-github-delivery') ?? req.get('x-request-uuid') });
+    try {
+      const identity = identifyHookRepo(req.headers, body);
+      const ignored = (reason: string) => {
+        log.info({ event: 'hook_ignored', provider: identity.provider, hook: identity.event, reason }, 'webhook ignored');
+        res.json({ message: reason });
+      };
+      if (!identity.repo) return ignored('the delivery names no repository');
+      const repo =
+        (identity.repo.uid && (await ctx.db.repo.findUnique({ where: { provider_uid: { provider: identity.provider, uid: identity.repo.uid } } }))) ||
+        (await ctx.db.repo.findUnique({ where: { provider_slug: { provider: identity.provider, slug: identity.repo.slug } } }));
+      if (!repo || !repo.active) return ignored(`repository ${identity.repo.slug} is not active in Harrier`);
+      // Bitbucket signs only hooks that have a secret; every hook Harrier creates has one.
+      const unsigned = identity.provider === 'bitbucket' && !repo.hookSecret;
+      if (!unsigned && !(await verifyHookSignature(identity.provider, req.headers, body, repo.hookSecret))) {
+        throw new HttpError(401, `the delivery's signature does not match ${repo.slug}'s webhook secret; re-activate the repository to reset the hook`);
+      }
+      const parsed = parseHook(req.headers, body);
+      if (parsed.kind === 'ignored') return ignored(parsed.reason);
+      // Look the repository up by what the verified payload says, in case uid was missing before.
+      const result = await trigger(ctx, { ...parsed.hook, repo: { ...parsed.hook.repo, uid: repo.uid } }, { requireNewHead: parsed.requireNewHead });
+      if (result.kind === 'ignored') return ignored(result.reason);
+      res.json(buildJson(result.build));
+    } catch (error) {
+      if (error instanceof HookError) throw new HttpError(error.status, error.message);
+      if (error instanceof DuplicateDeliveryError) {
+        res.json({ message: error.message });
+        return;
+      }
+      throw error;
+    }
+  });
+  return router;
+}
