@@ -1,0 +1,66 @@
+// What each `harrier` command does; cli/main.ts only wires them to commander.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createLogger } from '../core/log.ts';
+import { loadRunnerConfig } from '../runner/config.ts';
+import { startRunner } from '../runner/main.ts';
+import { loadServerConfig } from '../server/config.ts';
+import { migrate } from '../server/db/migrate.ts';
+import { startServer } from '../server/main.ts';
+
+/** Resolves when the process is asked to stop (SIGTERM from an orchestrator, Ctrl-C). */
+function stopSignal(): AbortSignal {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  return controller.signal;
+}
+
+function whenAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+}
+
+export async function serverCommand(): Promise<void> {
+  const signal = stopSignal();
+  const server = await startServer(loadServerConfig());
+  await whenAborted(signal);
+  await server.close();
+}
+
+export async function runnerCommand(): Promise<void> {
+  const signal = stopSignal();
+  await startRunner(loadRunnerConfig(), { signal });
+}
+
+export async function migrateCommand(): Promise<void> {
+  const logger = createLogger('migrate');
+  const config = loadServerConfig();
+  const result = await migrate(config.databaseUrl);
+  logger.info({ event: 'migrated', applied: result.applied, already_applied: result.alreadyApplied }, 'migrations applied');
+}
+
+/** `harrier up` needs no setup: the runner secret is made once and kept in the data folder. */
+export function localRpcSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'rpc-secret');
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  fs.mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  fs.writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+export async function upCommand(): Promise<void> {
+  const signal = stopSignal();
+  const env = { ...process.env };
+  const base = loadServerConfig(env);
+  env.HARRIER_RPC_SECRET ||= localRpcSecret(base.dataDir);
+  const server = await startServer(loadServerConfig(env));
+  env.HARRIER_SERVER_URL ||= `http://127.0.0.1:${server.port}`;
+  const runnerStopped = startRunner(loadRunnerConfig(env), { signal });
+  process.stderr.write(`\nHarrier is up: open ${server.ctx.config.host}\n  webhooks: ${server.ctx.config.host}/hook\n  stop with Ctrl-C\n\n`);
+  await Promise.all([whenAborted(signal), runnerStopped]);
+  await runnerStopped;
+  await server.close();
+}
