@@ -1,0 +1,43 @@
+// The runner's StageCompiler: checks the build's pipeline file again (the runner does
+// not take the server's word for trust rules), picks the stage's pipeline and compiles it.
+import type { StageDetails } from '../core/protocol.ts';
+import { compileStage } from '../pipeline/compile.ts';
+import { checkPipelines, type PipelineError } from '../pipeline/index.ts';
+import type { CompiledStage, CompileRequest } from './execute-stage.ts';
+
+const MAX_ERRORS_SHOWN = 5;
+
+export function formatPipelineErrors(file: string, errors: PipelineError[]): string {
+  const shown = errors.slice(0, MAX_ERRORS_SHOWN).map((e) => `${file}:${e.line}:${e.col}: ${e.message}`);
+  if (errors.length > MAX_ERRORS_SHOWN) shown.push(`and ${errors.length - MAX_ERRORS_SHOWN} more`);
+  return shown.join('\n');
+}
+
+export function compileStagePlan(details: StageDetails, request: CompileRequest): CompiledStage {
+  const file = details.repo.config_path || '.drone.yml';
+  const checked = checkPipelines(details.config, { trusted: details.repo.trusted });
+  if (!checked.ok) return { ok: false, error: formatPipelineErrors(file, checked.errors) };
+  const pipeline = checked.pipelines.find((p) => p.name === details.stage.name);
+  if (!pipeline) {
+    const names = checked.pipelines.map((p) => `"${p.name}"`).join(', ');
+    return { ok: false, error: `${file}: no pipeline is named "${details.stage.name}" (the file has ${names}); was the file changed after the build was created?` };
+  }
+  try {
+    const plan = compileStage({
+      pipeline,
+      repo: details.repo,
+      build: details.build,
+      stage: details.stage,
+      system: details.system,
+      workspaceHostPath: request.workspaceHostPath,
+      netrc: details.netrc,
+      secretNames: details.secrets.map((s) => s.name),
+      idPrefix: request.idPrefix,
+      labels: request.labels,
+    });
+    return { ok: true, pipeline, plan };
+  } catch (err) {
+    const at = pipeline.position;
+    return { ok: false, error: `${file}:${at.line}:${at.col}: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}

@@ -1,0 +1,28 @@
+// Wires the runner together: the server's RPC client, the Docker backend, the pipeline
+// compiler and JSON logs. The caller owns the process: it aborts `signal` on SIGTERM.
+import { createLogger, type Logger } from '../core/log.ts';
+import type { Backend } from './backend/backend.ts';
+import { DockerBackend } from './backend/docker/docker-backend.ts';
+import { compileStagePlan } from './compile-plan.ts';
+import type { RunnerConfig } from './config.ts';
+import { RpcClient } from './rpc-client.ts';
+import { runRunner } from './runner.ts';
+
+export interface StartRunnerOptions {
+  /** Aborting stops polling at once; running stages get the grace period, then are killed. */
+  signal: AbortSignal;
+  logger?: Logger;
+  backend?: Backend;
+}
+
+/** Runs until `signal` aborts and every stage it started has ended. */
+export async function startRunner(config: RunnerConfig, options: StartRunnerOptions): Promise<void> {
+  await runRunner({
+    config,
+    rpc: new RpcClient({ serverUrl: config.serverUrl, secret: config.rpcSecret }),
+    backend: options.backend ?? new DockerBackend(),
+    compile: compileStagePlan,
+    logger: options.logger ?? createLogger('runner'),
+    signal: options.signal,
+  });
+}
