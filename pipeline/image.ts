@@ -14,6 +14,8 @@ export function normalizeImage(image: string): string {
 
 /** Why an image reference cannot be pulled, or undefined when it looks valid. */
 export function imageProblem(image: string): string | undefined {
+  // `${IMAGE}` is substituted by the runner before it compiles; judge it then.
+  if (image.includes('${')) return undefined;
   if (/\s/.test(image)) return `image \`${image}\` contains whitespace`;
   const repository = image.split('@')[0].replace(/:[^/]*$/, '');
   // The registry host may have capitals (DNS is case-insensitive); the path may not.

@@ -18,5 +18,23 @@ export {
   type Env,
   type EnvironInput,
 } from './environ.ts';
+export {
+  baseEnvironment,
+  buildFacts,
+  compileStage,
+  DRONE_PRIVILEGED_IMAGES,
+  imageName,
+  LABEL_BUILD,
+  LABEL_MANAGED,
+  LABEL_REPO,
+  LABEL_STAGE,
+  LABEL_STEP,
+  planLabels,
+  runOnOf,
+  safeName,
+} from './compile.ts';
+export { substituteVariables, substitutionEnvironment, type SubstituteResult } from './substitute.ts';
+export { shellQuote, shellScript } from './step-script.ts';
+export { encodeSetting, pluginEnvName, settingsEnv } from './plugin-settings.ts';
 export { normalizeImage } from './image.ts';
 export { parseDuration } from './duration.ts';

@@ -4,6 +4,7 @@
 import type { EnvValue, Pipeline, PipelineError, PipelineStep, Position } from './types.ts';
 import { parsePipelines, sortErrors } from './parse.ts';
 import { didYouMean } from './suggest.ts';
+import { isSecretRef } from './plugin-settings.ts';
 
 export interface LintOptions {
   /** Trusted repositories may run privileged steps and mount host paths. */
@@ -141,9 +142,4 @@ function checkStepSecrets(step: PipelineStep, empty: (env: Record<string, EnvVal
   for (const [name, value] of Object.entries(step.settings)) {
     if (isSecretRef(value) && !value.from_secret.trim()) add(step.position, `setting \`${name}\` of step \`${step.name}\` takes its value from no secret: write \`from_secret: <secret name>\``);
   }
-}
-
-/** A setting written as `{from_secret: name}`. */
-export function isSecretRef(value: unknown): value is { from_secret: string } {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && typeof (value as { from_secret?: unknown }).from_secret === 'string';
 }

@@ -159,6 +159,11 @@ export interface Plan {
    * marks them skipped. The compiler always sets it.
    */
   skipped?: string[];
+  /**
+   * Added by the pipeline engine: names of secrets holding registry credentials (a Docker
+   * config.json) for pulling private images, from `image_pull_secrets`. The runner resolves them.
+   */
+  imagePullSecrets?: string[];
 }
 
 // ---------------------------------------------------------------------------
@@ -188,4 +193,10 @@ export interface CompileInput {
    * provider did not say (or truncated the list): `paths` conditions then match.
    */
   changedFiles?: string[];
+  /**
+   * Added by the pipeline engine: images run privileged when a step uses them as a plugin
+   * (no commands, command, entrypoint or volumes), like Drone's DRONE_RUNNER_PRIVILEGED_IMAGES.
+   * None unless the runner opts in (DRONE_PRIVILEGED_IMAGES in compile.ts is Drone's list).
+   */
+  privilegedImages?: string[];
 }

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { substituteVariables, substitutionEnvironment } from './substitute.ts';
+import { build, repo, stage, system } from './testdata/fixtures.ts';
+
+const env = {
+  DRONE_TAG: 'v1.2.3',
+  DRONE_COMMIT_SHA: '7fd1a60b01f91b314f59955a4e4d4e80d8edf11d',
+  DRONE_BRANCH: 'feature/login-page',
+  NAME: 'Hello',
+  EMPTY: '',
+  FILE: 'archive.tar.gz',
+  MESSAGE: 'first line\nsecond line',
+};
+
+function sub(text: string): string {
+  const result = substituteVariables(text, env);
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
+  return result.text;
+}
+
+describe('substituteVariables', () => {
+  it('replaces ${VAR} and leaves $VAR for the shell', () => {
+    expect(sub('tags: ${DRONE_TAG}\ncommand: echo $HOME ${NAME}')).toBe('tags: v1.2.3\ncommand: echo $HOME Hello');
+  });
+
+  it('turns $$ into a literal $', () => {
+    expect(sub('echo $${HOME} $$')).toBe('echo ${HOME} $');
+  });
+
+  it('replaces unknown variables with nothing, as Drone does', () => {
+    expect(sub('x${NOPE}y')).toBe('xy');
+  });
+
+  it('quotes a value holding newlines so it stays one YAML scalar', () => {
+    expect(sub('message: ${MESSAGE}')).toBe('message: "first line\\nsecond line"');
+  });
+
+  it.each([
+    ['${#NAME}', '5'],
+    ['${NAME^^}', 'HELLO'],
+    ['${NAME,,}', 'hello'],
+    ['${NAME,}', 'hello'],
+    ['${EMPTY^}', ''],
+    ['${DRONE_COMMIT_SHA:0:8}', '7fd1a60b'],
+    ['${NAME:1}', 'ello'],
+    ['${DRONE_TAG##v}', '1.2.3'],
+    ['${DRONE_TAG#v}', '1.2.3'],
+    ['${FILE%.*}', 'archive.tar'],
+    ['${FILE%%.*}', 'archive'],
+    ['${FILE#*.}', 'tar.gz'],
+    ['${FILE##*.}', 'gz'],
+    ['${DRONE_BRANCH/\\//-}', 'feature-login-page'],
+    ['${DRONE_BRANCH//-/_}', 'feature/login_page'],
+    ['${DRONE_BRANCH/#feature/feat}', 'feat/login-page'],
+    ['${DRONE_BRANCH/%page/view}', 'feature/login-view'],
+    ['${EMPTY=fallback}', 'fallback'],
+    ['${EMPTY:-fallback}', 'fallback'],
+    ['${NAME:=fallback}', 'Hello'],
+    ['${NOPE:-${NAME}}', 'Hello'],
+  ])('evaluates %s as %s', (expr, expected) => {
+    expect(sub(expr)).toBe(expected);
+  });
+
+  it('reports an unclosed expression with its line and column', () => {
+    expect(substituteVariables('a: 1\nb: ${DRONE_TAG\n', env)).toEqual({
+      ok: false,
+      errors: [{ line: 2, col: 4, message: expect.stringContaining('bad substitution `${DRONE_TAG`') }],
+    });
+  });
+
+  it('reports an expression without a name', () => {
+    expect(substituteVariables('${}', env)).toMatchObject({ ok: false, errors: [{ line: 1, col: 1 }] });
+  });
+});
+
+describe('substitutionEnvironment', () => {
+  it('holds build parameters and Drone metadata, metadata winning', () => {
+    const vars = substitutionEnvironment({ repo, build: { ...build, params: { DEPLOY: 'yes', DRONE_BRANCH: 'x' } }, stage, system });
+    expect(vars).toMatchObject({ DEPLOY: 'yes', DRONE_BRANCH: 'main', DRONE_REPO: 'octocat/hello-world' });
+  });
+});

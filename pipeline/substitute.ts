@@ -1,0 +1,208 @@
+// `${VAR}` substitution in the pipeline file before it is parsed, as Drone's runner
+// does it (tags: ${DRONE_TAG##v}). Only the braced form is replaced, so `$HOME`
+// in a command reaches the shell; `$$` is the escape for a literal `$`. Unknown
+// variables become empty, as in Drone. Bash's string operations are emulated:
+// ${#v} ${v^} ${v^^} ${v,} ${v,,} ${v:off} ${v:off:len} ${v=d} ${v:=d} ${v:-d}
+// ${v#p} ${v##p} ${v%p} ${v%%p} ${v/p/r} ${v//p/r} ${v/#p/r} ${v/%p/r}.
+
+import type { PipelineError } from './types.ts';
+import type { Env, EnvironInput } from './environ.ts';
+import { stageEnvironment } from './environ.ts';
+
+export type SubstituteResult = { ok: true; text: string } | { ok: false; errors: PipelineError[] };
+
+/** The variables Drone substitutes: build parameters, then repository, build, stage and server metadata. */
+export function substitutionEnvironment(input: EnvironInput): Env {
+  return { ...input.build.params, ...stageEnvironment(input) };
+}
+
+class BadSubstitution extends Error {}
+
+export function substituteVariables(text: string, env: Env): SubstituteResult {
+  // Drone quotes values holding newlines (commit messages) so they stay one YAML scalar.
+  const lookup = (name: string) => {
+    const v = env[name] ?? '';
+    return v.includes('\n') ? JSON.stringify(v) : v;
+  };
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    if (text.startsWith('$$', i)) {
+      out += '$';
+      i += 2;
+    } else if (text.startsWith('${', i)) {
+      try {
+        const { value, end } = expression(text, i + 2, lookup);
+        out += value;
+        i = end;
+      } catch (err) {
+        if (!(err instanceof BadSubstitution)) throw err;
+        return { ok: false, errors: [{ ...positionOf(text, i), message: `bad substitution \`${snippet(text, i)}\`: ${err.message}; write \`$\${...}\` to keep it as text` }] };
+      }
+    } else {
+      out += text[i];
+      i += 1;
+    }
+  }
+  return { ok: true, text: out };
+}
+
+function positionOf(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, col: before[before.length - 1].length + 1 };
+}
+
+function snippet(text: string, start: number): string {
+  const close = text.indexOf('}', start);
+  const end = close < 0 || close - start > 40 ? Math.min(text.length, start + 40) : close + 1;
+  return text.slice(start, end).split('\n')[0];
+}
+
+/** The argument text up to the `}` closing this expression, with nested ${...} expanded. */
+function argument(text: string, start: number, lookup: (n: string) => string, stop = '}'): { value: string; end: number } {
+  let value = '';
+  let i = start;
+  while (i < text.length && !stop.includes(text[i])) {
+    if (text.startsWith('${', i)) {
+      const nested = expression(text, i + 2, lookup);
+      value += nested.value;
+      i = nested.end;
+    } else if (text[i] === '\\' && (text[i + 1] === '/' || text[i + 1] === '\\')) {
+      value += text[i + 1];
+      i += 2;
+    } else if (text[i] === '\n') {
+      throw new BadSubstitution('it is not closed with `}` on the same line');
+    } else {
+      value += text[i];
+      i += 1;
+    }
+  }
+  if (i >= text.length) throw new BadSubstitution('it is not closed with `}`');
+  return { value, end: i };
+}
+
+/** Evaluates the expression whose name starts at `start` (just after `${`); answers the text after its `}`. */
+function expression(text: string, start: number, lookup: (n: string) => string): { value: string; end: number } {
+  if (text[start] === '#') {
+    const name = /^[\w-]+/.exec(text.slice(start + 1))?.[0];
+    if (!name || text[start + 1 + name.length] !== '}') throw new BadSubstitution('`${#name}` takes a variable name only');
+    return { value: String(lookup(name).length), end: start + name.length + 2 };
+  }
+  const name = /^[\w-]+/.exec(text.slice(start))?.[0];
+  if (!name) throw new BadSubstitution('a variable name must follow `${`');
+  const value = lookup(name);
+  let i = start + name.length;
+  const op = /^(\^\^|\^|,,|,|:=|:-|=|:|##|#|%%|%|\/\/|\/#|\/%|\/|\})/.exec(text.slice(i))?.[0];
+  if (!op) throw new BadSubstitution(`\`${text[i] ?? 'end of file'}\` cannot follow the name \`${name}\``);
+  i += op.length;
+  if (op === '}') return { value, end: i };
+  if (['^', '^^', ',', ',,'].includes(op)) {
+    if (text[i] !== '}') throw new BadSubstitution(`\`${op}\` must be followed by \`}\``);
+    return { value: changeCase(value, op), end: i + 1 };
+  }
+  if (op === ':') return substring(text, i, value, lookup);
+  if (op.startsWith('/')) return replace(text, i, value, op, lookup);
+  const arg = argument(text, i, lookup);
+  const end = arg.end + 1;
+  if (op === '=' || op === ':=' || op === ':-') return { value: value === '' ? arg.value : value, end };
+  return { value: strip(value, arg.value, op), end };
+}
+
+function changeCase(value: string, op: string): string {
+  if (op === '^^') return value.toUpperCase();
+  if (op === ',,') return value.toLowerCase();
+  if (op === '^') return value.charAt(0).toUpperCase() + value.slice(1);
+  return value.charAt(0).toLowerCase() + value.slice(1);
+}
+
+function substring(text: string, start: number, value: string, lookup: (n: string) => string): { value: string; end: number } {
+  const first = argument(text, start, lookup, ':}');
+  let end = first.end;
+  let length: number | undefined;
+  if (text[end] === ':') {
+    const second = argument(text, end + 1, lookup);
+    length = toInt(second.value);
+    end = second.end;
+  }
+  let offset = toInt(first.value);
+  if (offset < 0) offset = Math.max(0, value.length + offset);
+  const cut = length === undefined ? value.slice(offset) : value.slice(offset, offset + Math.max(0, length));
+  return { value: cut, end: end + 1 };
+}
+
+function toInt(s: string): number {
+  if (!/^\s*-?\d+\s*$/.test(s)) throw new BadSubstitution(`\`${s}\` is not a whole number`);
+  return Number(s);
+}
+
+/** ${v#p} ${v##p} ${v%p} ${v%%p}: remove the shortest or longest match of a glob from the start or end. */
+function strip(value: string, pattern: string, op: string): string {
+  const re = globRegExp(pattern);
+  const cuts = [...Array(value.length + 1).keys()];
+  if (op === '#' || op === '##') {
+    for (const n of op === '#' ? cuts : cuts.reverse()) if (re.test(value.slice(0, n))) return value.slice(n);
+  } else {
+    for (const n of op === '%' ? cuts.reverse() : cuts) if (re.test(value.slice(n))) return value.slice(0, n);
+  }
+  return value;
+}
+
+/** ${v/p/r}: the first longest match; `//` every match; `/#` only at the start; `/%` only at the end. */
+function replace(text: string, start: number, value: string, op: string, lookup: (n: string) => string): { value: string; end: number } {
+  const pat = argument(text, start, lookup, '/}');
+  let rep = '';
+  let end = pat.end;
+  if (text[end] === '/') {
+    const r = argument(text, end + 1, lookup);
+    rep = r.value;
+    end = r.end;
+  }
+  return { value: replaceGlob(value, globRegExp(pat.value), rep, op), end: end + 1 };
+}
+
+function replaceGlob(value: string, re: RegExp, rep: string, op: string): string {
+  if (op === '/#') {
+    const e = longestMatchAt(value, 0, re);
+    return e === undefined ? value : rep + value.slice(e);
+  }
+  if (op === '/%') {
+    for (let s = 0; s <= value.length; s++) if (re.test(value.slice(s))) return value.slice(0, s) + rep;
+    return value;
+  }
+  let out = '';
+  let i = 0;
+  while (i < value.length) {
+    const e = longestMatchAt(value, i, re);
+    if (e === undefined) {
+      out += value[i];
+      i += 1;
+      continue;
+    }
+    out += rep;
+    i = e;
+    if (op === '/') return out + value.slice(i);
+  }
+  return out;
+}
+
+/** End of the longest non-empty match starting at `at`. */
+function longestMatchAt(value: string, at: number, re: RegExp): number | undefined {
+  for (let e = value.length; e > at; e--) if (re.test(value.slice(at, e))) return e;
+  return undefined;
+}
+
+/** A bash glob (`*`, `?`, `[...]`) as an anchored regular expression. */
+function globRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '*') re += '[\\s\\S]*';
+    else if (c === '?') re += '[\\s\\S]';
+    else if (c === '[' && glob.indexOf(']', i + 2) > 0) {
+      const close = glob.indexOf(']', i + 2);
+      re += `[${glob.slice(i + 1, close).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+      i = close;
+    } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
