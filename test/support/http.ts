@@ -8,19 +8,15 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { authenticate } from '../../server/auth/authenticate.ts';
-import { loginRouter } from '../../server/auth/login-routes.ts';
-import { buildRouter } from '../../server/api/build-routes.ts';
-import { repoRouter } from '../../server/api/repo-routes.ts';
-import { userRouter } from '../../server/api/user-routes.ts';
+import { createApp } from '../../server/app.ts';
 import { loadServerConfig } from '../../server/config.ts';
 import { unixNow, type ServerContext } from '../../server/context.ts';
 import type { Db } from '../../server/db/client.ts';
-import { errorHandler, notFoundHandler } from '../../server/http/errors.ts';
 import { EventBus } from '../../server/events/event-bus.ts';
 import { StageQueue } from '../../server/queue/stage-queue.ts';
 import { createScms } from '../../server/scm/index.ts';
 import { migratedDatabase } from './databases.ts';
+import { providerEnv } from './server.ts';
 
 /** The provider-facing settings of a stand-in (test/fakes), as HARRIER_* variables want them. */
 export interface ProviderEndpoints {
@@ -61,18 +57,9 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
     HARRIER_DATABASE_URL: database.url,
     // Tests running side by side share the Redis on 127.0.0.1 and must not hear each other.
     HARRIER_REDIS_PREFIX: `harrier-test-${randomBytes(4).toString('hex')}`,
+    ...providerEnv(opts),
     ...opts.env,
   };
-  for (const [provider, p] of Object.entries({ github: opts.github, bitbucket: opts.bitbucket })) {
-    if (!p) continue;
-    const prefix = `HARRIER_${provider.toUpperCase()}`;
-    Object.assign(env, {
-      [`${prefix}_CLIENT_ID`]: p.clientId,
-      [`${prefix}_CLIENT_SECRET`]: p.clientSecret,
-      [`${prefix}_URL`]: p.url,
-      [`${prefix}_API_URL`]: p.apiUrl,
-    });
-  }
   const config = loadServerConfig(env);
   let offset = 0;
   const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -113,18 +100,10 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
   };
 }
 
-/** The composition the lead's app is expected to use for these routers. */
+/** The server's own app on the harness's context; long-polls end when the harness closes. */
+const shutdown = new AbortController();
 export function apiApp(ctx: ServerContext): express.Express {
-  const app = express();
-  app.use(express.json());
-  app.use(loginRouter(ctx));
-  app.use('/api', authenticate(ctx));
-  app.use(userRouter(ctx));
-  app.use(repoRouter(ctx));
-  app.use(buildRouter(ctx));
-  app.use(notFoundHandler);
-  app.use(errorHandler(ctx.logger));
-  return app;
+  return createApp(ctx, shutdown.signal);
 }
 
 export interface BrowserRequest {
