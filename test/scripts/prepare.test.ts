@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '../..');
 // The modules are plain JavaScript with no type declarations: load them untyped.
@@ -17,14 +17,19 @@ const hasRedisServer = spawnSync('sh', ['-c', 'command -v redis-server']).status
 
 let tmp: string;
 beforeAll(() => {
+  // The steps' progress lines ("prepare: starting Redis …") would read like real actions in the suite's output.
+  const write = process.stderr.write.bind(process.stderr);
+  vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: any, ...rest: any[]) =>
+    String(chunk).startsWith('prepare: ') ? true : write(chunk, ...rest)) as typeof process.stderr.write);
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'harrier-prepare-test-'));
   // Other users (the not-root tests) must reach scripts in here.
   fs.chmodSync(tmp, 0o755);
 });
-const cleanups: (() => void)[] = [];
-afterAll(() => {
-  for (const fn of cleanups.reverse()) fn();
-  fs.rmSync(tmp, { recursive: true, force: true });
+const cleanups: (() => void | Promise<void>)[] = [];
+afterAll(async () => {
+  for (const fn of cleanups.reverse()) await fn();
+  vi.restoreAllMocks();
+  fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 });
 
 function freePort(): Promise<number> {
@@ -38,11 +43,25 @@ function freePort(): Promise<number> {
   });
 }
 
-function killPidFile(file: string): void {
+/** Stops the process named in a pid file and waits until it has gone (it may still be writing files). */
+async function killPidFile(file: string): Promise<void> {
+  let pid: number;
   try {
-    process.kill(Number(fs.readFileSync(file, 'utf8').trim()), 'SIGTERM');
+    pid = Number(fs.readFileSync(file, 'utf8').trim());
+    process.kill(pid, 'SIGTERM');
   } catch {
-    // already gone
+    return;
+  }
+  for (let i = 0; i < 50; i++) {
+    let state = '';
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    } catch {
+      return;
+    }
+    if (state === 'Z') return; // exited; our own child, waiting to be reaped
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
