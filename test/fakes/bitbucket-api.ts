@@ -4,27 +4,13 @@
 // user and token, workspaces and repositories (the corpus's and the test's own,
 // backed by real git repositories), hooks, commit statuses. Anything it does not
 // model is answered from go-scm's recorded fixtures, then with Bitbucket's 404.
+// The routes live in bitbucket-api-routes.ts.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { clone, readCorpusJson } from './corpus.ts';
-import {
-  basicCredentials,
-  bearerToken,
-  fixtureFallback,
-  json,
-  parseFormBody,
-  parseJsonBody,
-  Router,
-  startFakeServer,
-  WatchedList,
-  type FakeRequest,
-  type FakeResponse,
-  type RecordedRequest,
-} from './fake-http.ts';
+import { BITBUCKET_API_PREFIX as API, bitbucketError, bitbucketRoutes } from './bitbucket-api-routes.ts';
 import { bitbucketPullRequestPayload, bitbucketPushPayload, deliverBitbucketHook, type BitbucketPullRequestOptions } from './bitbucket-payloads.ts';
-import { gitCommitInfo, gitResolveCommit, gitShowFile } from './local-git-repo.ts';
-
-const API = '/api';
-const STATES = ['INPROGRESS', 'SUCCESSFUL', 'FAILED', 'STOPPED'];
+import { readCorpusJson } from './corpus.ts';
+import { startFakeServer, WatchedList, type RecordedRequest } from './fake-http.ts';
+import { gitCommitInfo } from './local-git-repo.ts';
 
 export type BitbucketPermission = 'admin' | 'write' | 'read' | 'none';
 
@@ -134,15 +120,9 @@ export interface BitbucketFake {
   close(): Promise<void>;
 }
 
-function error(status: number, message: string, extra: Record<string, unknown> = {}): FakeResponse {
-  return json(status, { type: 'error', error: { message, ...extra } });
-}
-
 export async function startBitbucketFake(opts: BitbucketFakeOptions = {}): Promise<BitbucketFake> {
   const userFixture = readCorpusJson('go-scm-api/bitbucket/user.json');
   const repoFixture = readCorpusJson('go-scm-api/bitbucket/repo.json');
-  const hookFixture = readCorpusJson('go-scm-api/bitbucket/hook.json');
-  const statusFixture = readCorpusJson('go-scm-api/bitbucket/status.json');
 
   const clientId = opts.clientId ?? 'harrier-bitbucket-key';
   const clientSecret = opts.clientSecret ?? 'harrier-bitbucket-secret';
@@ -158,9 +138,6 @@ export async function startBitbucketFake(opts: BitbucketFakeOptions = {}): Promi
   const maxPageLen = opts.maxPageLen ?? 100;
   const hooks = new WatchedList<RecordedBitbucketHook>('Bitbucket hook');
   const statuses = new WatchedList<RecordedBitbucketStatus>('Bitbucket commit status');
-  const codes = new Map<string, { redirectUri: string; explicit: boolean }>();
-  const workspaceUuids = new Map<string, string>();
-  let baseUrl = '';
 
   const state: BitbucketFake['state'] = {
     user,
@@ -174,324 +151,11 @@ export async function startBitbucketFake(opts: BitbucketFakeOptions = {}): Promi
   };
 
   const findRepo = (slug: string) => state.repos.find((r) => r.fullName.toLowerCase() === slug.toLowerCase());
-  const canSee = (r: FakeBitbucketRepo) => r.permission !== 'none' || !r.private;
-  const workspaceUuid = (slug: string) => {
-    if (!workspaceUuids.has(slug)) workspaceUuids.set(slug, `{${randomUUID()}}`);
-    return workspaceUuids.get(slug)!;
-  };
-
-  function userJson(): any {
-    return {
-      ...clone(userFixture),
-      username: undefined,
-      nickname: user.nickname,
-      display_name: user.displayName,
-      uuid: user.uuid,
-      account_id: user.accountId,
-      links: { ...userFixture.links, avatar: { href: user.avatarUrl }, html: { href: `${baseUrl}/${user.nickname}/` } },
-    };
-  }
-
-  function repoJson(r: FakeBitbucketRepo): any {
-    const body = JSON.parse(JSON.stringify(repoFixture).split(repoFixture.full_name).join(r.fullName));
-    const [ws, slug] = r.fullName.split('/');
-    return Object.assign(body, {
-      uuid: r.uuid,
-      full_name: r.fullName,
-      name: slug,
-      slug,
-      is_private: r.private,
-      mainbranch: { type: 'branch', name: r.defaultBranch },
-      workspace: { type: 'workspace', slug: ws, name: ws, uuid: workspaceUuid(ws) },
-      links: {
-        ...body.links,
-        html: { href: r.htmlUrl },
-        clone: [
-          { name: 'https', href: r.cloneUrl },
-          { name: 'ssh', href: r.sshUrl },
-        ],
-      },
-    });
-  }
-
-  /** Bitbucket's pages: values, pagelen, page, size, and an absolute `next` link while more remain. */
-  function paginate(req: FakeRequest, items: unknown[], defaultLen = 10): any {
-    const pagelen = Math.min(Math.max(Number(req.query.get('pagelen') ?? defaultLen) || defaultLen, 1), maxPageLen);
-    const page = Math.max(Number(req.query.get('page') ?? 1) || 1, 1);
-    const out: any = { pagelen, size: items.length, page, values: items.slice((page - 1) * pagelen, page * pagelen) };
-    if (page * pagelen < items.length) {
-      const next = new URLSearchParams(req.query);
-      next.set('page', String(page + 1));
-      next.set('pagelen', String(pagelen));
-      out.next = `${baseUrl}${req.path}?${next}`;
-    }
-    return out;
-  }
-
-  function visibleRepo(req: FakeRequest): FakeBitbucketRepo | undefined {
-    const r = findRepo(`${req.params.ws}/${req.params.slug}`);
-    return r && canSee(r) ? r : undefined;
-  }
-
-  function repoNotFound(req: FakeRequest): FakeResponse {
-    return error(404, `Repository ${req.params.ws}/${req.params.slug} not found`);
-  }
-
-  const router = new Router();
-
-  // --- OAuth 2 --------------------------------------------------------------
-  router.on('GET', '/site/oauth2/authorize', (req) => {
-    if (req.query.get('client_id') !== clientId) return { status: 400, body: 'Invalid client_id' };
-    if (req.query.get('response_type') !== 'code') return { status: 400, body: 'unsupported_response_type: only "code" is supported' };
-    const given = req.query.get('redirect_uri');
-    const redirectUri = given ?? opts.callbackUrl;
-    if (!redirectUri) return { status: 400, body: 'No redirect_uri given and the consumer has no callback URL' };
-    const code = randomBytes(10).toString('hex');
-    const st = req.query.get('state') ?? '';
-    codes.set(code, { redirectUri, explicit: Boolean(given) });
-    state.authorizations.push({ code, redirectUri, state: st });
-    // As if the user clicked "Grant access".
-    const target = new URL(redirectUri);
-    target.searchParams.set('code', code);
-    if (st) target.searchParams.set('state', st);
-    return { status: 302, headers: { Location: target.toString() } };
-  });
-
-  router.on('POST', '/site/oauth2/access_token', (req) => {
-    const form = parseFormBody(req);
-    const creds = basicCredentials(req) ?? { user: form.get('client_id') ?? '', password: form.get('client_secret') ?? '' };
-    if (creds.user !== clientId || creds.password !== clientSecret) {
-      return json(401, { error: 'invalid_client', error_description: 'Invalid OAuth client credentials' });
-    }
-    const grant = form.get('grant_type');
-    if (grant === 'refresh_token') {
-      if (form.get('refresh_token') !== state.refreshToken) return json(400, { error: 'invalid_grant', error_description: 'Invalid refresh_token' });
-      return json(200, tokenBody('refresh_token'));
-    }
-    if (grant !== 'authorization_code') return json(400, { error: 'unsupported_grant_type', error_description: `Unsupported grant type: ${grant}` });
-    const issued = codes.get(form.get('code') ?? '');
-    if (!issued) return json(400, { error: 'invalid_grant', error_description: 'The specified code is not valid.' });
-    const redirectUri = form.get('redirect_uri');
-    if (issued.explicit && redirectUri !== issued.redirectUri) {
-      return json(400, { error: 'invalid_grant', error_description: 'The redirect_uri does not match the one used in the authorization request.' });
-    }
-    codes.delete(form.get('code') ?? '');
-    return json(200, tokenBody('authorization_code'));
-  });
-
-  function tokenBody(kind: string): Record<string, unknown> {
-    return { access_token: state.token, scopes: 'account repository webhook pullrequest', expires_in: 7200, refresh_token: state.refreshToken, token_type: 'bearer', state: kind };
-  }
-
-  // --- REST 2.0 -------------------------------------------------------------
-  router.any((req) => {
-    if (!req.path.startsWith(`${API}/`)) return undefined;
-    const token = bearerToken(req);
-    if (token === state.token) return undefined;
-    return error(401, token ? 'Token is invalid, expired, or not supported for this endpoint.' : 'This API is only accessible with the following authentication types: apppassword, session, api_token');
-  });
-
-  router.on('GET', `${API}/2.0/user`, () => json(200, userJson()));
-
-  router.on('GET', `${API}/2.0/user/emails`, (req) =>
-    json(200, paginate(req, [{ email: user.email, is_primary: true, is_confirmed: true, type: 'email', links: {} }])),
-  );
-
-  function workspaces(): string[] {
-    const slugs = new Set<string>([user.nickname]);
-    for (const r of state.repos) if (r.permission !== 'none') slugs.add(r.fullName.split('/')[0]);
-    return [...slugs];
-  }
-
-  router.on('GET', `${API}/2.0/user/workspaces`, (req) =>
-    json(
-      200,
-      paginate(
-        req,
-        workspaces().map((slug) => ({
-          type: 'workspace_access',
-          workspace: { type: 'workspace', slug, name: slug, uuid: workspaceUuid(slug), links: { html: { href: `${baseUrl}/${slug}/` } } },
-          permission: slug === user.nickname ? 'owner' : 'member',
-          last_accessed: new Date().toISOString(),
-        })),
-      ),
-    ),
-  );
-
-  router.on('GET', `${API}/2.0/user/permissions/repositories`, () =>
-    error(410, 'This API is no longer available. See CHANGE-2770: use /2.0/user/workspaces/{workspace}/permissions/repositories.'),
-  );
-
-  router.on('GET', `${API}/2.0/user/workspaces/:ws/permissions/repositories`, (req) => {
-    if (!workspaces().includes(req.params.ws)) return error(404, `No workspace with identifier '${req.params.ws}'.`);
-    let list = state.repos.filter((r) => r.fullName.split('/')[0] === req.params.ws && r.permission !== 'none');
-    const q = req.query.get('q');
-    if (q) {
-      const m = /^repository\.(full_name|name|uuid)\s*=\s*"([^"]*)"$/.exec(q.trim());
-      if (!m) return error(400, `Invalid query: ${q}`);
-      const [, field, value] = m;
-      list = list.filter((r) => (field === 'full_name' ? r.fullName : field === 'name' ? r.fullName.split('/')[1] : r.uuid) === value);
-    }
-    const values = list.map((r) => ({
-      type: 'repository_permission',
-      user: { type: 'user', display_name: user.displayName, uuid: user.uuid, nickname: user.nickname, account_id: user.accountId },
-      repository: { type: 'repository', name: r.fullName.split('/')[1], full_name: r.fullName, uuid: r.uuid },
-      permission: r.permission,
-    }));
-    return json(200, paginate(req, values));
-  });
-
-  router.on('GET', `${API}/2.0/repositories/:ws`, (req) => {
-    const role = req.query.get('role');
-    const rank = { none: 0, read: 1, write: 2, admin: 3 } as const;
-    const need = role === 'admin' ? 3 : role === 'contributor' ? 2 : role === 'member' ? 1 : 0;
-    const list = state.repos.filter((r) => r.fullName.split('/')[0] === req.params.ws && canSee(r) && rank[r.permission] >= need);
-    if (list.length === 0 && !workspaces().includes(req.params.ws)) return undefined;
-    return json(200, paginate(req, list.map(repoJson)));
-  });
-
-  router.on('GET', `${API}/2.0/repositories/:ws/:slug`, (req) => {
-    const r = visibleRepo(req);
-    return r ? json(200, repoJson(r)) : undefined;
-  });
-
-  router.on('GET', `${API}/2.0/repositories/:ws/:slug/src/:commit/*path`, async (req) => {
-    const r = visibleRepo(req);
-    if (!r) return undefined;
-    if (r.fromFixture && r.files.size === 0) return undefined;
-    const { commit, path } = req.params;
-    const inMemory = r.files.get(`${commit}:${path}`) ?? r.files.get(path);
-    if (inMemory !== undefined) return { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: inMemory };
-    if (!r.gitDir) return error(404, `No such file or directory: ${path}`);
-    // Like Bitbucket, an abbreviated hash (as pull request hooks carry) names its commit.
-    if (!(await gitResolveCommit(r.gitDir, commit))) return error(404, `Commit not found: ${commit}`);
-    const content = await gitShowFile(r.gitDir, commit, path);
-    if (!content) return error(404, `No such file or directory: ${path}`);
-    return { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: content };
-  });
-
-  router.on('GET', `${API}/2.0/repositories/:ws/:slug/commit/:commit`, async (req) => {
-    const r = visibleRepo(req);
-    if (!r) return undefined;
-    if (!r.gitDir) return undefined;
-    const info = await gitCommitInfo(r.gitDir, req.params.commit);
-    if (!info) return error(404, `Commit not found: ${req.params.commit}`);
-    return json(200, {
-      type: 'commit',
-      hash: info.sha,
-      date: info.timestamp,
-      message: info.message,
-      author: { type: 'author', raw: `${info.authorName} <${info.authorEmail}>` },
-      parents: info.parent ? [{ type: 'commit', hash: info.parent }] : [],
-      links: { html: { href: `${r.htmlUrl}/commits/${info.sha}` } },
-    });
-  });
-
-  router.on('GET', `${API}/2.0/repositories/:ws/:slug/hooks`, (req) => {
-    const r = visibleRepo(req);
-    if (!r) return undefined;
-    if (r.permission !== 'admin') return error(403, 'You need admin access to this repository to manage webhooks.');
-    return json(200, paginate(req, hooks.items.filter((h) => h.repo === r.fullName && !h.deleted).map(hookJson)));
-  });
-
-  router.on('POST', `${API}/2.0/repositories/:ws/:slug/hooks`, (req) => {
-    const r = visibleRepo(req);
-    if (!r) return undefined;
-    if (r.permission !== 'admin') return error(403, 'You need admin access to this repository to manage webhooks.');
-    const body = parseJsonBody(req);
-    if (!body) return error(400, 'Bad request: the body is not a JSON object');
-    const fields: Record<string, string[]> = {};
-    if (typeof body.url !== 'string' || !/^https?:\/\//.test(body.url)) fields.url = ['Enter a valid URL.'];
-    if (!Array.isArray(body.events) || body.events.length === 0) fields.events = ['This field is required.'];
-    if (Object.keys(fields).length) return error(400, 'Bad request', { fields });
-    const hook: RecordedBitbucketHook = {
-      uuid: `{${randomUUID()}}`,
-      repo: r.fullName,
-      url: body.url,
-      secret: typeof body.secret === 'string' ? body.secret : '',
-      description: String(body.description ?? ''),
-      events: body.events.map(String),
-      active: body.active !== false,
-      deleted: false,
-    };
-    hooks.push(hook);
-    return json(201, hookJson(hook));
-  });
-
-  function hookJson(h: RecordedBitbucketHook): any {
-    return Object.assign(clone(hookFixture), {
-      uuid: h.uuid,
-      url: h.url,
-      description: h.description,
-      events: h.events,
-      active: h.active,
-      secret_set: Boolean(h.secret),
-      links: { self: { href: `${baseUrl}${API}/2.0/repositories/${h.repo}/hooks/${encodeURIComponent(h.uuid)}` } },
-      subject: { ...hookFixture.subject, full_name: h.repo, name: h.repo.split('/')[1] },
-    });
-  }
-
-  router.on('DELETE', `${API}/2.0/repositories/:ws/:slug/hooks/:uid`, (req) => {
-    const r = visibleRepo(req);
-    if (!r) return undefined;
-    if (r.permission !== 'admin') return error(403, 'You need admin access to this repository to manage webhooks.');
-    const wanted = req.params.uid.replace(/^\{|\}$/g, '');
-    const hook = hooks.items.find((h) => h.repo === r.fullName && !h.deleted && h.uuid.replace(/^\{|\}$/g, '') === wanted);
-    if (!hook) return error(404, 'Webhook not found');
-    hook.deleted = true;
-    hook.active = false;
-    return { status: 204 };
-  });
-
-  router.on('POST', `${API}/2.0/repositories/:ws/:slug/commit/:commit/statuses/build`, async (req) => {
-    const r = visibleRepo(req);
-    if (!r) return undefined;
-    if (r.permission === 'read' || r.permission === 'none') return error(403, 'You need write access to this repository to report build statuses.');
-    const body = parseJsonBody(req);
-    if (!body) return error(400, 'Bad request: the body is not a JSON object');
-    const fields: Record<string, string[]> = {};
-    if (!STATES.includes(body.state)) fields.state = [`"${body.state}" is not a valid choice.`];
-    if (typeof body.key !== 'string' || !body.key) fields.key = ['This field is required.'];
-    if (typeof body.url !== 'string' || !body.url) fields.url = ['This field is required.'];
-    if (Object.keys(fields).length) return error(400, 'Bad request', { fields });
-    let fullSha = req.params.commit;
-    if (r.gitDir) {
-      const resolved = await gitResolveCommit(r.gitDir, req.params.commit);
-      if (!resolved) return error(404, `Commit not found: ${req.params.commit}`);
-      fullSha = resolved;
-    }
-    const status: RecordedBitbucketStatus = {
-      repo: r.fullName,
-      sha: req.params.commit,
-      fullSha,
-      state: body.state,
-      key: body.key,
-      name: String(body.name ?? ''),
-      url: body.url,
-      description: String(body.description ?? ''),
-      at: Date.now(),
-    };
-    statuses.push(status);
-    return json(201, { ...clone(statusFixture), state: status.state, key: status.key, name: status.name, url: status.url, description: status.description, commit: { ...statusFixture.commit, hash: fullSha } });
-  });
-
-  router.on('GET', `${API}/2.0/repositories/:ws/:slug/commit/:commit/statuses`, (req) => {
-    const r = visibleRepo(req);
-    if (!r) return undefined;
-    const c = req.params.commit;
-    const list = statuses.items.filter((s) => s.repo === r.fullName && (s.fullSha.startsWith(c) || s.sha === c)).reverse();
-    return json(200, paginate(req, list.map((s) => ({ ...clone(statusFixture), state: s.state, key: s.key, name: s.name, url: s.url, description: s.description }))));
-  });
-
-  // Repositories the fake does not hold may still have recorded fixtures; after those, Bitbucket's 404.
-  router.any(fixtureFallback('bitbucket', API));
-  for (const method of ['GET', 'POST', 'PUT', 'DELETE']) {
-    router.on(method, `${API}/2.0/repositories/:ws/:slug`, repoNotFound);
-    router.on(method, `${API}/2.0/repositories/:ws/:slug/*rest`, repoNotFound);
-  }
+  let baseUrl = '';
+  const router = bitbucketRoutes({ state, clientId, clientSecret, maxPageLen, callbackUrl: opts.callbackUrl, baseUrl: () => baseUrl, findRepo });
 
   const server = await startFakeServer(router, (req) =>
-    req.path.startsWith(`${API}/`) ? error(404, `Resource not found: ${req.path.slice(API.length)}`) : { status: 404, body: 'Not Found' },
+    req.path.startsWith(`${API}/`) ? bitbucketError(404, `Resource not found: ${req.path.slice(API.length)}`) : { status: 404, body: 'Not Found' },
   );
   baseUrl = server.url;
   state.requests = server.requests;

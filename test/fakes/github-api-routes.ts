@@ -1,0 +1,325 @@
+// The HTTP surface of the GitHub stand-in: OAuth on the web host, REST v3 under
+// /api/v3 (as GitHub Enterprise Server lays it out), answered from the fake's state,
+// then from go-scm's recorded fixtures. github-api.ts owns the state and the handle tests use.
+import { createHash, randomBytes } from 'node:crypto';
+import { clone, readCorpusJson } from './corpus.ts';
+import { bearerToken, fixtureFallback, json, parseFormBody, parseJsonBody, Router, type FakeRequest, type FakeResponse } from './fake-http.ts';
+import type { FakeGithubRepo, GithubFake, RecordedGithubHook, RecordedGithubStatus } from './github-api.ts';
+import { gitCommitInfo, gitResolveCommit, gitShowFile } from './local-git-repo.ts';
+
+export const GITHUB_API_PREFIX = '/api/v3';
+const API = GITHUB_API_PREFIX;
+const DOCS = 'https://docs.github.com/rest';
+const STATES = ['pending', 'success', 'failure', 'error'];
+
+export interface GithubRouteContext {
+  state: GithubFake['state'];
+  clientId: string;
+  clientSecret: string;
+  maxPerPage: number;
+  expiringTokens: boolean;
+  /** The server's own URL, known once it listens. */
+  baseUrl(): string;
+  findRepo(slug: string): FakeGithubRepo | undefined;
+}
+
+export function githubNotFound(): FakeResponse {
+  return json(404, { message: 'Not Found', documentation_url: DOCS });
+}
+
+export function githubRoutes(ctx: GithubRouteContext): Router {
+  const { state, clientId, clientSecret, maxPerPage, findRepo } = ctx;
+  const { hooks, statuses } = state;
+  const userFixture = readCorpusJson('go-scm-api/github/user.json');
+  const repoFixture = readCorpusJson('go-scm-api/github/repo.json');
+  const hookFixture = readCorpusJson('go-scm-api/github/hook.json');
+  const statusFixture = readCorpusJson('go-scm-api/github/status.json');
+  const contentFixture = readCorpusJson('go-scm-api/github/content.json');
+  const commitFixture = readCorpusJson('go-scm-api/github/commit.json');
+  const codes = new Map<string, { redirectUri: string; scope: string }>();
+  let nextHookId = 1;
+
+  function repoJson(r: FakeGithubRepo): any {
+    const body = clone(repoFixture);
+    delete body.parent;
+    delete body.source;
+    delete body.organization;
+    const [owner, name] = r.fullName.split('/');
+    const renamed = JSON.parse(JSON.stringify(body).split('octocat/Hello-World').join(r.fullName));
+    return Object.assign(renamed, {
+      id: r.id,
+      name,
+      full_name: r.fullName,
+      owner: { ...renamed.owner, login: owner, html_url: `${ctx.baseUrl()}/${owner}` },
+      private: r.private,
+      visibility: r.visibility,
+      fork: false,
+      archived: false,
+      html_url: r.htmlUrl,
+      clone_url: r.cloneUrl,
+      ssh_url: r.sshUrl,
+      default_branch: r.defaultBranch,
+      permissions: { ...r.permissions },
+    });
+  }
+
+  const notFound = githubNotFound;
+
+  /** GitHub's API answers 401 before anything else when the token is missing or wrong. */
+  function authorized(req: FakeRequest): FakeResponse | undefined {
+    const token = bearerToken(req);
+    if (!token) return json(401, { message: 'Requires authentication', documentation_url: DOCS });
+    if (token !== state.token) return json(401, { message: 'Bad credentials', documentation_url: DOCS });
+    return undefined;
+  }
+
+  /** The repository if the user can see it; GitHub says 404, not 403, for repositories you cannot see. */
+  function visibleRepo(req: FakeRequest): FakeGithubRepo | undefined {
+    const r = findRepo(`${req.params.owner}/${req.params.repo}`);
+    return r && (r.permissions.pull || !r.private) ? r : undefined;
+  }
+
+  async function readFile(r: FakeGithubRepo, ref: string, path: string): Promise<{ found: 'file'; content: Buffer } | { found: 'no-ref' } | { found: 'no-file' }> {
+    const inMemory = r.files.get(`${ref}:${path}`) ?? r.files.get(path);
+    if (inMemory !== undefined) return { found: 'file', content: Buffer.from(inMemory) };
+    if (!r.gitDir) return { found: 'no-file' };
+    if (!(await gitResolveCommit(r.gitDir, ref || r.defaultBranch))) return { found: 'no-ref' };
+    const content = await gitShowFile(r.gitDir, ref || r.defaultBranch, path);
+    return content ? { found: 'file', content } : { found: 'no-file' };
+  }
+
+  const router = new Router();
+
+  // --- OAuth web flow -------------------------------------------------------
+  router.on('GET', '/login/oauth/authorize', (req) => {
+    if (req.query.get('client_id') !== clientId) return { status: 404, body: 'Not Found: unknown OAuth client_id' };
+    const redirectUri = req.query.get('redirect_uri') ?? '';
+    if (!/^https?:\/\//.test(redirectUri)) return { status: 400, body: 'The redirect_uri is missing or not an http(s) URL' };
+    const code = randomBytes(10).toString('hex');
+    const scope = req.query.get('scope') ?? '';
+    const st = req.query.get('state') ?? '';
+    codes.set(code, { redirectUri, scope });
+    state.authorizations.push({ code, redirectUri, state: st, scope });
+    // As if the user clicked "Authorize".
+    const target = new URL(redirectUri);
+    target.searchParams.set('code', code);
+    if (st) target.searchParams.set('state', st);
+    return { status: 302, headers: { Location: target.toString() } };
+  });
+
+  router.on('POST', '/login/oauth/access_token', (req) => {
+    const form = parseFormBody(req);
+    const wantsJson = String(req.headers.accept ?? '').includes('json');
+    // GitHub answers OAuth errors with 200 and an error field.
+    const answer = (body: Record<string, unknown>): FakeResponse =>
+      wantsJson
+        ? json(200, body)
+        : { status: 200, headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(Object.entries(body).map(([k, v]): [string, string] => [k, String(v)])).toString() };
+    if (form.get('client_id') !== clientId || form.get('client_secret') !== clientSecret) {
+      return answer({ error: 'incorrect_client_credentials', error_description: 'The client_id and/or client_secret passed are incorrect.' });
+    }
+    if (form.get('grant_type') === 'refresh_token') {
+      if (form.get('refresh_token') !== state.refreshToken) {
+        return answer({ error: 'bad_refresh_token', error_description: 'The refresh token passed is incorrect or expired.' });
+      }
+      return answer(tokenBody('repo'));
+    }
+    const code = form.get('code') ?? '';
+    const issued = codes.get(code);
+    if (!issued) return answer({ error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' });
+    const redirectUri = form.get('redirect_uri');
+    if (redirectUri && redirectUri !== issued.redirectUri) {
+      return answer({ error: 'redirect_uri_mismatch', error_description: 'The redirect_uri MUST match the registered callback URL for this application.' });
+    }
+    codes.delete(code);
+    return answer(tokenBody(issued.scope));
+  });
+
+  function tokenBody(scope: string): Record<string, unknown> {
+    const body: Record<string, unknown> = { access_token: state.token, token_type: 'bearer', scope };
+    if (ctx.expiringTokens) Object.assign(body, { expires_in: 28800, refresh_token: state.refreshToken, refresh_token_expires_in: 15811200 });
+    return body;
+  }
+
+  // --- REST API -------------------------------------------------------------
+  router.any((req) => (req.path.startsWith(`${API}/`) ? authorized(req) : undefined));
+
+  router.on('GET', `${API}/user`, () =>
+    json(200, {
+      ...clone(userFixture),
+      id: state.user.id,
+      login: state.user.login,
+      name: state.user.name,
+      email: state.user.email,
+      avatar_url: state.user.avatarUrl,
+      html_url: `${ctx.baseUrl()}/${state.user.login}`,
+    }),
+  );
+
+  router.on('GET', `${API}/user/emails`, () =>
+    json(200, [{ email: state.user.primaryEmail, primary: true, verified: true, visibility: state.user.email ? 'public' : 'private' }]),
+  );
+
+  router.on('GET', `${API}/user/repos`, (req) => {
+    const perPage = Math.min(Math.max(Number(req.query.get('per_page') ?? 30) || 30, 1), maxPerPage);
+    const page = Math.max(Number(req.query.get('page') ?? 1) || 1, 1);
+    const visible = state.repos.filter((r) => r.permissions.pull);
+    const slice = visible.slice((page - 1) * perPage, page * perPage);
+    const last = Math.max(Math.ceil(visible.length / perPage), 1);
+    const link = (p: number) => `<${ctx.baseUrl()}${API}/user/repos?per_page=${perPage}&page=${p}>`;
+    const links: string[] = [];
+    if (page < last) links.push(`${link(page + 1)}; rel="next"`, `${link(last)}; rel="last"`);
+    if (page > 1) links.push(`${link(1)}; rel="first"`, `${link(page - 1)}; rel="prev"`);
+    return json(200, slice.map(repoJson), links.length ? { Link: links.join(', ') } : undefined);
+  });
+
+  router.on('GET', `${API}/repos/:owner/:repo`, (req) => {
+    const r = visibleRepo(req);
+    return r ? json(200, repoJson(r)) : undefined;
+  });
+
+  router.on('GET', `${API}/repos/:owner/:repo/contents/*path`, async (req) => {
+    const r = visibleRepo(req);
+    if (!r) return undefined;
+    if (r.fromFixture && r.files.size === 0) return undefined; // the recorded fixture answers
+    const ref = req.query.get('ref') ?? '';
+    const file = await readFile(r, ref, req.params.path);
+    if (file.found === 'no-ref') return json(404, { message: `No commit found for the ref ${ref}`, documentation_url: DOCS });
+    if (file.found === 'no-file') return notFound();
+    if (String(req.headers.accept ?? '').includes('application/vnd.github.raw')) {
+      return { status: 200, headers: { 'Content-Type': 'application/vnd.github.raw; charset=utf-8' }, body: file.content };
+    }
+    return json(200, contentJson(r, req.params.path, ref, file.content));
+  });
+
+  function contentJson(r: FakeGithubRepo, path: string, ref: string, content: Buffer): any {
+    const body = clone(contentFixture);
+    const sha = createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+    const tooLarge = content.length > 1024 * 1024;
+    return Object.assign(body, {
+      name: path.split('/').pop(),
+      path,
+      sha,
+      size: content.length,
+      url: `${ctx.baseUrl()}${API}/repos/${r.fullName}/contents/${path}?ref=${ref}`,
+      html_url: `${r.htmlUrl}/blob/${ref}/${path}`,
+      // GitHub wraps base64 at 60 columns and omits the content of files over 1 MB.
+      content: tooLarge ? '' : (content.toString('base64').match(/.{1,60}/g) ?? []).join('\n') + (content.length ? '\n' : ''),
+      encoding: tooLarge ? 'none' : 'base64',
+    });
+  }
+
+  router.on('GET', `${API}/repos/:owner/:repo/commits/:ref`, async (req) => {
+    const r = visibleRepo(req);
+    if (!r) return undefined;
+    if (!r.gitDir) return undefined;
+    const info = await gitCommitInfo(r.gitDir, req.params.ref);
+    if (!info) return json(422, { message: `No commit found for SHA: ${req.params.ref}`, documentation_url: DOCS });
+    const body = clone(commitFixture);
+    body.sha = info.sha;
+    body.commit = { ...body.commit, message: info.message, author: { name: info.authorName, email: info.authorEmail, date: info.timestamp } };
+    body.html_url = `${r.htmlUrl}/commit/${info.sha}`;
+    return json(200, body);
+  });
+
+  router.on('GET', `${API}/repos/:owner/:repo/hooks`, (req) => {
+    const r = visibleRepo(req);
+    if (!r || !r.permissions.admin) return notFound();
+    return json(200, hooks.items.filter((h) => h.repo === r.fullName && !h.deleted).map((h) => hookJson(h)));
+  });
+
+  router.on('POST', `${API}/repos/:owner/:repo/hooks`, (req) => {
+    const r = visibleRepo(req);
+    // Managing hooks takes admin rights; GitHub hides the endpoint from everyone else.
+    if (!r || !r.permissions.admin) return notFound();
+    const body = parseJsonBody(req);
+    if (!body) return json(400, { message: 'Problems parsing JSON', documentation_url: DOCS });
+    const config = body.config ?? {};
+    if (typeof config.url !== 'string' || !/^https?:\/\//.test(config.url)) {
+      return json(422, { message: 'Validation Failed', errors: [{ resource: 'Hook', code: 'custom', message: 'Config must contain a valid URL.' }], documentation_url: DOCS });
+    }
+    if (hooks.items.some((h) => h.repo === r.fullName && !h.deleted && h.url === config.url)) {
+      return json(422, { message: 'Validation Failed', errors: [{ resource: 'Hook', code: 'custom', message: 'Hook already exists on this repository' }], documentation_url: DOCS });
+    }
+    const hook: RecordedGithubHook = {
+      id: nextHookId++,
+      repo: r.fullName,
+      url: config.url,
+      secret: String(config.secret ?? ''),
+      contentType: String(config.content_type ?? 'form'),
+      events: Array.isArray(body.events) ? body.events.map(String) : ['push'],
+      active: body.active !== false,
+      insecureSsl: String(config.insecure_ssl ?? '0'),
+      deleted: false,
+    };
+    hooks.push(hook);
+    return json(201, hookJson(hook));
+  });
+
+  function hookJson(h: RecordedGithubHook): any {
+    return Object.assign(clone(hookFixture), {
+      id: h.id,
+      url: `${ctx.baseUrl()}${API}/repos/${h.repo}/hooks/${h.id}`,
+      test_url: `${ctx.baseUrl()}${API}/repos/${h.repo}/hooks/${h.id}/test`,
+      ping_url: `${ctx.baseUrl()}${API}/repos/${h.repo}/hooks/${h.id}/pings`,
+      name: 'web',
+      events: h.events,
+      active: h.active,
+      // GitHub never echoes the secret back, only that there is one.
+      config: { url: h.url, content_type: h.contentType, insecure_ssl: h.insecureSsl, ...(h.secret ? { secret: '********' } : {}) },
+    });
+  }
+
+  router.on('DELETE', `${API}/repos/:owner/:repo/hooks/:id`, (req) => {
+    const r = visibleRepo(req);
+    if (!r || !r.permissions.admin) return notFound();
+    const hook = hooks.items.find((h) => h.repo === r.fullName && String(h.id) === req.params.id && !h.deleted);
+    if (!hook) return notFound();
+    hook.deleted = true;
+    hook.active = false;
+    return { status: 204 };
+  });
+
+  router.on('POST', `${API}/repos/:owner/:repo/statuses/:sha`, (req) => {
+    const r = visibleRepo(req);
+    if (!r || !r.permissions.push) return notFound();
+    const body = parseJsonBody(req);
+    if (!body) return json(400, { message: 'Problems parsing JSON', documentation_url: DOCS });
+    if (!STATES.includes(body.state)) {
+      return json(422, { message: 'Validation Failed', errors: [{ resource: 'Status', field: 'state', code: 'custom', message: `state is not included in the list` }], documentation_url: DOCS });
+    }
+    if (typeof body.description === 'string' && body.description.length > 140) {
+      return json(422, { message: 'Validation Failed', errors: [{ resource: 'Status', field: 'description', code: 'custom', message: 'description is too long (maximum is 140 characters)' }], documentation_url: DOCS });
+    }
+    const status: RecordedGithubStatus = {
+      repo: r.fullName,
+      sha: req.params.sha,
+      state: body.state,
+      targetUrl: String(body.target_url ?? ''),
+      description: String(body.description ?? ''),
+      context: String(body.context ?? 'default'),
+      at: Date.now(),
+    };
+    statuses.push(status);
+    const out = Object.assign(clone(statusFixture), {
+      state: status.state,
+      target_url: status.targetUrl,
+      description: status.description,
+      context: status.context,
+      id: statuses.items.length,
+      url: `${ctx.baseUrl()}${API}/repos/${r.fullName}/statuses/${status.sha}`,
+    });
+    return json(201, out);
+  });
+
+  router.on('GET', `${API}/repos/:owner/:repo/statuses/:sha`, (req) => {
+    const r = visibleRepo(req);
+    if (!r) return undefined;
+    const list = statuses.items.filter((s) => s.repo === r.fullName && s.sha === req.params.sha).reverse();
+    return json(200, list.map((s) => ({ ...clone(statusFixture), state: s.state, target_url: s.targetUrl, description: s.description, context: s.context })));
+  });
+
+  router.any(fixtureFallback('github', API));
+
+  return router;
+}
