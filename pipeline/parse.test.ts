@@ -156,6 +156,10 @@ describe('parsePipelines step fields', () => {
     });
   });
 
+  it('reads times and dates in settings as text, as Drone\'s YAML parser does', () => {
+    expect(one(step('  settings:\n    at: 1:30\n    day: 2024-01-02\n')).steps[0].settings).toEqual({ at: '1:30', day: '2024-01-02' });
+  });
+
   it.each(['always', 'never', 'if-not-exists', 'default'])('reads pull: %s', (policy) => {
     expect(one(step(`  pull: ${policy}\n`)).steps[0].pull).toBe(policy);
   });

@@ -3,7 +3,7 @@
 // Mistakes come back all at once, each with the line and column to look at.
 
 import { LineCounter, isMap, parseAllDocuments } from 'yaml';
-import type { Document, YAMLError } from 'yaml';
+import type { Document, Tags, YAMLError } from 'yaml';
 import type { ParseResult, Pipeline, PipelineError } from './types.ts';
 import { readPipeline } from './parse-pipeline.ts';
 import { describe, mapEntries, readString, report, type ReadContext } from './yaml-reader.ts';
@@ -13,8 +13,9 @@ const OTHER_KINDS = ['secret', 'signature', 'registry', 'template', 'cron'];
 
 export function parsePipelines(text: string): ParseResult {
   const lines = new LineCounter();
-  // YAML 1.1 is what Drone's parser speaks (yes/no booleans, `<<` merge keys).
-  const docs = parseAllDocuments(text, { lineCounter: lines, version: '1.1', merge: true });
+  // YAML 1.1 is what Drone's parser speaks (yes/no booleans, `<<` merge keys), but like
+  // Drone's yaml.v2 it reads `1:30` and `2024-01-02` as text, not as 90 and a Date.
+  const docs = parseAllDocuments(text, { lineCounter: lines, version: '1.1', merge: true, customTags: withoutTimeTags });
   const errors: PipelineError[] = [];
   const warnings: PipelineError[] = [];
   const pipelines: Pipeline[] = [];
@@ -33,6 +34,10 @@ export function parsePipelines(text: string): ParseResult {
   for (const p of pipelines) checkStepNames(p, errors);
   if (errors.length > 0) return { ok: false, errors: sortErrors(errors) };
   return { ok: true, pipelines, warnings: sortErrors(warnings) };
+}
+
+function withoutTimeTags(tags: Tags): Tags {
+  return tags.filter((t) => typeof t !== 'object' || (t.format !== 'TIME' && t.tag !== 'tag:yaml.org,2002:timestamp'));
 }
 
 function readDocument(ctx: ReadContext): Pipeline | undefined {

@@ -135,6 +135,12 @@ export interface PlanStep {
   /** A service: started before the steps, reachable by its name, stopped at the end. */
   service: boolean;
   errIgnore: boolean;
+  /**
+   * (Comment added by the pipeline engine.) Names of non-service steps of this plan that must
+   * finish first. The compiler writes Drone's serial order out (each step after the previous)
+   * when no step names depends_on, drops `clone` and services (done or started before any
+   * step), and replaces a step left out by `when` with what that step waited for.
+   */
   dependsOn: string[];
   /** Statuses of the stage this step runs in (`when.status`); empty means success only. */
   runOn: ('success' | 'failure')[];
