@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { clone, readCorpusJson } from './corpus.ts';
 import { bearerToken, fixtureFallback, json, parseFormBody, parseJsonBody, Router, type FakeRequest, type FakeResponse } from './fake-http.ts';
 import type { FakeGithubRepo, GithubFake, RecordedGithubHook, RecordedGithubStatus } from './github-api.ts';
+import { deliverGithubHook } from './github-payloads.ts';
 import { gitCommitInfo, gitResolveCommit, gitShowFile } from './local-git-repo.ts';
 
 export const GITHUB_API_PREFIX = '/api/v3';
@@ -18,6 +19,7 @@ export interface GithubRouteContext {
   clientSecret: string;
   maxPerPage: number;
   expiringTokens: boolean;
+  pingOnCreate: boolean;
   /** The server's own URL, known once it listens. */
   baseUrl(): string;
   findRepo(slug: string): FakeGithubRepo | undefined;
@@ -253,6 +255,11 @@ export function githubRoutes(ctx: GithubRouteContext): Router {
       deleted: false,
     };
     hooks.push(hook);
+    if (ctx.pingOnCreate) {
+      const ping = { zen: 'Keep it logically awesome.', hook_id: hook.id, hook: hookJson(hook), repository: repoJson(r), sender: { login: state.user.login, id: state.user.id } };
+      // Like GitHub, a ping nobody answers is not the creator's problem.
+      void deliverGithubHook(hook.url, 'ping', ping, hook.secret).catch(() => undefined);
+    }
     return json(201, hookJson(hook));
   });
 

@@ -74,6 +74,23 @@ describe('GitHub fake deliveries', () => {
   });
 });
 
+describe('GitHub fake ping', () => {
+  it('pings a new hook when asked to, and the parser ignores the ping', async () => {
+    const pinging = await startGithubFake({ pingOnCreate: true });
+    const inbox = await startHookReceiver(() => 'p');
+    try {
+      pinging.addRepo({ slug: 'mona/pinged' });
+      const client = new GithubScm({ clientId: 'a', clientSecret: 'b', url: pinging.url, apiUrl: pinging.apiUrl });
+      await client.createHook(pinging.state.token, 'mona/pinged', inbox.url, 'p');
+      const ping = await inbox.deliveries.waitFor();
+      expect(ping).toMatchObject({ verified: true, identity: { event: 'ping', repo: { slug: 'mona/pinged' } }, result: { kind: 'ignored' } });
+    } finally {
+      await pinging.close();
+      await inbox.close();
+    }
+  });
+});
+
 describe('GitHub fake API surface', () => {
   it('answers a wrong token and a missing one with 401s in GitHub’s words', async () => {
     const wrong = await fetch(`${fake.apiUrl}/user`, { headers: { Authorization: 'token nope' } });

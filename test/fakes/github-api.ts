@@ -33,6 +33,8 @@ export interface GithubFakeOptions {
   maxPerPage?: number;
   /** Issue expiring tokens with a refresh token, as a GitHub App with expiring user tokens does. */
   expiringTokens?: boolean;
+  /** Send a `ping` delivery to every new hook, as GitHub does right after creating one. Default false. */
+  pingOnCreate?: boolean;
 }
 
 export interface AddGithubRepoOptions {
@@ -161,6 +163,7 @@ export async function startGithubFake(opts: GithubFakeOptions = {}): Promise<Git
     clientSecret,
     maxPerPage,
     expiringTokens: Boolean(opts.expiringTokens),
+    pingOnCreate: Boolean(opts.pingOnCreate),
     baseUrl: () => baseUrl,
     findRepo,
   });
