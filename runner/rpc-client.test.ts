@@ -1,0 +1,103 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RunnerInfo } from '../core/protocol.ts';
+import { RpcClient, RpcError } from './rpc-client.ts';
+
+type Handler = (req: http.IncomingMessage, body: string, res: http.ServerResponse) => void;
+let server: http.Server | undefined;
+
+async function serve(handler: Handler): Promise<RpcClient> {
+  server = http.createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    handler(req, body, res);
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return new RpcClient({ serverUrl: url, secret: 's3', retryBaseMs: 5, retryMaxMs: 20 });
+}
+
+afterEach(async () => {
+  const s = server;
+  server = undefined;
+  if (!s) return;
+  s.closeAllConnections();
+  await new Promise((resolve) => s.close(resolve));
+});
+
+const info: RunnerInfo = { name: 'r', labels: {}, capacity: 1, running: [], os: 'linux', arch: 'amd64', version: '0' };
+
+describe('RpcClient', () => {
+  it('sends the shared secret as a bearer token and JSON bodies to the protocol paths', async () => {
+    const seen: { auth?: string; path?: string; body?: string } = {};
+    const rpc = await serve((req, body, res) => {
+      Object.assign(seen, { auth: req.headers.authorization, path: req.url, body });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 9, status: 'running' }));
+    });
+    await rpc.updateStep(9, { status: 'running', started: 100 });
+    expect(seen).toEqual({ auth: 'Bearer s3', path: '/rpc/v1/steps/9', body: JSON.stringify({ status: 'running', started: 100 }) });
+  });
+
+  it('reads 204 from a long poll as nothing to do', async () => {
+    const rpc = await serve((_req, _body, res) => res.writeHead(204).end());
+    expect(await rpc.request(info)).toBeNull();
+    expect(await rpc.watch(1)).toBeNull();
+  });
+
+  it('reports a stage another runner accepted first as taken instead of throwing', async () => {
+    const rpc = await serve((_req, _body, res) => res.writeHead(409, { 'content-type': 'application/json' }).end('{"message":"taken"}'));
+    expect(await rpc.accept(5, 'm')).toEqual({ accepted: false, reason: 'taken' });
+  });
+
+  it('retries a repeatable call after 5xx answers and succeeds', async () => {
+    let calls = 0;
+    const rpc = await serve((_req, _body, res) => {
+      if (++calls < 3) return void res.writeHead(503, { 'content-type': 'application/json' }).end('{"message":"busy"}');
+      res.writeHead(204).end();
+    });
+    await rpc.sendLogs(1, [{ pos: 0, out: 'x\n', time: 0 }]);
+    expect(calls).toBe(3);
+  });
+
+  it('does not retry a call that is not safe to repeat', async () => {
+    let calls = 0;
+    const rpc = await serve((_req, _body, res) => {
+      calls++;
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"boom"}');
+    });
+    await expect(rpc.accept(1, 'm')).rejects.toThrow(RpcError);
+    expect(calls).toBe(1);
+  });
+
+  it('surfaces the server message and status of a client error without retrying', async () => {
+    let calls = 0;
+    const rpc = await serve((_req, _body, res) => {
+      calls++;
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"message":"bad secret"}');
+    });
+    const err = await rpc.details(3).catch((e) => e);
+    expect(err).toBeInstanceOf(RpcError);
+    expect(err.status).toBe(401);
+    expect(err.message).toBe('GET /rpc/v1/stages/3/details: 401 bad secret');
+    expect(calls).toBe(1);
+  });
+
+  it('gives up on an unreachable server after its attempts with a clear error', async () => {
+    const rpc = new RpcClient({ serverUrl: 'http://127.0.0.1:1', secret: 'x', attempts: 2, retryBaseMs: 1 });
+    await expect(rpc.ping(info)).rejects.toThrow(/cannot reach http:\/\/127\.0\.0\.1:1/);
+  });
+
+  it('abandons a held long poll at once when the signal aborts', async () => {
+    const rpc = await serve(() => {
+      /* never answers, like a long poll with nothing queued */
+    });
+    const ac = new AbortController();
+    const polling = rpc.request(info, ac.signal);
+    await new Promise((r) => setTimeout(r, 50));
+    const t0 = Date.now();
+    ac.abort(new Error('shutting down'));
+    await expect(polling).rejects.toThrow('shutting down');
+    expect(Date.now() - t0).toBeLessThan(100);
+  });
+});
