@@ -1,8 +1,7 @@
 // The runner's StageCompiler: checks the build's pipeline file again (the runner does
 // not take the server's word for trust rules), picks the stage's pipeline and compiles it.
 import type { StageDetails } from '../core/protocol.ts';
-import { compileStage } from '../pipeline/compile.ts';
-import { checkPipelines, type PipelineError } from '../pipeline/index.ts';
+import { checkPipelines, compileStage, type PipelineError } from '../pipeline/index.ts';
 import type { CompiledStage, CompileRequest } from './execute-stage.ts';
 
 const MAX_ERRORS_SHOWN = 5;

@@ -10,6 +10,7 @@ import type { StageDetails, StageUpdate, StepUpdate, WatchResponse } from '../co
 import type { LogLine } from '../core/domain.ts';
 import type { Pipeline, Plan, PlanStep } from '../pipeline/types.ts';
 import { type Backend, StepTimeoutError } from './backend/backend.ts';
+import { parseDockerConfig, type RegistryCredential } from './backend/registry-auth.ts';
 import { CloneError, cloneRepo } from './clone.ts';
 import { LABEL_MANAGED, LABEL_RUNNER } from './labels.ts';
 import { LogWriter } from './log-writer.ts';
@@ -187,7 +188,7 @@ class StageRun {
 
     // Cloning and creating the network do not depend on each other.
     const [setup] = await Promise.allSettled([
-      options.backend.setup(plan, this.kill.signal),
+      options.backend.setup(plan, this.kill.signal, { registryCredentials: this.registryCredentials(plan) }),
       cloneOnHost ? this.cloneInto(workspace, pipeline, cloneStep) : Promise.resolve(),
     ]);
     if (this.kill.signal.aborted) return this.verdict();
@@ -315,6 +316,24 @@ class StageRun {
 
   private problem(problem: Problem): void {
     this.firstProblem ??= problem;
+  }
+
+  /** The plan's image_pull_secrets, each a secret holding a Docker config.json. */
+  private registryCredentials(plan: Plan): RegistryCredential[] {
+    const out: RegistryCredential[] = [];
+    for (const name of plan.imagePullSecrets ?? []) {
+      const value = this.details.secrets.find((s) => s.name === name)?.value;
+      if (value === undefined) {
+        this.logger?.warn({ event: 'pull_secret_missing', secret: name }, 'image pull secret not available to this stage');
+        continue;
+      }
+      try {
+        out.push(...parseDockerConfig(value));
+      } catch (err) {
+        this.logger?.warn({ event: 'pull_secret_invalid', secret: name, err: messageOf(err) }, `image pull secret ${name} ${messageOf(err)}`);
+      }
+    }
+    return out;
   }
 
   /** The step with its secrets resolved into its environment; the backend sees plain env only. */

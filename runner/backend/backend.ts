@@ -1,6 +1,7 @@
 // The one surface every execution backend implements (Docker now; others later).
 // A backend runs a compiled Plan and knows nothing about the server.
 import type { Plan, PlanStep } from '../../pipeline/types.ts';
+import type { RegistryCredential } from './registry-auth.ts';
 
 export interface StepResult {
   exitCode: number;
@@ -15,9 +16,15 @@ export interface StepResult {
  */
 export type StepOutput = (chunk: Buffer) => void | Promise<void>;
 
+/** What a backend needs beyond the plan, resolved by the runner. */
+export interface SetupOptions {
+  /** For pulling private images (the plan's `imagePullSecrets`, resolved and parsed). */
+  registryCredentials?: RegistryCredential[];
+}
+
 export interface Backend {
-  /** Creates the stage's network and volumes. */
-  setup(plan: Plan, signal: AbortSignal): Promise<void>;
+  /** Creates the stage's network and volumes. `options` is optional: a backend without registries ignores it. */
+  setup(plan: Plan, signal: AbortSignal, options?: SetupOptions): Promise<void>;
   /**
    * Runs one step (or starts a detached step or service) and streams its combined
    * stdout and stderr to `output` as it arrives. Resolves when the container exits;

@@ -4,7 +4,8 @@ import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { Plan, PlanStep } from '../../../pipeline/types.ts';
 import { LABEL_PLAN, labelFilters } from '../../labels.ts';
-import { type Backend, ImageUnavailableError, type StepOutput, type StepResult, StepTimeoutError } from '../backend.ts';
+import { type Backend, ImageUnavailableError, type SetupOptions, type StepOutput, type StepResult, StepTimeoutError } from '../backend.ts';
+import type { RegistryCredential } from '../registry-auth.ts';
 import { containerOptions, planLabels } from './container-options.ts';
 import { engineMessage, pullImage, pullsFirst } from './image-pull.ts';
 import { pumpOutput } from './output-stream.ts';
@@ -18,6 +19,7 @@ interface PlanState {
   /** Output pumps of detached steps and services, which outlive their run() call. */
   background: Set<Promise<void>>;
   destroyed: boolean;
+  registryCredentials: RegistryCredential[];
 }
 
 function statusOf(err: unknown): number | undefined {
@@ -46,16 +48,16 @@ export class DockerBackend implements Backend {
   private state(plan: Plan): PlanState {
     let state = this.plans.get(plan.network.id);
     if (!state) {
-      state = { containers: new Set(), background: new Set(), destroyed: false };
+      state = { containers: new Set(), background: new Set(), destroyed: false, registryCredentials: [] };
       this.plans.set(plan.network.id, state);
     }
     return state;
   }
 
-  async setup(plan: Plan, signal: AbortSignal): Promise<void> {
+  async setup(plan: Plan, signal: AbortSignal, options: SetupOptions = {}): Promise<void> {
     signal.throwIfAborted();
     const labels = planLabels(plan);
-    this.state(plan);
+    this.state(plan).registryCredentials = options.registryCredentials ?? [];
     const network = this.docker
       .createNetwork({
         Name: plan.network.id,
@@ -82,8 +84,8 @@ export class DockerBackend implements Backend {
     const state = this.state(plan);
     if (state.destroyed) throw new Error(`stage ${plan.network.id} is already torn down; step "${step.name}" cannot run`);
     const options = containerOptions(plan, step);
-    if (pullsFirst(step.pull, step.image)) await pullImage(this.docker, step.image, signal);
-    const container = await this.create(step, options, signal);
+    if (pullsFirst(step.pull, step.image)) await pullImage(this.docker, step.image, signal, state.registryCredentials);
+    const container = await this.create(step, options, signal, state.registryCredentials);
     state.containers.add(container.id);
     // destroy() may have listed the plan's containers while this one was being made.
     if (state.destroyed) {
@@ -112,7 +114,12 @@ export class DockerBackend implements Backend {
     return this.waitForExit(container, step, stream, pumped, signal);
   }
 
-  private async create(step: PlanStep, options: Docker.ContainerCreateOptions, signal: AbortSignal): Promise<Docker.Container> {
+  private async create(
+    step: PlanStep,
+    options: Docker.ContainerCreateOptions,
+    signal: AbortSignal,
+    credentials: RegistryCredential[],
+  ): Promise<Docker.Container> {
     const { name, ...body } = options;
     // Name in the query, settings in the body; dockerode would otherwise repeat the whole body in the URL.
     const request = () => this.docker.createContainer({ _query: { name }, _body: body, abortSignal: signal } as Docker.ContainerCreateOptions);
@@ -125,7 +132,7 @@ export class DockerBackend implements Backend {
       if (step.pull === 'never') throw new ImageUnavailableError(step.image, 'the engine does not have it and the pull policy is "never"');
       if (pullsFirst(step.pull, step.image)) throw new ImageUnavailableError(step.image, engineMessage(err));
     }
-    await pullImage(this.docker, step.image, signal);
+    await pullImage(this.docker, step.image, signal, credentials);
     return request();
   }
 

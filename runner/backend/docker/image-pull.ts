@@ -3,6 +3,7 @@
 import type Docker from 'dockerode';
 import type { PullPolicy } from '../../../pipeline/types.ts';
 import { ImageUnavailableError } from '../backend.ts';
+import { credentialFor, type RegistryCredential } from '../registry-auth.ts';
 
 /** An image without a tag, or tagged latest, moves; a pinned tag or digest does not. */
 export function isLatest(image: string): boolean {
@@ -17,10 +18,13 @@ export function pullsFirst(policy: PullPolicy, image: string): boolean {
   return policy === 'always' || (policy === 'default' && isLatest(image));
 }
 
-export async function pullImage(docker: Docker, image: string, signal: AbortSignal): Promise<void> {
+export async function pullImage(docker: Docker, image: string, signal: AbortSignal, credentials: RegistryCredential[] = []): Promise<void> {
   let events: { error?: string; errorDetail?: { message?: string } }[];
+  const credential = credentialFor(image, credentials);
+  // dockerode sends authconfig as the X-Registry-Auth header, never in the URL.
+  const authconfig = credential && { username: credential.username, password: credential.password, serveraddress: credential.registry };
   try {
-    const stream = await docker.pull(image, { abortSignal: signal });
+    const stream = await docker.pull(image, { abortSignal: signal, ...(authconfig ? { authconfig } : {}) });
     events = await new Promise((resolve, reject) => {
       docker.modem.followProgress(stream, (err: Error | null, out: typeof events) => (err ? reject(err) : resolve(out)));
     });
