@@ -171,6 +171,21 @@ describe('DockerBackend', () => {
     await expect(backend.run(p, p.steps[0], () => {}, never)).rejects.toThrow(/"harrier-test\/not-there:1.0".*pull policy is "never"/);
   });
 
+  it('falls back to the engine copy with a warning when a pull under the default policy fails, as Drone does', async () => {
+    const p = plan([{ name: 'latest', image: TEST_IMAGES.busybox, pull: 'default', commands: ['echo ran'] }]);
+    await backend.setup(p, never);
+    const out = collect();
+    expect((await backend.run(p, p.steps[0], out.output, never)).exitCode).toBe(0);
+    expect(out.text()).toMatch(/^warning: image "harrier-test\/busybox:latest" is not available: pull failed: .*; using the copy the engine already has\n/);
+    expect(out.text()).toContain('ran\n');
+  });
+
+  it('reports the pull error when pull: always fails and the engine has no copy', async () => {
+    const p = plan([{ name: 'always', image: 'harrier-test/not-there:3', pull: 'always', commands: ['true'] }]);
+    await backend.setup(p, never);
+    await expect(backend.run(p, p.steps[0], () => {}, never)).rejects.toThrow(/image "harrier-test\/not-there:3" is not available: pull failed/);
+  });
+
   it('loses no output when the receiver applies backpressure', async () => {
     const p = plan([{ name: 'lots', image: TEST_IMAGES.busybox, entrypoint: ['/bin/sh', '-c'], command: ['seq 1 50000'] }]);
     await backend.setup(p, never);

@@ -84,9 +84,20 @@ export class DockerBackend implements Backend {
     const state = this.state(plan);
     if (state.destroyed) throw new Error(`stage ${plan.network.id} is already torn down; step "${step.name}" cannot run`);
     const options = containerOptions(plan, step);
-    if (pullsFirst(step.pull, step.image)) await pullImage(this.docker, step.image, signal, state.registryCredentials);
-    const container = await this.create(step, options, signal, state.registryCredentials);
+    // As in Drone: a failed pull under always/default falls back to the engine's copy of the image.
+    let pullError: ImageUnavailableError | undefined;
+    if (pullsFirst(step.pull, step.image)) {
+      pullError = await pullImage(this.docker, step.image, signal, state.registryCredentials).then(
+        () => undefined,
+        (err) => {
+          if (err instanceof ImageUnavailableError) return err;
+          throw err;
+        },
+      );
+    }
+    const container = await this.create(step, options, signal, state.registryCredentials, pullError);
     state.containers.add(container.id);
+    if (pullError) await output(Buffer.from(`warning: ${pullError.message}; using the copy the engine already has\n`));
     // destroy() may have listed the plan's containers while this one was being made.
     if (state.destroyed) {
       await container.remove({ force: true }).catch(ignoreGone);
@@ -119,6 +130,7 @@ export class DockerBackend implements Backend {
     options: Docker.ContainerCreateOptions,
     signal: AbortSignal,
     credentials: RegistryCredential[],
+    pullError: ImageUnavailableError | undefined,
   ): Promise<Docker.Container> {
     const { name, ...body } = options;
     // Name in the query, settings in the body; dockerode would otherwise repeat the whole body in the URL.
@@ -130,7 +142,7 @@ export class DockerBackend implements Backend {
       const missingImage = statusOf(err) === 404 && /no such image/i.test(engineMessage(err));
       if (!missingImage) throw new Error(`could not create the container of step "${step.name}": ${engineMessage(err)}`);
       if (step.pull === 'never') throw new ImageUnavailableError(step.image, 'the engine does not have it and the pull policy is "never"');
-      if (pullsFirst(step.pull, step.image)) throw new ImageUnavailableError(step.image, engineMessage(err));
+      if (pullError) throw pullError;
     }
     await pullImage(this.docker, step.image, signal, credentials);
     return request();
