@@ -31,6 +31,8 @@ export class StageQueue {
   private readonly queue: Queue;
   private readonly events: QueueEvents;
   private readonly waiters = new Set<() => void>();
+  // BullMQ leaves connections it was given open on close; these are ours to end.
+  private readonly connections: Redis[];
 
   constructor(
     redis: Redis,
@@ -38,10 +40,10 @@ export class StageQueue {
     private readonly logger: Logger,
     prefix: string,
   ) {
-    const connection = redis.duplicate();
-    this.queue = new Queue(STAGE_QUEUE, { connection, prefix });
     // QueueEvents blocks on Redis' event stream; it needs its own connection.
-    this.events = new QueueEvents(STAGE_QUEUE, { connection: redis.duplicate(), prefix });
+    this.connections = [redis.duplicate(), redis.duplicate()];
+    this.queue = new Queue(STAGE_QUEUE, { connection: this.connections[0], prefix });
+    this.events = new QueueEvents(STAGE_QUEUE, { connection: this.connections[1], prefix });
     this.events.on('waiting', () => {
       for (const wake of this.waiters) wake();
     });
@@ -114,6 +116,7 @@ export class StageQueue {
   async close(): Promise<void> {
     for (const wake of this.waiters) wake();
     await Promise.allSettled([this.events.close(), this.queue.close()]);
+    for (const connection of this.connections) connection.disconnect();
   }
 }
 

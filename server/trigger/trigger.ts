@@ -22,7 +22,8 @@ export function hookFacts(hook: Hook, repo: Pick<RepoRow, 'slug'>, host: string)
     branch: hook.target,
     event: hook.event,
     ref: hook.ref,
-    target: hook.target,
+    // Drone's `target` condition is the promotion target, which a webhook never has.
+    target: '',
     action: hook.action,
     repo: repo.slug,
     instance: new URL(host).host,
@@ -153,7 +154,7 @@ export async function restartBuild(ctx: ServerContext, repo: RepoRow, old: Build
   const now = ctx.now();
   const { id: _id, number: _number, repoId: _repoId, status: _s, error: _e, started: _st, finished: _f, version: _v, cancelled: _c, createdAt: _ca, updatedAt: _ua, config, ...kept } = old;
   const facts: MatchFacts = {
-    branch: old.target, event: old.event, ref: old.ref, target: old.target, action: old.action,
+    branch: old.target, event: old.event, ref: old.ref, target: old.deployTo, action: old.action,
     repo: repo.slug, instance: new URL(ctx.config.host).host, cron: old.cron, status: 'success',
   };
   const plan = planStages(config, repo, facts, repo.configPath, now);

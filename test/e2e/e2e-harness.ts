@@ -1,0 +1,130 @@
+// The real chain for end-to-end tests: a provider stand-in, a real git repository,
+// `harrier server` and `harrier runner` as processes, and a person who signs in
+// through the OAuth web flow and activates the repository through the REST API.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Build, LogLine } from '../../core/domain.ts';
+import { startBitbucketFake, type BitbucketFake } from '../fakes/bitbucket-api.ts';
+import { startGithubFake, type GithubFake } from '../fakes/github-api.ts';
+import { LocalGitRepo } from '../fakes/local-git-repo.ts';
+import { sqliteTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { Browser } from '../support/http.ts';
+import { spawnHarrier, type HarrierProcess } from '../support/processes.ts';
+import { freePort, providerEnv } from '../support/server.ts';
+
+export interface E2e {
+  provider: 'github' | 'bitbucket';
+  slug: string;
+  git: LocalGitRepo;
+  fake: GithubFake | BitbucketFake;
+  host: string;
+  token: string;
+  server: HarrierProcess;
+  runner: HarrierProcess;
+  runnerName: string;
+  workspaceDir: string;
+  api<T = any>(path: string, init?: RequestInit): Promise<{ status: number; body: T }>;
+  /** Commits and announces the commit through the provider's push webhook. */
+  push(files: Record<string, string | null>, message: string): Promise<{ sha: string; build: Build }>;
+  waitForBuild(number: number, timeoutMs?: number): Promise<Build>;
+  logs(number: number, stage: number, step: number): Promise<LogLine[]>;
+  close(): Promise<void>;
+}
+
+const TERMINAL = ['success', 'failure', 'error', 'killed', 'skipped'];
+
+export async function startE2e(provider: 'github' | 'bitbucket', pipeline: string): Promise<E2e> {
+  const slug = provider === 'github' ? 'octocat/hello-world' : 'atlassian/hello-world';
+  const git = new LocalGitRepo();
+  git.commit({ 'README.md': '# hello\n', '.drone.yml': pipeline }, 'Initial commit');
+  const fake = provider === 'github' ? await startGithubFake({ fixtureRepos: false }) : await startBitbucketFake({ fixtureRepos: false });
+  if (provider === 'github') {
+    (fake as GithubFake).addRepo({ slug, gitDir: git.dir, private: true, permissions: { admin: true, push: true, pull: true } });
+  } else {
+    (fake as BitbucketFake).addRepo({ slug, gitDir: git.dir, private: true, permission: 'admin' });
+  }
+  const db: TestDatabase = sqliteTestDatabase();
+  const port = await freePort();
+  const host = `http://127.0.0.1:${port}`;
+  const secret = randomBytes(16).toString('hex');
+  const prefix = `harrier-e2e-${randomBytes(4).toString('hex')}`;
+  const server = spawnHarrier('server', {
+    HARRIER_HOST: host,
+    HARRIER_PORT: String(port),
+    HARRIER_DATABASE_URL: db.url,
+    HARRIER_RPC_SECRET: secret,
+    HARRIER_REDIS_PREFIX: prefix,
+    ...providerEnv({ [provider]: fake }),
+  });
+  await server.waitForEvent((e) => e.event === 'listening');
+
+  const browser = new Browser(host);
+  await browser.signIn(provider);
+  const minted = await browser.json<{ token: string }>('/api/user/token', { method: 'POST', headers: { Origin: host } });
+  if (minted.status !== 200) throw new Error(`POST /api/user/token: ${minted.status} ${JSON.stringify(minted.body)}`);
+  const token = minted.body.token;
+  const api = async <T>(p: string, init: RequestInit = {}) => {
+    const res = await fetch(`${host}${p}`, { ...init, headers: { Authorization: `Bearer ${token}`, ...(init.headers ?? {}) } });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  };
+  const repos = await api<{ slug: string }[]>('/api/user/repos');
+  if (!repos.body.some((r) => r.slug === slug)) throw new Error(`${slug} is not among the user's repositories: ${JSON.stringify(repos.body)}`);
+  const activated = await api(`/api/repos/${slug}`, { method: 'POST' });
+  if (activated.status !== 200) throw new Error(`activating ${slug}: ${activated.status} ${JSON.stringify(activated.body)}`);
+
+  const workspaceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'harrier-e2e-ws-'));
+  const runnerName = `e2e-${prefix}`;
+  const runner = spawnHarrier('runner', {
+    HARRIER_SERVER_URL: host,
+    HARRIER_RPC_SECRET: secret,
+    HARRIER_RUNNER_NAME: runnerName,
+    HARRIER_RUNNER_CAPACITY: '1',
+    HARRIER_RUNNER_WORKSPACE: workspaceDir,
+  });
+
+  const e2e: E2e = {
+    provider,
+    slug,
+    git,
+    fake,
+    host,
+    token,
+    server,
+    runner,
+    runnerName,
+    workspaceDir,
+    api,
+    async push(files, message) {
+      const sha = git.commit(files, message);
+      const [res] = await fake.push(slug, { after: sha });
+      if (!res || res.status !== 200) throw new Error(`the push webhook was answered ${res?.status}: ${await res?.text()}`);
+      return { sha, build: (await res.json()) as Build };
+    },
+    async waitForBuild(number, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const { body } = await api<Build>(`/api/repos/${slug}/builds/${number}`);
+        if (TERMINAL.includes(body.status)) return body;
+        if (Date.now() > deadline) {
+          throw new Error(`build ${number} still ${body.status} after ${timeoutMs} ms\nrunner:\n${runner.output().slice(-4000)}\nserver:\n${server.output().slice(-3000)}`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async logs(number, stage, step) {
+      return (await api<LogLine[]>(`/api/repos/${slug}/builds/${number}/logs/${stage}/${step}`)).body;
+    },
+    async close() {
+      await runner.stop();
+      await server.stop();
+      await fake.close();
+      await db.drop();
+      fs.rmSync(workspaceDir, { recursive: true, force: true });
+      fs.rmSync(git.dir, { recursive: true, force: true });
+    },
+  };
+  return e2e;
+}
