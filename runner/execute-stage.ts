@@ -283,8 +283,9 @@ class StageRun {
     const serverStep = this.serverStepFor(step);
     const started = unix();
     const startedMs = Date.now();
-    await this.report(serverStep, { status: 'running', started });
-    const writer = this.writerFor(serverStep, startedMs);
+    // The container starts while the server hears of it; log lines wait for that report.
+    const reportedRunning = this.report(serverStep, { status: 'running', started });
+    const writer = this.writerFor(serverStep, startedMs, reportedRunning);
     const finish = async (update: Omit<StepUpdate, 'started' | 'stopped'>) => {
       await writer.close();
       if (update.status === 'failure' || update.status === 'error') {
@@ -351,10 +352,10 @@ class StageRun {
     return this.serverSteps.find((s) => s.number === step.number && s.name === step.name) ?? this.serverSteps.find((s) => s.name === step.name);
   }
 
-  private writerFor(serverStep: Step | undefined, startedAt: number): LogWriter {
+  private writerFor(serverStep: Step | undefined, startedAt: number, after: Promise<void> = Promise.resolve()): LogWriter {
     let warned = false;
     return new LogWriter({
-      send: serverStep ? (lines) => this.options.rpc.sendLogs(serverStep.id, lines) : async () => {},
+      send: serverStep ? (lines) => after.then(() => this.options.rpc.sendLogs(serverStep.id, lines)) : async () => {},
       secrets: this.secretValues,
       startedAt,
       onError: (err) => {
