@@ -69,6 +69,8 @@ async function postgresShadow(): Promise<Shadow> {
   const pools: pg.Pool[] = [];
   const connect = async () => {
     const pool = new CharAsTextPool({ connectionString: shadowUrl.toString() });
+    // Dropping the shadow database ends connections the engine still holds; that is expected.
+    pool.on('error', () => {});
     pools.push(pool);
     return new PrismaPg(pool).connect();
   };
