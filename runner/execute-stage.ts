@@ -4,25 +4,23 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Status, Step } from '../core/domain.ts';
+import type { LogLine, Status, Step } from '../core/domain.ts';
 import type { Logger } from '../core/log.ts';
-import type { StageDetails, StageUpdate, StepUpdate, WatchResponse } from '../core/protocol.ts';
-import type { LogLine } from '../core/domain.ts';
+import type { StageDetails, StageUpdate, StepUpdate } from '../core/protocol.ts';
 import type { Pipeline, Plan, PlanStep } from '../pipeline/types.ts';
 import { type Backend, StepTimeoutError } from './backend/backend.ts';
 import { parseDockerConfig, type RegistryCredential } from './backend/registry-auth.ts';
 import { CloneError, cloneRepo } from './clone.ts';
 import { LABEL_MANAGED, LABEL_RUNNER } from './labels.ts';
 import { LogWriter } from './log-writer.ts';
-import { sleep } from './rpc-client.ts';
 import { stepDependencies } from './step-graph.ts';
+import { type BuildWatcher, watchForCancel } from './watch-build.ts';
 
 /** The calls the executor makes; RpcClient has them. */
-export interface StageRpc {
+export interface StageRpc extends BuildWatcher {
   updateStage(stageId: number, update: StageUpdate): Promise<unknown>;
   updateStep(stepId: number, update: StepUpdate): Promise<unknown>;
   sendLogs(stepId: number, lines: LogLine[]): Promise<void>;
-  watch(buildId: number, signal?: AbortSignal): Promise<WatchResponse | null>;
 }
 
 export interface CompileRequest {
@@ -111,7 +109,7 @@ class StageRun {
     const onShutdown = () => this.stop(new StageKilled(`runner ${this.options.runnerName} shut down before the stage finished`));
     signal?.addEventListener('abort', onShutdown, { once: true });
     if (signal?.aborted) onShutdown();
-    const watching = this.watchForCancel();
+    const watching = watchForCancel(rpc, this.details.build.id, this.stopWatching.signal, () => this.stop(new StageKilled('')), this.logger);
 
     let plan: Plan | undefined;
     let workspace: string | undefined;
@@ -383,25 +381,6 @@ class StageRun {
     if (this.finished || this.kill.signal.aborted) return;
     this.logger?.info({ event: 'stage_stopping', reason: reason.message }, 'stopping the stage');
     this.kill.abort(reason);
-  }
-
-  private async watchForCancel(): Promise<void> {
-    const signal = this.stopWatching.signal;
-    let backoff = 1_000;
-    while (!signal.aborted) {
-      try {
-        const answer = await this.options.rpc.watch(this.details.build.id, signal);
-        backoff = 1_000;
-        if (!answer) continue;
-        if (answer.cancelled) return this.stop(new StageKilled(''));
-        return;
-      } catch (err) {
-        if (signal.aborted) return;
-        this.logger?.warn({ event: 'watch_failed', err: messageOf(err) }, 'could not watch the build for cancellation; retrying');
-        await sleep(backoff, signal).catch(() => {});
-        backoff = Math.min(backoff * 2, 30_000);
-      }
-    }
   }
 
   /** Runs a call whose failure must not end the stage (a lost status update, a teardown hiccup); logs it instead. */
