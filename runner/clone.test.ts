@@ -89,6 +89,13 @@ describe('cloneRepo', () => {
     expect(git(dir, 'rev-parse', 'HEAD')).toBe(commits.feature);
   });
 
+  it('fetches the commit itself when the build branch was deleted since the push', async () => {
+    const dir = workspace();
+    await cloneRepo({ dir, remote: fileUrl(), build: { ref: 'refs/heads/deleted-branch', after: commits.second, event: 'push' }, depth: 1, retries: 0, netrc: null, output: () => {}, signal: never });
+    expect(git(dir, 'rev-parse', 'HEAD')).toBe(commits.second);
+    expect(git(dir, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('deleted-branch');
+  });
+
   it('fails with a clear error when the commit is on no fetched ref', async () => {
     const dir = workspace();
     const err = await cloneRepo({ dir, remote: fileUrl(), build: { ref: 'refs/heads/main', after: 'f'.repeat(40), event: 'push' }, depth: 1, retries: 0, netrc: null, output: () => {}, signal: never }).catch((e) => e);
@@ -101,7 +108,7 @@ describe('cloneRepo', () => {
     const out = collect();
     const err = await cloneRepo({ dir, remote: `file://${root}/missing`, build: { ref: 'refs/heads/main', after: commits.first, event: 'push' }, depth: 1, retries: 2, netrc: null, output: out.output, signal: never, retryDelayMs: 10 }).catch((e) => e);
     expect(err).toBeInstanceOf(CloneError);
-    expect(out.text().match(/\+ git fetch/g)?.length).toBe(3);
+    expect(out.text().match(/\+ git fetch --depth=1 origin \+refs\/heads\/main:/g)?.length).toBe(3);
     expect(out.text()).toContain('attempt 3 of 3');
   });
 

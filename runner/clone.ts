@@ -98,6 +98,8 @@ export async function cloneRepo(options: CloneOptions): Promise<void> {
     const result = await fetch(refspec);
     if (result.code === 0) break;
     if (attempt >= attempts) {
+      // The ref may be gone (a branch deleted after the push) while its commit is still served.
+      if (build.ref && (await fetch(sha)).code === 0) break;
       throw new CloneError(`could not fetch ${build.ref || sha} from ${displayUrl(remote)} (git exit code ${result.code})`, result.code);
     }
     const wait = (options.retryDelayMs ?? 1_000) * attempt;
