@@ -27,204 +27,206 @@ steps:
 
 const RUNNER: RunnerInfo = { name: 'test-runner', labels: {}, capacity: 1, running: [], os: 'linux', arch: 'amd64', version: 'test' };
 
-let s: GithubScenario;
-let rpc: RpcClient;
+describe.each(['sqlite', 'postgres'] as const)('the server on %s', (flavour) => {
+  let s: GithubScenario;
+  let rpc: RpcClient;
 
-beforeAll(async () => {
-  s = await githubScenario({ pipeline: PIPELINE });
-  rpc = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, attempts: 1 });
-});
-afterAll(async () => {
-  await s?.close();
-});
-
-async function build(number: number): Promise<Build> {
-  const res = await s.api(`/api/repos/${SLUG}/builds/${number}`);
-  expect(res.status).toBe(200);
-  return (await res.json()) as Build;
-}
-
-/** Takes the next stage as a runner would: request, then accept. */
-async function takeStage() {
-  const stage = await rpc.request(RUNNER);
-  expect(stage).not.toBeNull();
-  const accepted = await rpc.accept(stage!.id, RUNNER.name);
-  expect(accepted.accepted).toBe(true);
-  return stage!;
-}
-
-describe('a push to an active repository', () => {
-  it('records a pending build with its stage and Drone-numbered steps, and reports a pending commit status', async () => {
-    const { sha, responses } = await s.push({ 'a.txt': 'a' }, 'Add a');
-    expect(responses.map((r) => r.status)).toEqual([200]);
-    const created = (await responses[0].json()) as Build;
-    expect(created).toMatchObject({ number: 1, status: 'pending', event: 'push', after: sha, ref: 'refs/heads/main', target: 'main', message: 'Add a' });
-    const b = await build(1);
-    expect(b.stages).toHaveLength(1);
-    expect(b.stages![0]).toMatchObject({ number: 1, name: 'default', status: 'pending' });
-    expect(b.stages![0].steps!.map((st) => [st.number, st.name, st.status])).toEqual([
-      [1, 'clone', 'pending'],
-      [2, 'build', 'pending'],
-      [3, 'test', 'pending'],
-    ]);
-    const status = await s.fake.waitForStatus((st) => st.sha === sha);
-    expect(status).toMatchObject({ state: 'pending', context: 'continuous-integration/harrier/push', targetUrl: `${s.server.host}/${SLUG}/1` });
+  beforeAll(async () => {
+    s = await githubScenario({ pipeline: PIPELINE, flavour });
+    rpc = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, attempts: 1 });
+  });
+  afterAll(async () => {
+    await s?.close();
   });
 
-  it('gives the stage to exactly one of two runners: the second accept gets 409', async () => {
+  async function build(number: number): Promise<Build> {
+    const res = await s.api(`/api/repos/${SLUG}/builds/${number}`);
+    expect(res.status).toBe(200);
+    return (await res.json()) as Build;
+  }
+
+  /** Takes the next stage as a runner would: request, then accept. */
+  async function takeStage() {
     const stage = await rpc.request(RUNNER);
-    expect(stage).toMatchObject({ number: 1, name: 'default' });
-    const [first, second] = await Promise.all([rpc.accept(stage!.id, 'runner-a'), rpc.accept(stage!.id, 'runner-b')]);
-    expect([first.accepted, second.accepted].sort()).toEqual([false, true]);
-    const raw = await fetch(`${s.server.host}/rpc/v1/stages/${stage!.id}/accept`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${TEST_RPC_SECRET}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ machine: 'runner-c' }),
-    });
-    expect(raw.status).toBe(409);
-  });
-
-  it('hands the accepted stage its details: the pipeline file, the repository and the build', async () => {
-    const b = await build(1);
-    const details = await rpc.details(b.stages![0].id);
-    expect(details.config).toBe(PIPELINE);
-    expect(details.repo.slug).toBe(SLUG);
-    expect(details.build.number).toBe(1);
-    expect(details.stage.steps!.map((st) => st.name)).toEqual(['clone', 'build', 'test']);
-    expect(details.system.link).toBe(s.server.host);
-    expect(details.netrc).toBeNull();
-  });
-
-  it('stores log lines as they arrive, serves them in order, streams them live, and settles the build as success', async () => {
-    const b = await build(1);
-    const stage = b.stages![0];
-    const [clone, buildStep, testStep] = stage.steps!;
-    const now = Math.floor(Date.now() / 1000);
-    await rpc.updateStage(stage.id, { status: 'running', started: now });
-    for (const step of [clone, buildStep]) {
-      await rpc.updateStep(step.id, { status: 'running', started: now });
-      await rpc.sendLogs(step.id, [{ pos: 0, out: `+ ${step.name}\n`, time: 0 }]);
-      await rpc.updateStep(step.id, { status: 'success', exit_code: 0, started: now, stopped: now });
-    }
-    expect((await build(1)).status).toBe('running');
-
-    await rpc.updateStep(testStep.id, { status: 'running', started: now });
-    await rpc.sendLogs(testStep.id, [{ pos: 0, out: '+ echo world\n', time: 0 }]);
-    // A live reader joins mid-step: gets the stored line at once, then the next as it is sent.
-    const controller = new AbortController();
-    const streamed = readEventStream(`${s.server.host}/api/stream/${SLUG}/1/1/3`, s.token, controller.signal);
-    await waitFor(() => streamed.lines.length === 1);
-    await rpc.sendLogs(testStep.id, [{ pos: 1, out: 'world\n', time: 1 }]);
-    await waitFor(() => streamed.lines.length === 2);
-    // A retried batch is not stored twice.
-    await rpc.sendLogs(testStep.id, [{ pos: 1, out: 'world\n', time: 1 }]);
-    await rpc.updateStep(testStep.id, { status: 'success', exit_code: 0, started: now, stopped: now });
-    await streamed.done;
-    expect(streamed.lines.map((l) => l.out)).toEqual(['+ echo world\n', 'world\n']);
-    expect(streamed.events).toContain('done');
-
-    const logs = (await (await s.api(`/api/repos/${SLUG}/builds/1/logs/1/3`)).json()) as LogLine[];
-    expect(logs).toEqual([
-      { pos: 0, out: '+ echo world\n', time: 0 },
-      { pos: 1, out: 'world\n', time: 1 },
-    ]);
-
-    await rpc.updateStage(stage.id, { status: 'success', stopped: now, exit_code: 0 });
-    const done = await build(1);
-    expect(done.status).toBe('success');
-    expect(done.finished).toBeGreaterThan(0);
-    const status = await s.fake.waitForStatus((st) => st.sha === done.after && st.state === 'success');
-    expect(status.description).toMatch(/passing/i);
-  });
-
-  it('resumes a dropped live stream after the Last-Event-ID it got', async () => {
-    const res = await fetch(`${s.server.host}/api/repos/${SLUG}/builds/1/logs/1/3`, {
-      headers: { Authorization: `Bearer ${s.token}`, Accept: 'text/event-stream', 'Last-Event-ID': '0' },
-    });
-    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
-    const text = await res.text();
-    expect(text).toContain('id: 1\ndata: {"pos":1,"out":"world\\n","time":1}');
-    expect(text).not.toContain('id: 0\n');
-    expect(text).toContain('event: done');
-  });
-});
-
-describe('waiting runners', () => {
-  it('wakes a long-polling runner as soon as a stage is queued', async () => {
-    const polling = rpc.request(RUNNER);
-    await new Promise((r) => setTimeout(r, 200));
-    const { sha } = await s.push({ 'b.txt': 'b' }, 'Add b');
-    const stage = await polling;
     expect(stage).not.toBeNull();
-    const details = await rpc.details(stage!.id);
-    expect(details.build.after).toBe(sha);
+    const accepted = await rpc.accept(stage!.id, RUNNER.name);
+    expect(accepted.accepted).toBe(true);
+    return stage!;
+  }
+
+  describe('a push to an active repository', () => {
+    it('records a pending build with its stage and Drone-numbered steps, and reports a pending commit status', async () => {
+      const { sha, responses } = await s.push({ 'a.txt': 'a' }, 'Add a');
+      expect(responses.map((r) => r.status)).toEqual([200]);
+      const created = (await responses[0].json()) as Build;
+      expect(created).toMatchObject({ number: 1, status: 'pending', event: 'push', after: sha, ref: 'refs/heads/main', target: 'main', message: 'Add a' });
+      const b = await build(1);
+      expect(b.stages).toHaveLength(1);
+      expect(b.stages![0]).toMatchObject({ number: 1, name: 'default', status: 'pending' });
+      expect(b.stages![0].steps!.map((st) => [st.number, st.name, st.status])).toEqual([
+        [1, 'clone', 'pending'],
+        [2, 'build', 'pending'],
+        [3, 'test', 'pending'],
+      ]);
+      const status = await s.fake.waitForStatus((st) => st.sha === sha);
+      expect(status).toMatchObject({ state: 'pending', context: 'continuous-integration/harrier/push', targetUrl: `${s.server.host}/${SLUG}/1` });
+    });
+
+    it('gives the stage to exactly one of two runners: the second accept gets 409', async () => {
+      const stage = await rpc.request(RUNNER);
+      expect(stage).toMatchObject({ number: 1, name: 'default' });
+      const [first, second] = await Promise.all([rpc.accept(stage!.id, 'runner-a'), rpc.accept(stage!.id, 'runner-b')]);
+      expect([first.accepted, second.accepted].sort()).toEqual([false, true]);
+      const raw = await fetch(`${s.server.host}/rpc/v1/stages/${stage!.id}/accept`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${TEST_RPC_SECRET}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ machine: 'runner-c' }),
+      });
+      expect(raw.status).toBe(409);
+    });
+
+    it('hands the accepted stage its details: the pipeline file, the repository and the build', async () => {
+      const b = await build(1);
+      const details = await rpc.details(b.stages![0].id);
+      expect(details.config).toBe(PIPELINE);
+      expect(details.repo.slug).toBe(SLUG);
+      expect(details.build.number).toBe(1);
+      expect(details.stage.steps!.map((st) => st.name)).toEqual(['clone', 'build', 'test']);
+      expect(details.system.link).toBe(s.server.host);
+      expect(details.netrc).toBeNull();
+    });
+
+    it('stores log lines as they arrive, serves them in order, streams them live, and settles the build as success', async () => {
+      const b = await build(1);
+      const stage = b.stages![0];
+      const [clone, buildStep, testStep] = stage.steps!;
+      const now = Math.floor(Date.now() / 1000);
+      await rpc.updateStage(stage.id, { status: 'running', started: now });
+      for (const step of [clone, buildStep]) {
+        await rpc.updateStep(step.id, { status: 'running', started: now });
+        await rpc.sendLogs(step.id, [{ pos: 0, out: `+ ${step.name}\n`, time: 0 }]);
+        await rpc.updateStep(step.id, { status: 'success', exit_code: 0, started: now, stopped: now });
+      }
+      expect((await build(1)).status).toBe('running');
+
+      await rpc.updateStep(testStep.id, { status: 'running', started: now });
+      await rpc.sendLogs(testStep.id, [{ pos: 0, out: '+ echo world\n', time: 0 }]);
+      // A live reader joins mid-step: gets the stored line at once, then the next as it is sent.
+      const controller = new AbortController();
+      const streamed = readEventStream(`${s.server.host}/api/stream/${SLUG}/1/1/3`, s.token, controller.signal);
+      await waitFor(() => streamed.lines.length === 1);
+      await rpc.sendLogs(testStep.id, [{ pos: 1, out: 'world\n', time: 1 }]);
+      await waitFor(() => streamed.lines.length === 2);
+      // A retried batch is not stored twice.
+      await rpc.sendLogs(testStep.id, [{ pos: 1, out: 'world\n', time: 1 }]);
+      await rpc.updateStep(testStep.id, { status: 'success', exit_code: 0, started: now, stopped: now });
+      await streamed.done;
+      expect(streamed.lines.map((l) => l.out)).toEqual(['+ echo world\n', 'world\n']);
+      expect(streamed.events).toContain('done');
+
+      const logs = (await (await s.api(`/api/repos/${SLUG}/builds/1/logs/1/3`)).json()) as LogLine[];
+      expect(logs).toEqual([
+        { pos: 0, out: '+ echo world\n', time: 0 },
+        { pos: 1, out: 'world\n', time: 1 },
+      ]);
+
+      await rpc.updateStage(stage.id, { status: 'success', stopped: now, exit_code: 0 });
+      const done = await build(1);
+      expect(done.status).toBe('success');
+      expect(done.finished).toBeGreaterThan(0);
+      const status = await s.fake.waitForStatus((st) => st.sha === done.after && st.state === 'success');
+      expect(status.description).toMatch(/passing/i);
+    });
+
+    it('resumes a dropped live stream after the Last-Event-ID it got', async () => {
+      const res = await fetch(`${s.server.host}/api/repos/${SLUG}/builds/1/logs/1/3`, {
+        headers: { Authorization: `Bearer ${s.token}`, Accept: 'text/event-stream', 'Last-Event-ID': '0' },
+      });
+      expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+      const text = await res.text();
+      expect(text).toContain('id: 1\ndata: {"pos":1,"out":"world\\n","time":1}');
+      expect(text).not.toContain('id: 0\n');
+      expect(text).toContain('event: done');
+    });
   });
 
-  it('tells a watching runner when its build is cancelled, and skips what had not started', async () => {
-    const stage = await takeStage();
-    const details = await rpc.details(stage.id);
-    const watching = rpc.watch(details.build.id);
-    const cancel = await s.api(`/api/repos/${SLUG}/builds/${details.build.number}`, { method: 'DELETE' });
-    expect(cancel.status).toBe(200);
-    expect(await watching).toMatchObject({ cancelled: true });
-    await rpc.updateStage(stage.id, { status: 'killed', stopped: Math.floor(Date.now() / 1000) });
-    const b = await build(details.build.number);
-    expect(b.status).toBe('killed');
-    expect(b.stages![0].steps!.every((st) => st.status === 'skipped')).toBe(true);
+  describe('waiting runners', () => {
+    it('wakes a long-polling runner as soon as a stage is queued', async () => {
+      const polling = rpc.request(RUNNER);
+      await new Promise((r) => setTimeout(r, 200));
+      const { sha } = await s.push({ 'b.txt': 'b' }, 'Add b');
+      const stage = await polling;
+      expect(stage).not.toBeNull();
+      const details = await rpc.details(stage!.id);
+      expect(details.build.after).toBe(sha);
+    });
+
+    it('tells a watching runner when its build is cancelled, and skips what had not started', async () => {
+      const stage = await takeStage();
+      const details = await rpc.details(stage.id);
+      const watching = rpc.watch(details.build.id);
+      const cancel = await s.api(`/api/repos/${SLUG}/builds/${details.build.number}`, { method: 'DELETE' });
+      expect(cancel.status).toBe(200);
+      expect(await watching).toMatchObject({ cancelled: true });
+      await rpc.updateStage(stage.id, { status: 'killed', stopped: Math.floor(Date.now() / 1000) });
+      const b = await build(details.build.number);
+      expect(b.status).toBe('killed');
+      expect(b.stages![0].steps!.every((st) => st.status === 'skipped')).toBe(true);
+    });
+
+    it('does not offer a stage to a runner whose labels do not match the pipeline node', async () => {
+      s.git.commit({ '.drone.yml': PIPELINE.replace('name: default', 'name: gpu\nnode:\n  gpu: "yes"') }, 'Needs a GPU');
+      const sha = s.git.head();
+      await s.fake.push(SLUG, { after: sha });
+      const plain = new AbortController();
+      setTimeout(() => plain.abort(), 500);
+      await expect(rpc.request(RUNNER, plain.signal)).rejects.toThrow();
+      const stage = await rpc.request({ ...RUNNER, name: 'gpu-runner', labels: { gpu: 'yes' } });
+      expect(stage).toMatchObject({ name: 'gpu', labels: { gpu: 'yes' } });
+    });
   });
 
-  it('does not offer a stage to a runner whose labels do not match the pipeline node', async () => {
-    s.git.commit({ '.drone.yml': PIPELINE.replace('name: default', 'name: gpu\nnode:\n  gpu: "yes"') }, 'Needs a GPU');
-    const sha = s.git.head();
-    await s.fake.push(SLUG, { after: sha });
-    const plain = new AbortController();
-    setTimeout(() => plain.abort(), 500);
-    await expect(rpc.request(RUNNER, plain.signal)).rejects.toThrow();
-    const stage = await rpc.request({ ...RUNNER, name: 'gpu-runner', labels: { gpu: 'yes' } });
-    expect(stage).toMatchObject({ name: 'gpu', labels: { gpu: 'yes' } });
-  });
-});
+  describe('webhook deliveries', () => {
+    it('refuses a delivery signed with the wrong secret with 401', async () => {
+      const hook = s.fake.state.hooks.items.find((h) => !h.deleted)!;
+      const res = await deliverGithubHook(hook.url, 'push', pushBody(s), 'not-the-secret');
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { message: string }).message).toMatch(/signature/);
+    });
 
-describe('webhook deliveries', () => {
-  it('refuses a delivery signed with the wrong secret with 401', async () => {
-    const hook = s.fake.state.hooks.items.find((h) => !h.deleted)!;
-    const res = await deliverGithubHook(hook.url, 'push', pushBody(s), 'not-the-secret');
-    expect(res.status).toBe(401);
-    expect(((await res.json()) as { message: string }).message).toMatch(/signature/);
-  });
+    it('refuses a body that is not JSON with 400', async () => {
+      const hook = s.fake.state.hooks.items.find((h) => !h.deleted)!;
+      const res = await deliverGithubHook(hook.url, 'push', Buffer.from('{not json'), hook.secret);
+      expect(res.status).toBe(400);
+    });
 
-  it('refuses a body that is not JSON with 400', async () => {
-    const hook = s.fake.state.hooks.items.find((h) => !h.deleted)!;
-    const res = await deliverGithubHook(hook.url, 'push', Buffer.from('{not json'), hook.secret);
-    expect(res.status).toBe(400);
-  });
+    it('refuses a body over 10 MB with 413', async () => {
+      const hook = s.fake.state.hooks.items.find((h) => !h.deleted)!;
+      const big = Buffer.alloc(11 * 1024 * 1024, 'a');
+      const res = await deliverGithubHook(hook.url, 'push', big, hook.secret);
+      expect(res.status).toBe(413);
+    });
 
-  it('refuses a body over 10 MB with 413', async () => {
-    const hook = s.fake.state.hooks.items.find((h) => !h.deleted)!;
-    const big = Buffer.alloc(11 * 1024 * 1024, 'a');
-    const res = await deliverGithubHook(hook.url, 'push', big, hook.secret);
-    expect(res.status).toBe(413);
-  });
+    it('creates no second build for a delivery id it has seen', async () => {
+      const hook = s.fake.state.hooks.items.find((h) => !h.deleted)!;
+      const before = ((await (await s.api(`/api/repos/${SLUG}/builds`)).json()) as Build[]).length;
+      const payload = pushBody(s, s.git.commit({ 'c.txt': 'c' }, 'Add c'));
+      const first = await deliverGithubHook(hook.url, 'push', payload, hook.secret, { deliveryId: 'same-delivery' });
+      const again = await deliverGithubHook(hook.url, 'push', payload, hook.secret, { deliveryId: 'same-delivery' });
+      expect([first.status, again.status]).toEqual([200, 200]);
+      expect(((await again.json()) as { message: string }).message).toMatch(/already handled/);
+      const after = ((await (await s.api(`/api/repos/${SLUG}/builds`)).json()) as Build[]).length;
+      expect(after).toBe(before + 1);
+    });
 
-  it('creates no second build for a delivery id it has seen', async () => {
-    const hook = s.fake.state.hooks.items.find((h) => !h.deleted)!;
-    const before = ((await (await s.api(`/api/repos/${SLUG}/builds`)).json()) as Build[]).length;
-    const payload = pushBody(s, s.git.commit({ 'c.txt': 'c' }, 'Add c'));
-    const first = await deliverGithubHook(hook.url, 'push', payload, hook.secret, { deliveryId: 'same-delivery' });
-    const again = await deliverGithubHook(hook.url, 'push', payload, hook.secret, { deliveryId: 'same-delivery' });
-    expect([first.status, again.status]).toEqual([200, 200]);
-    expect(((await again.json()) as { message: string }).message).toMatch(/already handled/);
-    const after = ((await (await s.api(`/api/repos/${SLUG}/builds`)).json()) as Build[]).length;
-    expect(after).toBe(before + 1);
-  });
-
-  it('fails the build of a malformed pipeline with the line and column of the mistake', async () => {
-    const { responses } = await s.push({ '.drone.yml': 'kind: pipeline\nsteps:\n- name: x\n  image: alpine:3\n  comands: [ls]\n' }, 'Typo');
-    const b = (await responses[0].json()) as Build;
-    expect(b.status).toBe('error');
-    expect(b.error).toMatch(/\.drone\.yml:5:3: .*comands/);
-    const status = await s.fake.waitForStatus((st) => st.sha === b.after && st.state === 'error');
-    expect(status.context).toBe('continuous-integration/harrier/push');
+    it('fails the build of a malformed pipeline with the line and column of the mistake', async () => {
+      const { responses } = await s.push({ '.drone.yml': 'kind: pipeline\nsteps:\n- name: x\n  image: alpine:3\n  comands: [ls]\n' }, 'Typo');
+      const b = (await responses[0].json()) as Build;
+      expect(b.status).toBe('error');
+      expect(b.error).toMatch(/\.drone\.yml:5:3: .*comands/);
+      const status = await s.fake.waitForStatus((st) => st.sha === b.after && st.state === 'error');
+      expect(status.context).toBe('continuous-integration/harrier/push');
+    });
   });
 });
 
