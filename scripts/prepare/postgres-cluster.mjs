@@ -13,7 +13,9 @@ export function testPostgresUrl(port) {
 
 /** True when the harrier role logs in over TCP with its password and may create databases. */
 export function roleReady(port) {
-  const psql = which('psql');
+  // The server's own psql, not Debian's /usr/bin/psql: that is a Perl wrapper, slower to start.
+  const version = postgresVersions()[0];
+  const psql = version ? `/usr/lib/postgresql/${version}/bin/psql` : which('psql');
   if (!psql) return false;
   const result = capture(psql, [testPostgresUrl(port), '-tAc', 'select rolcreatedb from pg_roles where rolname = current_user'], {
     env: { ...process.env, PGCONNECT_TIMEOUT: '3' },
