@@ -103,13 +103,14 @@ export function ensureWebBuild(root) {
   // The stamp lives in node_modules, which a build's emptying of its output folder leaves alone.
   const stampDir = isWorkspace ? path.join(root, 'node_modules') : path.join(web, 'node_modules');
   const stampFile = path.join(stampDir, '.harrier-web-build-stamp');
-  const inputs = listFiles(web, [''], (rel) => !/\.test\.tsx?$/.test(rel)).filter((rel) => !rel.startsWith('test-results'));
-  const want = filesFingerprint(web, inputs);
+  const fingerprint = () =>
+    filesFingerprint(web, listFiles(web, [''], (rel) => !/\.test\.tsx?$/.test(rel) && !rel.startsWith('test-results')));
   // web/dist is where Vite writes by default (and what .gitignore names); rebuild if it is gone.
-  if (readStamp(stampFile) === want && fs.existsSync(path.join(web, 'dist'))) return false;
+  if (readStamp(stampFile) === fingerprint() && fs.existsSync(path.join(web, 'dist'))) return false;
   say('building the web UI (npm run build in web/)');
   run('npm', ['run', 'build'], { cwd: web, what: 'the web UI build' });
   fs.mkdirSync(stampDir, { recursive: true });
-  fs.writeFileSync(stampFile, want + '\n');
+  // Taken after the build, so files a build leaves beside its sources do not count as changes.
+  fs.writeFileSync(stampFile, fingerprint() + '\n');
   return true;
 }

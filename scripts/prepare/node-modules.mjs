@@ -94,6 +94,8 @@ export function ensureNodeModules(dir, { label = 'npm packages' } = {}) {
     say(`installing ${label} with npm install (${why}; no package-lock.json yet: commit the one it writes)`);
     run('npm', ['install', '--no-audit', '--no-fund'], { cwd: dir, what: `installing ${label}` });
   }
+  // npm makes no node_modules for a package without dependencies.
+  fs.mkdirSync(nodeModules, { recursive: true });
   fs.writeFileSync(stampFile, installFingerprint(dir) + '\n');
   return true;
 }

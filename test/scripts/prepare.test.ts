@@ -289,6 +289,31 @@ describe('install, generate and build stamps', () => {
   });
 });
 
+describe('web UI step', () => {
+  it('installs and builds web/ when it exists, and again only when its sources change', async () => {
+    const { ensureWebBuild } = await load('build.mjs');
+    const checkout = path.join(tmp, 'web-checkout');
+    const web = path.join(checkout, 'web');
+    fs.mkdirSync(path.join(web, 'src'), { recursive: true });
+    fs.writeFileSync(path.join(checkout, 'package.json'), JSON.stringify({ name: 'root', private: true }));
+    expect(ensureWebBuild(checkout)).toBe(false); // no web/package.json: nothing to do
+
+    const build = `node -e "require('fs').mkdirSync('dist',{recursive:true});require('fs').appendFileSync('../builds.log','x')"`;
+    fs.writeFileSync(path.join(web, 'package.json'), JSON.stringify({ name: 'web', private: true, scripts: { build } }));
+    fs.writeFileSync(
+      path.join(web, 'package-lock.json'),
+      JSON.stringify({ name: 'web', lockfileVersion: 3, requires: true, packages: { '': { name: 'web' } } }),
+    );
+    fs.writeFileSync(path.join(web, 'src/main.ts'), 'export {};\n');
+    expect(ensureWebBuild(checkout)).toBe(true);
+    expect(fs.existsSync(path.join(web, 'node_modules/.harrier-install-stamp'))).toBe(true);
+    expect(ensureWebBuild(checkout)).toBe(false);
+    fs.writeFileSync(path.join(web, 'src/main.ts'), 'export const changed = true;\n');
+    expect(ensureWebBuild(checkout)).toBe(true);
+    expect(fs.readFileSync(path.join(checkout, 'builds.log'), 'utf8')).toBe('xx');
+  }, 60_000);
+});
+
 describe('handing over to the child', () => {
   it('exits with the child\'s code, and 128 + n when a signal killed it', async () => {
     const { runChild } = await load('child.mjs');
