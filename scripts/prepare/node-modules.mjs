@@ -7,15 +7,19 @@ import { run, say } from './shell.mjs';
 
 const STAMP = '.harrier-install-stamp';
 
-/** What an install depends on: the lockfile, and the Node ABI the native addons were built for. */
+/** The Node.js the native addons are built for: a new one needs a fresh install. */
+export function runtimeId() {
+  return `node-abi-${process.versions.modules}-${process.platform}-${process.arch}`;
+}
+
+/**
+ * What an install depends on, as the stamp records it: the lockfile's hash (package.json's
+ * when there is no lockfile yet) and the runtime.
+ */
 export function installFingerprint(dir) {
   const lockFile = path.join(dir, 'package-lock.json');
   const lock = fs.readFileSync(fs.existsSync(lockFile) ? lockFile : path.join(dir, 'package.json'));
-  return crypto
-    .createHash('sha256')
-    .update(lock)
-    .update(`\0${process.versions.modules}\0${process.platform}\0${process.arch}`)
-    .digest('hex');
+  return `${crypto.createHash('sha256').update(lock).digest('hex')} ${runtimeId()}`;
 }
 
 function readJson(file) {
@@ -75,16 +79,24 @@ export function ensureNodeModules(dir, { label = 'npm packages' } = {}) {
   }
   if (stamp === fingerprint) return false;
 
-  if (!stamp && fs.existsSync(nodeModules) && installedTreeMatchesLock(dir)) {
+  // Someone ran npm ci or npm install by hand (another engineer adding a package to a shared
+  // checkout, say): when the tree already matches the lockfile, record that instead of
+  // reinstalling, which would also pull node_modules from under every process using it.
+  // Not across a Node.js change: native addons must be rebuilt for it.
+  // A stamp without a runtime (none yet, or an older format) says nothing against the tree.
+  const sameRuntime = !stamp.includes(' ') || stamp.endsWith(` ${runtimeId()}`);
+  if (sameRuntime && fs.existsSync(nodeModules) && installedTreeMatchesLock(dir)) {
     fs.writeFileSync(stampFile, fingerprint + '\n');
     return false;
   }
 
   const why = !fs.existsSync(nodeModules)
     ? 'node_modules is missing'
-    : stamp
-      ? 'package-lock.json changed since the last install'
-      : 'node_modules does not match package-lock.json';
+    : !sameRuntime
+      ? `installed for another Node.js; this is ${process.version}`
+      : stamp
+        ? 'package-lock.json changed since the last install'
+        : 'node_modules does not match package-lock.json';
   // npm 11 runs only the install scripts package.json's allowScripts allows (better-sqlite3's build).
   if (fs.existsSync(path.join(dir, 'package-lock.json'))) {
     say(`installing ${label} with npm ci (${why})`);

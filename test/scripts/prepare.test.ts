@@ -261,6 +261,23 @@ describe('install, generate and build stamps', () => {
     expect(installedTreeMatchesLock(dir)).toBe(true);
   });
 
+  it('records a tree someone updated by hand after a lockfile change, but reinstalls for another Node.js', async () => {
+    const { ensureNodeModules, runtimeId } = await load('node-modules.mjs');
+    const dir = path.join(tmp, 'by-hand');
+    writeJson(path.join(dir, 'package.json'), { name: 'x', private: true });
+    writeJson(path.join(dir, 'package-lock.json'), { name: 'x', lockfileVersion: 3, requires: true, packages: { '': { name: 'x' } } });
+    writeJson(path.join(dir, 'node_modules/.package-lock.json'), { name: 'x', lockfileVersion: 3, packages: {} });
+    const stamp = path.join(dir, 'node_modules/.harrier-install-stamp');
+
+    fs.writeFileSync(stamp, `0123 ${runtimeId()}\n`);
+    expect(ensureNodeModules(dir)).toBe(false);
+    expect(fs.readFileSync(stamp, 'utf8')).not.toContain('0123');
+
+    fs.writeFileSync(stamp, '0123 node-abi-0-linux-x64\n');
+    expect(ensureNodeModules(dir)).toBe(true); // npm ci, quick: nothing to install
+    expect(fs.readFileSync(stamp, 'utf8').trim()).toMatch(new RegExp(`^[0-9a-f]{64} ${runtimeId()}$`));
+  }, 60_000);
+
   it('finds each schema and the folder its client is generated into', async () => {
     const { findSchemas, generatedDir } = await load('prisma-client.mjs');
     const schemas: string[] = findSchemas(root);
