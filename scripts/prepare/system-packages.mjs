@@ -91,8 +91,10 @@ export function ensureSystemPackages(command, ctx, packages = PACKAGES) {
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   say(`installing Debian packages: ${list}`);
-  run(aptGet, ['-q', 'update'], { env, what: 'apt-get update' });
-  run(aptGet, ['-q', 'install', '-y', '--no-install-recommends', ...missing], { env, what: `installing ${list}` });
+  // Wait for another apt or dpkg (an unattended upgrade on a new machine) rather than fail.
+  const lock = ['-o', 'DPkg::Lock::Timeout=300'];
+  run(aptGet, ['-q', ...lock, 'update'], { env, what: 'apt-get update' });
+  run(aptGet, ['-q', ...lock, 'install', '-y', '--no-install-recommends', ...missing], { env, what: `installing ${list}` });
   const still = missingPackages(command, ctx, packages);
   if (still.length > 0) {
     throw new PrepareError(`apt-get installed ${list}, but ${still.join(' ')} still look missing`, 'Check the apt-get output above.');

@@ -188,8 +188,8 @@ describe('system packages step', () => {
     try {
       expect(ensureSystemPackages('test', {}, table)).toEqual(['harrier-fake-a', 'harrier-fake-b']);
       expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual([
-        '-q update',
-        '-q install -y --no-install-recommends harrier-fake-a harrier-fake-b',
+        '-q -o DPkg::Lock::Timeout=300 update',
+        '-q -o DPkg::Lock::Timeout=300 install -y --no-install-recommends harrier-fake-a harrier-fake-b',
       ]);
       expect(ensureSystemPackages('test', {}, table)).toEqual([]);
     } finally {
