@@ -33,22 +33,33 @@ export function pingDocker(socketPath, timeoutMs = 2000) {
   });
 }
 
-function pidAlive(pidFile) {
+/** The pid of a live process whose command name is `name` (as /proc shows it), or 0. */
+export function findProcess(name) {
+  const comm = name.slice(0, 15); // the kernel keeps 15 characters
+  let pids = [];
   try {
-    const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
-    if (!pid) return 0;
-    process.kill(pid, 0);
-    return pid;
+    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {
     return 0;
   }
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const open = stat.indexOf('(');
+      const close = stat.lastIndexOf(')');
+      if (stat.slice(open + 1, close) === comm && stat[close + 2] !== 'Z') return Number(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return 0;
 }
 
 /**
  * Makes sure a Docker engine answers. `dataDir` holds dockerd.log when we start one.
- * Options exist for tests: the dockerd binary and its pid file.
+ * `dockerd` (the program to start) is an option for tests.
  */
-export async function ensureDockerEngine({ dataDir, env = process.env, dockerd = 'dockerd', pidFile = '/var/run/docker.pid', timeoutMs = 60_000 }) {
+export async function ensureDockerEngine({ dataDir, env = process.env, dockerd = 'dockerd', timeoutMs = 60_000 }) {
   const socket = dockerSocket(env);
   if (!socket) {
     // A remote engine (tcp://, ssh://): not ours to start; the docker client knows how to reach it.
@@ -71,7 +82,10 @@ export async function ensureDockerEngine({ dataDir, env = process.env, dockerd =
   }
 
   const log = path.join(dataDir, 'dockerd.log');
-  const running = pidAlive(pidFile);
+  const name = path.basename(dockerd);
+  // An engine that is starting (the docker.io package's own init script, just installed, may
+  // have launched one) or stuck: wait for it rather than start a second one.
+  const running = findProcess(name);
   let exited = '';
   if (running) {
     // An engine is starting (or stuck): wait for it rather than start a second one.
@@ -87,7 +101,8 @@ export async function ensureDockerEngine({ dataDir, env = process.env, dockerd =
     const child = spawn(binary, args, { detached: true, stdio: ['ignore', out, out] });
     fs.closeSync(out);
     child.on('exit', (code, signal) => {
-      exited = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      // It may have lost a race with an engine started meanwhile: then wait for that one.
+      if (!findProcess(name)) exited = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     });
     child.on('error', (err) => {
       exited = `could not start: ${err.message}`;
@@ -104,10 +119,15 @@ export async function ensureDockerEngine({ dataDir, env = process.env, dockerd =
     {
       timeoutMs,
       onTimeout: () =>
-        new PrepareError(
-          `the Docker engine did not answer at ${socket} within ${timeoutMs / 1000} s; the end of ${log}:\n${indent(tail(log))}`,
-          'Fix what the log says (or start dockerd yourself), then run this again.',
-        ),
+        running
+          ? new PrepareError(
+              `${name} (pid ${running}) is running but the Docker engine did not answer at ${socket} within ${timeoutMs / 1000} s`,
+              'See its log (/var/log/docker.log when the docker.io service started it); stop it to let this start one.',
+            )
+          : new PrepareError(
+              `the Docker engine did not answer at ${socket} within ${timeoutMs / 1000} s; the end of ${log}:\n${indent(tail(log))}`,
+              'Fix what the log says (or start dockerd yourself), then run this again.',
+            ),
     },
   );
   return true;

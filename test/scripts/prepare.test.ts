@@ -135,7 +135,7 @@ describe('docker engine step', () => {
     cleanups.push(() => killPidFile(pidOut));
     const env = { ...process.env, DOCKER_HOST: `unix://${socket}` };
     const dataDir = path.join(tmp, 'data-docker');
-    const options = { dataDir, env, dockerd, pidFile: path.join(tmp, 'none.pid'), timeoutMs: 10_000 };
+    const options = { dataDir, env, dockerd, timeoutMs: 10_000 };
 
     expect(await ensureDockerEngine(options)).toBe(true);
     expect(fs.readFileSync(path.join(dataDir, 'dockerd.log'), 'utf8')).toContain('fake dockerd starting');
@@ -148,9 +148,27 @@ describe('docker engine step', () => {
     const env = { ...process.env, DOCKER_HOST: `unix://${path.join(tmp, 'dead.sock')}` };
     const started = Date.now();
     await expect(
-      ensureDockerEngine({ dataDir: path.join(tmp, 'data-dead'), env, dockerd, pidFile: path.join(tmp, 'none.pid'), timeoutMs: 10_000 }),
+      ensureDockerEngine({ dataDir: path.join(tmp, 'data-dead'), env, dockerd, timeoutMs: 10_000 }),
     ).rejects.toThrow(/dockerd exited with code 1[\s\S]*iptables not found/);
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it.skipIf(!isRoot)('waits for an engine that is already starting instead of starting a second one', async () => {
+    const { ensureDockerEngine, findProcess } = await load('docker-engine.mjs');
+    const socket = path.join(tmp, 'slow.sock');
+    // Already running under the program's name, answering only after a while.
+    const dockerd = fakeDockerd(
+      'dockerd-slow',
+      `setTimeout(() => require('node:http').createServer((q, r) => r.end('OK')).listen(${JSON.stringify(socket)}), 500);`,
+    );
+    const slow = spawn(dockerd, [], { stdio: 'ignore' });
+    cleanups.push(() => void slow.kill());
+    await new Promise((resolve) => slow.on('spawn', resolve));
+    expect(findProcess('dockerd-slow')).toBe(slow.pid);
+    const env = { ...process.env, DOCKER_HOST: `unix://${socket}` };
+    const dataDir = path.join(tmp, 'data-slow');
+    expect(await ensureDockerEngine({ dataDir, env, dockerd, timeoutMs: 10_000 })).toBe(true);
+    expect(fs.existsSync(path.join(dataDir, 'dockerd.log'))).toBe(false); // we started nothing
   });
 
   it.skipIf(!isRoot)('tells a user who is not root how to start the engine', () => {
