@@ -1,7 +1,6 @@
 // End to end on the runner's side: .drone.yml text in, through the real compiler, the
 // runner loop, a host clone and the Docker engine, to statuses and logs at the server.
 import { execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,9 +16,10 @@ import { RpcClient } from './rpc-client.ts';
 import { runRunner } from './runner.ts';
 import { FakeRpcServer } from './testing/fake-rpc-server.ts';
 import { stageDetails, stepNamed } from './testing/stage-details.ts';
+import { sweepStaleTestObjects, testRunnerName } from './testing/test-runner-names.ts';
 
 const secret = 'compiled-test-secret';
-const runnerName = `compiled-test-${crypto.randomBytes(3).toString('hex')}`;
+const runnerName = testRunnerName('compiled');
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'harrier-compiled-test-'));
 const origin = path.join(root, 'origin');
 const backend = new DockerBackend();
@@ -27,6 +27,7 @@ let server: FakeRpcServer;
 let sha = '';
 
 beforeAll(async () => {
+  await sweepStaleTestObjects();
   fs.mkdirSync(origin);
   const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.com', ...args], { cwd: origin, encoding: 'utf8' }).trim();
   git('init', '-q', '-b', 'main');

@@ -2,7 +2,6 @@
 // engine and a real git repository; plans are built by hand here so these tests do
 // not depend on the compiler (execute-compiled-stage.test.ts runs YAML end to end).
 import { execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,9 +15,10 @@ import { RpcClient } from './rpc-client.ts';
 import { FakeRpcServer } from './testing/fake-rpc-server.ts';
 import { type HandStep, handPlan } from './testing/hand-plan.ts';
 import { stageDetails, stepNamed } from './testing/stage-details.ts';
+import { sweepStaleTestObjects, testRunnerName } from './testing/test-runner-names.ts';
 
 const secret = 'test-rpc-secret';
-const runnerName = `exec-test-${crypto.randomBytes(3).toString('hex')}`;
+const runnerName = testRunnerName('exec');
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'harrier-exec-test-'));
 const workspaceDir = path.join(root, 'workspaces');
 const origin = path.join(root, 'origin');
@@ -36,6 +36,7 @@ function docker(...args: string[]): string {
 }
 
 beforeAll(async () => {
+  await sweepStaleTestObjects();
   fs.mkdirSync(origin);
   git(origin, 'init', '-q', '-b', 'main');
   fs.writeFileSync(path.join(origin, 'hello.txt'), 'hello from the repository\n');

@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +17,7 @@ import { FakeBackend } from './testing/fake-backend.ts';
 import { FakeRpcServer } from './testing/fake-rpc-server.ts';
 import { handPlan } from './testing/hand-plan.ts';
 import { stageDetails } from './testing/stage-details.ts';
+import { testRunnerName } from './testing/test-runner-names.ts';
 
 const secret = 'runner-test-secret';
 const workspaceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'harrier-runner-test-'));
@@ -162,7 +162,7 @@ describe('runRunner', () => {
   });
 
   it('removes containers and networks a crashed run of the same runner left behind', async () => {
-    const name = `crashed-${crypto.randomBytes(3).toString('hex')}`;
+    const name = testRunnerName('crashed');
     const labels = ['--label', 'io.harrier.managed=true', '--label', `io.harrier.runner=${name}`];
     execFileSync('docker', ['network', 'create', ...labels, `${name}-net`]);
     execFileSync('docker', ['create', ...labels, '--name', `${name}-step`, TEST_IMAGES.busybox, 'sleep', '60']);

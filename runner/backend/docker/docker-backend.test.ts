@@ -1,17 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../../../pipeline/types.ts';
 import { TEST_IMAGES } from '../../../test/support/images.ts';
 import { LABEL_RUNNER } from '../../labels.ts';
 import { type HandPlanOptions, type HandStep, handPlan } from '../../testing/hand-plan.ts';
 import { ImageUnavailableError, StepTimeoutError } from '../backend.ts';
 import { DockerBackend } from './docker-backend.ts';
+import { sweepStaleTestObjects, testRunnerName } from '../../testing/test-runner-names.ts';
 
-const runnerLabel = `backend-test-${crypto.randomBytes(3).toString('hex')}`;
+const runnerLabel = testRunnerName('backend');
 const backend = new DockerBackend();
 const plans: Plan[] = [];
 
@@ -31,6 +31,8 @@ function collect(): { output: (chunk: Buffer) => void; text: () => string } {
 }
 
 const never = new AbortController().signal;
+
+beforeAll(() => sweepStaleTestObjects());
 
 afterEach(async () => {
   await Promise.all(plans.splice(0).map((p) => backend.destroy(p)));
@@ -241,7 +243,7 @@ describe('DockerBackend', () => {
   });
 
   it('removes leftovers carrying a runner label', async () => {
-    const label = `leftover-${crypto.randomBytes(3).toString('hex')}`;
+    const label = testRunnerName('leftover');
     const p = handPlan([{ name: 'old', commands: ['sleep 60'], detach: true }], { labels: { [LABEL_RUNNER]: label } });
     await backend.setup(p, never);
     await backend.run(p, p.steps[0], () => {}, never);
