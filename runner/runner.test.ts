@@ -131,7 +131,7 @@ describe('runRunner', () => {
     const t0 = Date.now();
     r.ac.abort();
     await r.done;
-    expect(Date.now() - t0).toBeLessThan(200);
+    expect(Date.now() - t0).toBeLessThan(500);
   });
 
   it('lets a running stage finish after the abort, without taking new ones', async () => {
