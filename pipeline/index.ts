@@ -38,3 +38,4 @@ export { shellQuote, shellScript } from './step-script.ts';
 export { encodeSetting, pluginEnvName, settingsEnv } from './plugin-settings.ts';
 export { normalizeImage } from './image.ts';
 export { parseDuration } from './duration.ts';
+export { formatPipelineErrors } from './format-errors.ts';

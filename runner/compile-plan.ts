@@ -1,21 +1,18 @@
 // The runner's StageCompiler: checks the build's pipeline file again (the runner does
 // not take the server's word for trust rules), picks the stage's pipeline and compiles it.
 import type { StageDetails } from '../core/protocol.ts';
-import { checkPipelines, compileStage, type PipelineError } from '../pipeline/index.ts';
+import { checkPipelines, compileStage, formatPipelineErrors, substituteVariables, substitutionEnvironment } from '../pipeline/index.ts';
 import type { CompiledStage, CompileRequest } from './execute-stage.ts';
 
 const MAX_ERRORS_SHOWN = 5;
 
-export function formatPipelineErrors(file: string, errors: PipelineError[]): string {
-  const shown = errors.slice(0, MAX_ERRORS_SHOWN).map((e) => `${file}:${e.line}:${e.col}: ${e.message}`);
-  if (errors.length > MAX_ERRORS_SHOWN) shown.push(`and ${errors.length - MAX_ERRORS_SHOWN} more`);
-  return shown.join('\n');
-}
-
 export function compileStagePlan(details: StageDetails, request: CompileRequest): CompiledStage {
   const file = details.repo.config_path || '.drone.yml';
-  const checked = checkPipelines(details.config, { trusted: details.repo.trusted });
-  if (!checked.ok) return { ok: false, error: formatPipelineErrors(file, checked.errors) };
+  // Drone replaces ${DRONE_*} and friends in the file's text before reading it.
+  const substituted = substituteVariables(details.config, substitutionEnvironment(details));
+  if (!substituted.ok) return { ok: false, error: formatPipelineErrors(file, substituted.errors, MAX_ERRORS_SHOWN) };
+  const checked = checkPipelines(substituted.text, { trusted: details.repo.trusted });
+  if (!checked.ok) return { ok: false, error: formatPipelineErrors(file, checked.errors, MAX_ERRORS_SHOWN) };
   const pipeline = checked.pipelines.find((p) => p.name === details.stage.name);
   if (!pipeline) {
     const names = checked.pipelines.map((p) => `"${p.name}"`).join(', ');

@@ -3,8 +3,8 @@
 // stages and steps in one transaction, queue the stages that can start, and tell
 // the provider the build is pending.
 import type { Hook, Provider } from '../../core/domain.ts';
-import { checkPipelines, matchConditions, stageSteps, type MatchFacts } from '../../pipeline/index.ts';
-import type { Conditions, Pipeline, PipelineError } from '../../pipeline/types.ts';
+import { checkPipelines, formatPipelineErrors, matchConditions, stageSteps, type MatchFacts } from '../../pipeline/index.ts';
+import type { Conditions, Pipeline } from '../../pipeline/types.ts';
 import { reportCommitStatus } from '../builds/commit-status.ts';
 import type { ServerContext } from '../context.ts';
 import type { Build as BuildRow, Prisma, Repo as RepoRow } from '../db/generated/sqlite/client.ts';
@@ -43,10 +43,6 @@ export function runsOn(pipeline: Pipeline): { onSuccess: boolean; onFailure: boo
   if (!status) return { onSuccess: true, onFailure: false };
   const wants = (s: string) => (status.include.length === 0 || status.include.includes(s)) && !status.exclude.includes(s);
   return { onSuccess: wants('success'), onFailure: wants('failure') };
-}
-
-export function formatPipelineErrors(path: string, errors: PipelineError[]): string {
-  return errors.map((e) => `${path}:${e.line}:${e.col}: ${e.message}`).join('\n');
 }
 
 function buildFields(hook: Hook, now: number) {
