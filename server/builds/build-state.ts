@@ -12,17 +12,21 @@ import { reportCommitStatus } from './commit-status.ts';
 
 const UNFINISHED: Status[] = ['pending', 'running', 'waiting_on_dependencies', 'blocked'];
 
+/** The columns a runner's report sets; fields it left out stay as they are. */
+function progress(update: StepUpdate | StageUpdate) {
+  return {
+    status: update.status,
+    ...(update.error !== undefined ? { error: update.error } : {}),
+    ...(update.exit_code !== undefined ? { exitCode: update.exit_code } : {}),
+    ...(update.started !== undefined ? { started: update.started } : {}),
+    ...(update.stopped !== undefined ? { stopped: update.stopped } : {}),
+  };
+}
+
 export async function updateStep(ctx: ServerContext, stepId: number, update: StepUpdate): Promise<StepRow> {
   const step = await ctx.db.step.update({
     where: { id: stepId },
-    data: {
-      status: update.status,
-      ...(update.error !== undefined ? { error: update.error } : {}),
-      ...(update.exit_code !== undefined ? { exitCode: update.exit_code } : {}),
-      ...(update.started !== undefined ? { started: update.started } : {}),
-      ...(update.stopped !== undefined ? { stopped: update.stopped } : {}),
-      version: { increment: 1 },
-    },
+    data: { ...progress(update), version: { increment: 1 } },
   });
   if (isDone(update.status)) await ctx.events.publish(channels.stepLog(stepId), { done: true, status: update.status });
   const stage = await ctx.db.stage.findUnique({ where: { id: step.stageId }, select: { buildId: true } });
@@ -34,15 +38,7 @@ export async function updateStage(ctx: ServerContext, stageId: number, update: S
   const now = ctx.now();
   const stage = await ctx.db.stage.update({
     where: { id: stageId },
-    data: {
-      status: update.status,
-      ...(update.error !== undefined ? { error: update.error } : {}),
-      ...(update.exit_code !== undefined ? { exitCode: update.exit_code } : {}),
-      ...(update.started !== undefined ? { started: update.started } : {}),
-      ...(update.stopped !== undefined ? { stopped: update.stopped } : {}),
-      updatedAt: now,
-      version: { increment: 1 },
-    },
+    data: { ...progress(update), updatedAt: now, version: { increment: 1 } },
   });
   if (isDone(update.status)) await settleSteps(ctx, stage);
   await advanceBuild(ctx, stage.buildId);
