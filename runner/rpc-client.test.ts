@@ -98,6 +98,7 @@ describe('RpcClient', () => {
     const t0 = Date.now();
     ac.abort(new Error('shutting down'));
     await expect(polling).rejects.toThrow('shutting down');
-    expect(Date.now() - t0).toBeLessThan(500);
+    // The poll would otherwise hang for good; anything well under the poll window shows the abort ended it.
+    expect(Date.now() - t0).toBeLessThan(5_000);
   });
 });

@@ -74,15 +74,16 @@ const requests = () => server.calls.filter((c) => c.path === '/request');
 const acceptOf = (id: number) => server.calls.find((c) => c.path === `/stages/${id}/accept`);
 
 describe('runRunner', () => {
-  it('picks up a stage queued while it idles within 100 ms', async () => {
+  // How fast is measured by bench/pickup-latency.ts; here, that nothing sits between queuing and taking.
+  it('takes a stage queued while it idles through the long poll it already holds, without polling again', async () => {
     const r = start();
     await server.until(() => requests().length >= 1);
     await new Promise((resolve) => setTimeout(resolve, 50));
     const details = quickStage(0);
-    const queuedAt = Date.now();
     server.enqueue(details);
     await server.until(() => acceptOf(details.stage.id) !== undefined);
-    expect(acceptOf(details.stage.id)!.at - queuedAt).toBeLessThan(100);
+    const accept = acceptOf(details.stage.id)!;
+    expect(requests().filter((c) => c.at <= accept.at)).toHaveLength(1);
     await server.until(() => server.stageStatus(details.stage.id) === 'success');
     r.ac.abort();
     await r.done;
@@ -131,7 +132,8 @@ describe('runRunner', () => {
     const t0 = Date.now();
     r.ac.abort();
     await r.done;
-    expect(Date.now() - t0).toBeLessThan(500);
+    // Far below the 25 s poll window: the runner did not wait the poll out.
+    expect(Date.now() - t0).toBeLessThan(5_000);
   });
 
   it('lets a running stage finish after the abort, without taking new ones', async () => {

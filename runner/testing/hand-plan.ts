@@ -1,20 +1,8 @@
 // Plans built by hand for backend and executor tests, shaped as the compiler makes them.
 import crypto from 'node:crypto';
 import type { Plan, PlanStep, PlanVolume } from '../../pipeline/types.ts';
+import { shellScript } from '../../pipeline/step-script.ts';
 import { TEST_IMAGES } from '../../test/support/images.ts';
-
-/** A shell script the way Drone compiles `commands`: stop on error, echo each command first. */
-export function droneScript(commands: string[]): string {
-  const lines = ['set -e', ''];
-  for (const cmd of commands) {
-    lines.push(`echo + ${shellQuote(cmd)}`, cmd, '');
-  }
-  return lines.join('\n');
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'"'"'`)}'`;
-}
 
 export interface HandPlanOptions {
   /** Labels on everything; tests set a unique runner label to find their leftovers. */
@@ -42,7 +30,7 @@ export function handPlan(steps: HandStep[], options: HandPlanOptions = {}): Plan
 
 function handStep(prefix: string, number: number, step: HandStep, workspaceId: string): PlanStep {
   const { commands, ...rest } = step;
-  const script = commands ? droneScript(commands) : undefined;
+  const script = commands ? shellScript(commands) : undefined;
   return {
     id: `${prefix}-${step.name}`,
     number,
