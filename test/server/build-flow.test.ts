@@ -7,7 +7,7 @@ import type { Build, LogLine } from '../../core/domain.ts';
 import type { RunnerInfo } from '../../core/protocol.ts';
 import { RpcClient } from '../../runner/rpc-client.ts';
 import { deliverGithubHook } from '../fakes/github-payloads.ts';
-import { githubScenario, SLUG, type GithubScenario } from '../support/github-scenario.ts';
+import { githubScenario, SLUG, type GithubScenario } from '../support/scenario.ts';
 import { TEST_RPC_SECRET } from '../support/server.ts';
 
 const PIPELINE = `kind: pipeline
