@@ -82,3 +82,42 @@ describe('committed migrations', () => {
     }
   });
 });
+
+describe.each(['sqlite', 'postgres'] as const)('upgrading a database that holds data on %s', (flavour) => {
+  it('keeps every row when a later migration rebuilds tables that others refer to', async () => {
+    const t = await testDatabase(flavour);
+    cleanups.push(t);
+    const all = readMigrations(flavour);
+    expect(all.length).toBeGreaterThan(1);
+    await migrate(t.url, all.slice(0, 1));
+    const rows = [
+      `INSERT INTO "Repo" ("provider", "uid", "namespace", "name", "slug", "createdAt", "updatedAt") VALUES ('github', '1', 'o', 'r', 'o/r', 1, 1)`,
+      `INSERT INTO "Build" ("repoId", "number", "status", "event", "createdAt", "updatedAt") VALUES (1, 1, 'success', 'push', 1, 1)`,
+      `INSERT INTO "Stage" ("repoId", "buildId", "number", "name", "status", "createdAt", "updatedAt") VALUES (1, 1, 1, 'default', 'success', 1, 1)`,
+      `INSERT INTO "Step" ("stageId", "number", "name", "status") VALUES (1, 1, 'clone', 'success')`,
+      `INSERT INTO "LogLine" ("stepId", "pos", "out", "time") VALUES (1, 0, 'hello', 0)`,
+    ];
+    const counts = await sql(t.url, rows, ['Repo', 'Build', 'Stage', 'Step', 'LogLine']);
+    expect(counts).toEqual([1, 1, 1, 1, 1]);
+    await migrate(t.url);
+    expect(await sql(t.url, [], ['Repo', 'Build', 'Stage', 'Step', 'LogLine'])).toEqual([1, 1, 1, 1, 1]);
+  });
+});
+
+/** Runs statements, then counts the rows of each table. */
+async function sql(url: string, statements: string[], tables: string[]): Promise<number[]> {
+  if (url.startsWith('file:')) {
+    const db = new Database(sqlitePath(url));
+    for (const s of statements) db.exec(s);
+    const counts = tables.map((t) => (db.prepare(`SELECT COUNT(*) AS n FROM "${t}"`).get() as { n: number }).n);
+    db.close();
+    return counts;
+  }
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  for (const s of statements) await c.query(s);
+  const counts: number[] = [];
+  for (const t of tables) counts.push(Number((await c.query(`SELECT COUNT(*) AS n FROM "${t}"`)).rows[0].n));
+  await c.end();
+  return counts;
+}

@@ -83,7 +83,7 @@ const POSTGRES_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
     "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
 )`;
 
-function migrateSqlite(url: string): MigrateResult {
+function migrateSqlite(url: string, all: Migration[]): MigrateResult {
   const file = sqlitePath(url);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
@@ -91,13 +91,21 @@ function migrateSqlite(url: string): MigrateResult {
     // WAL lets readers (API requests) go on while a build writes logs.
     db.pragma('journal_mode = WAL');
     db.exec(SQLITE_TABLE);
-    const all = readMigrations('sqlite');
+    // Prisma rebuilds a changed SQLite table (create new, copy, drop old, rename). With
+    // foreign keys on, dropping the old table would cascade-delete every row that
+    // refers to it; and inside a transaction the script's own PRAGMA foreign_keys=OFF
+    // does nothing. So keys go off before the transaction and are checked before commit.
+    db.pragma('foreign_keys = OFF');
     // IMMEDIATE takes the write lock first, so two servers starting together apply each migration once.
     const run = db.transaction(() => {
       const rows = db.prepare('SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations').all() as AppliedRow[];
       const pending = pendingMigrations(all, rows);
       for (const m of pending) {
         db.exec(m.sql);
+        const broken = db.pragma('foreign_key_check') as { table: string; parent: string }[];
+        if (broken.length) {
+          throw new MigrationError(`migration ${m.name} leaves rows of ${broken[0].table} pointing at missing ${broken[0].parent} rows; nothing was applied`);
+        }
         db.prepare(
           `INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, started_at, applied_steps_count)
            VALUES (?, ?, current_timestamp, ?, current_timestamp, 1)`,
@@ -107,6 +115,7 @@ function migrateSqlite(url: string): MigrateResult {
     });
     return run.immediate();
   } finally {
+    db.pragma('foreign_keys = ON');
     db.close();
   }
 }
@@ -114,13 +123,12 @@ function migrateSqlite(url: string): MigrateResult {
 // Prisma Migrate's own advisory lock key, so Harrier and `prisma migrate deploy` exclude each other.
 const PRISMA_ADVISORY_LOCK = 72707369;
 
-async function migratePostgres(url: string): Promise<MigrateResult> {
+async function migratePostgres(url: string, all: Migration[]): Promise<MigrateResult> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK]);
     await client.query(POSTGRES_TABLE);
-    const all = readMigrations('postgres');
     const { rows } = await client.query<AppliedRow>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations');
     const pending = pendingMigrations(all, rows);
     for (const m of pending) {
@@ -145,6 +153,9 @@ async function migratePostgres(url: string): Promise<MigrateResult> {
   }
 }
 
-export async function migrate(url: string): Promise<MigrateResult> {
-  return flavourOf(url) === 'sqlite' ? migrateSqlite(url) : migratePostgres(url);
+/** Applies the pending migrations; `migrations` (default: all committed ones) lets tests stop part-way. */
+export async function migrate(url: string, migrations?: Migration[]): Promise<MigrateResult> {
+  const flavour = flavourOf(url);
+  const all = migrations ?? readMigrations(flavour);
+  return flavour === 'sqlite' ? migrateSqlite(url, all) : migratePostgres(url, all);
 }
