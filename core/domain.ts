@@ -118,6 +118,8 @@ export interface Build {
   created: number;
   updated: number;
   version: number;
+  /** Harrier addition: "file" when the build ran the repository's pipeline file, "proposal" when it ran the language settings' proposed pipeline. */
+  config_source: 'file' | 'proposal';
   stages?: Stage[];
 }
 

@@ -65,6 +65,7 @@ export const build: Build = {
   created: 1700000105,
   updated: 1700000110,
   version: 2,
+  config_source: 'file',
 };
 
 export const stage: Stage = {

@@ -31,7 +31,7 @@ export function stageDetails(input: DetailsInput): StageDetails {
     id: buildId, repo_id: repoId, trigger: '@hook', number: 1, parent: 0, status: 'running', error: '', event: 'push', action: '',
     link: '', timestamp: 0, title: '', message: 'test', before: '', after: input.after ?? '0'.repeat(40), ref: input.ref ?? 'refs/heads/main',
     source_repo: '', source: 'main', target: 'main', author_login: 'octocat', author_name: 'Octo Cat', author_email: 'octo@example.com',
-    author_avatar: '', sender: 'octocat', params: {}, cron: '', deploy_to: '', started: 0, finished: 0, created: 0, updated: 0, version: 1,
+    author_avatar: '', sender: 'octocat', params: {}, cron: '', deploy_to: '', started: 0, finished: 0, created: 0, updated: 0, version: 1, config_source: 'file',
   };
   const steps: Step[] = input.steps.map((name, i) => ({
     id: nextId++, step_id: stageId, number: i + 1, name, status: 'pending', error: '', errignore: false, exit_code: 0,

@@ -153,6 +153,7 @@ export function buildJson(b: BuildRow & { stages?: (StageRow & { steps?: StepRow
     created: b.createdAt,
     updated: b.updatedAt,
     version: b.version,
+    config_source: b.configSource as Build['config_source'],
     ...(b.stages ? { stages: [...b.stages].sort((x, y) => x.number - y.number).map(stageJson) } : {}),
   };
 }

@@ -135,12 +135,16 @@ export async function trigger(ctx: ServerContext, hook: Hook, opts: TriggerOptio
   }
 
   const token = await repoToken(ctx, repo);
-  const config = await ctx.scms[repo.provider as Provider].file(token, repo.slug, hook.after, repo.configPath);
-  if (config === null) return { kind: 'ignored', reason: `no ${repo.configPath} at commit ${hook.after}` };
+  const file = await ctx.scms[repo.provider as Provider].file(token, repo.slug, hook.after, repo.configPath);
+  // Without a pipeline file of its own, the repository builds with its language settings' proposal.
+  const config = file ?? (repo.pipelineProposal || null);
+  if (config === null) return { kind: 'ignored', reason: `no ${repo.configPath} at commit ${hook.after}, and no proposed pipeline in the repository's language settings` };
+  const configSource = file === null ? 'proposal' : 'file';
   const now = ctx.now();
   const plan = planStages(config, repo, hookFacts(hook, repo, ctx.config.host), repo.configPath, now);
   if (plan.ok === 'none') return { kind: 'ignored', reason: 'no pipeline trigger matches this event' };
-  const build = await createBuild(ctx, repo, buildFields(hook, now), config, plan, { provider: hook.provider, guid: hook.deliveryId });
+  const fields = { ...buildFields(hook, now), configSource };
+  const build = await createBuild(ctx, repo, fields, config, plan, { provider: hook.provider, guid: hook.deliveryId });
   await startBuild(ctx, repo, build);
   return { kind: 'build', build };
 }

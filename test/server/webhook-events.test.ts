@@ -53,6 +53,17 @@ describe('GitHub deliveries', () => {
     s.git.checkout('main');
   });
 
+  it('builds a commit without a pipeline file from the language settings\' proposal, and says so', async () => {
+    const { responses: none } = await s.push({ '.drone.yml': null }, 'Remove the pipeline');
+    expect(await message(none[0])).toMatch(/no \.drone\.yml/);
+    await s.server.ctx.db.repo.update({ where: { provider_slug: { provider: 'github', slug: SLUG } }, data: { pipelineProposal: PIPELINE } });
+    const { sha, responses } = await s.push({ 'other.txt': 'o' }, 'Still no pipeline');
+    expect((await responses[0].json()) as Build).toMatchObject({ after: sha, config_source: 'proposal', status: 'pending' });
+    await s.server.ctx.db.repo.update({ where: { provider_slug: { provider: 'github', slug: SLUG } }, data: { pipelineProposal: '' } });
+    const { responses: withFile } = await s.push({ '.drone.yml': PIPELINE }, 'Bring the pipeline back');
+    expect(((await withFile[0].json()) as Build).config_source).toBe('file');
+  });
+
   it('skips a push whose commit message says [skip ci]', async () => {
     const before = (await builds(s)).length;
     const { responses } = await s.push({ 'docs.txt': 'd' }, 'Fix a typo [skip ci]');
