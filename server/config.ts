@@ -1,6 +1,7 @@
 // The server's configuration, read once from HARRIER_* environment variables.
 // The variable names are a public contract: the README lists every one.
 import path from 'node:path';
+import { databaseSecretProblem } from './secrets/secret-box.ts';
 
 export interface ProviderConfig {
   clientId: string;
@@ -26,6 +27,8 @@ export interface ServerConfig {
   dataDir: string;
   /** Secure session cookies; on when HARRIER_HOST is https. */
   secureCookies: boolean;
+  /** HARRIER_DATABASE_SECRET: the key repository secrets are encrypted with (server/secrets/secret-box.ts); '' when unset. */
+  databaseSecret: string;
 }
 
 export class ConfigError extends Error {}
@@ -45,6 +48,9 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     throw new ConfigError(`HARRIER_HOST=${host} must be an http:// or https:// URL, e.g. http://localhost:8080`);
   }
   const rpcSecret = env.HARRIER_RPC_SECRET ?? '';
+  const databaseSecret = env.HARRIER_DATABASE_SECRET ?? '';
+  const keyProblem = databaseSecret.trim() ? databaseSecretProblem(databaseSecret) : undefined;
+  if (keyProblem) throw new ConfigError(keyProblem);
   return {
     host,
     port,
@@ -66,5 +72,6 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     },
     dataDir,
     secureCookies: host.startsWith('https://'),
+    databaseSecret,
   };
 }
