@@ -172,6 +172,18 @@ export interface Step {
   schema: string;
 }
 
+/**
+ * A repository secret as the REST API shows it (Drone's secret JSON): never its value,
+ * which only runners receive, for the stages that name it.
+ */
+export interface Secret {
+  id: number;
+  repo_id: number;
+  name: string;
+  /** Whether pull_request builds get it; without it they never do (forks included). */
+  pull_request: boolean;
+}
+
 /** One line of a step's log, as Drone's logs endpoint returns it. */
 export interface LogLine {
   /** Zero-based line number within the step. */

@@ -5,6 +5,7 @@ import { RPC_PREFIX } from '../core/protocol.ts';
 import { buildActionRouter } from './api/build-action-routes.ts';
 import { buildRouter } from './api/build-routes.ts';
 import { repoRouter } from './api/repo-routes.ts';
+import { secretRouter } from './api/secret-routes.ts';
 import { userRouter } from './api/user-routes.ts';
 import { authenticate } from './auth/authenticate.ts';
 import { loginRouter } from './auth/login-routes.ts';
@@ -33,6 +34,7 @@ export function createApp(ctx: ServerContext, shutdown: AbortSignal): express.Ex
   app.use('/api', express.json({ limit: '1mb' }), authenticate(ctx));
   app.use(userRouter(ctx));
   app.use(repoRouter(ctx));
+  app.use(secretRouter(ctx));
   app.use(logStreamRouter(ctx, shutdown));
   app.use(buildRouter(ctx));
   app.use(buildActionRouter(ctx));

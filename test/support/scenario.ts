@@ -6,7 +6,7 @@ import { createApiToken } from '../../server/auth/api-token.ts';
 import { startBitbucketFake, type BitbucketFake } from '../fakes/bitbucket-api.ts';
 import { startGithubFake, type GithubFake } from '../fakes/github-api.ts';
 import { LocalGitRepo } from '../fakes/local-git-repo.ts';
-import { startTestServer, type TestServer } from './server.ts';
+import { startTestServer, type TestServer, type TestServerOptions } from './server.ts';
 
 export const SLUG = 'octocat/hello-world';
 
@@ -31,6 +31,7 @@ export interface ScenarioOptions {
   flavour?: 'sqlite' | 'postgres';
   private?: boolean;
   env?: Record<string, string>;
+  logger?: TestServerOptions['logger'];
 }
 
 export async function githubScenario(opts: ScenarioOptions): Promise<GithubScenario> {
@@ -38,7 +39,7 @@ export async function githubScenario(opts: ScenarioOptions): Promise<GithubScena
   const fake = await startGithubFake({ fixtureRepos: false });
   fake.addRepo({ slug: SLUG, gitDir: git.dir, private: opts.private ?? false, permissions: { admin: true, push: true, pull: true } });
   const user = { provider: 'github', providerId: String(fake.state.user.id), login: fake.state.user.login, token: fake.state.token };
-  return activated(git, fake, await startTestServer({ flavour: opts.flavour, github: fake, env: opts.env }), user);
+  return activated(git, fake, await startTestServer({ flavour: opts.flavour, github: fake, env: opts.env, logger: opts.logger }), user);
 }
 
 export async function bitbucketScenario(opts: ScenarioOptions): Promise<BitbucketScenario> {
@@ -46,7 +47,7 @@ export async function bitbucketScenario(opts: ScenarioOptions): Promise<Bitbucke
   const fake = await startBitbucketFake({ fixtureRepos: false });
   fake.addRepo({ slug: SLUG, gitDir: git.dir, private: opts.private ?? false, permission: 'admin' });
   const user = { provider: 'bitbucket', providerId: fake.state.user.uuid, login: fake.state.user.nickname, token: fake.state.token };
-  return activated(git, fake, await startTestServer({ flavour: opts.flavour, bitbucket: fake, env: opts.env }), user);
+  return activated(git, fake, await startTestServer({ flavour: opts.flavour, bitbucket: fake, env: opts.env, logger: opts.logger }), user);
 }
 
 function newRepo(pipeline: string): LocalGitRepo {

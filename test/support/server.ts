@@ -15,6 +15,8 @@ export interface TestServerOptions {
   github?: ProviderEndpoints;
   bitbucket?: ProviderEndpoints;
   env?: Record<string, string>;
+  /** Where the server logs; silent unless HARRIER_TEST_LOG_LEVEL is set. */
+  logger?: pino.Logger;
 }
 
 export interface TestServer extends RunningServer {
@@ -59,7 +61,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...providerEnv(opts),
     ...opts.env,
   };
-  const logger = pino({ level: process.env.HARRIER_TEST_LOG_LEVEL ?? 'silent' });
+  const logger = opts.logger ?? pino({ level: process.env.HARRIER_TEST_LOG_LEVEL ?? 'silent' });
   const server = await startServer(loadServerConfig(env), logger);
   return {
     ...server,
