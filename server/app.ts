@@ -4,6 +4,7 @@ import express from 'express';
 import { RPC_PREFIX } from '../core/protocol.ts';
 import { buildActionRouter } from './api/build-action-routes.ts';
 import { buildRouter } from './api/build-routes.ts';
+import { languageRouter } from './api/language-routes.ts';
 import { repoRouter } from './api/repo-routes.ts';
 import { secretRouter } from './api/secret-routes.ts';
 import { userRouter } from './api/user-routes.ts';
@@ -34,6 +35,7 @@ export function createApp(ctx: ServerContext, shutdown: AbortSignal): express.Ex
   app.use('/api', express.json({ limit: '1mb' }), authenticate(ctx));
   app.use(userRouter(ctx));
   app.use(repoRouter(ctx));
+  app.use(languageRouter(ctx));
   app.use(secretRouter(ctx));
   app.use(logStreamRouter(ctx, shutdown));
   app.use(buildRouter(ctx));

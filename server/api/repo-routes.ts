@@ -12,6 +12,7 @@ import { repoAccess } from '../auth/repo-access.ts';
 import { PROVIDER_NAMES, scmTokenFor } from '../auth/scm-token.ts';
 import { randomSecret } from '../auth/secrets.ts';
 import { forbidden, HttpError } from '../http/errors.ts';
+import { detectLanguageOnActivation } from '../language/language-settings.ts';
 import type { RepoRow } from '../http/request.ts';
 import { ScmError } from '../scm/scm.ts';
 import { parseInput } from './body-validation.ts';
@@ -83,6 +84,7 @@ export function repoRouter(ctx: ServerContext): Router {
         throw err;
       });
     if (count === 0) await removeHook(ctx, token, repo, hookId);
+    else await detectLanguageOnActivation(ctx, repo, token);
     const saved = await ctx.db.repo.findUniqueOrThrow({ where: { id: repo.id } });
     res.json(repoJson(saved, req.perm));
   });

@@ -1,0 +1,110 @@
+// A repository's language settings (a Harrier addition to Drone's API):
+//   GET   /api/repos/{owner}/{name}/language          the settings (read)
+//   PATCH /api/repos/{owner}/{name}/language          {language?, proposal?} (admin)
+//   POST  /api/repos/{owner}/{name}/language/detect   detect again from the default branch (admin)
+// Each answers LanguageSettings (server/language/language-settings.ts).
+// Mount after authenticate(ctx).
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import type { Provider } from '../../core/domain.ts';
+import { checkPipelines, formatPipelineErrors } from '../../pipeline/index.ts';
+import { repoAccess } from '../auth/repo-access.ts';
+import { PROVIDER_NAMES, scmTokenFor } from '../auth/scm-token.ts';
+import { repoToken } from '../builds/repo-token.ts';
+import type { ServerContext } from '../context.ts';
+import { HttpError } from '../http/errors.ts';
+import type { RepoRow } from '../http/request.ts';
+import {
+  effectiveLanguage,
+  languageSettingsJson,
+  probeRepo,
+  saveDetectedLanguage,
+  saveLanguage,
+  type RepoProbe,
+} from '../language/language-settings.ts';
+import { defaultProposal, LANGUAGE_IDS } from '../language/proposals.ts';
+import { ScmError } from '../scm/scm.ts';
+import { parseInput } from './body-validation.ts';
+
+const LANGUAGE = '/api/repos/:owner/:name/language';
+
+/** Proposals are pipeline files; Drone refuses configuration files over 1 MB, this is far below. */
+const MAX_PROPOSAL = 256 * 1024;
+
+export const languagePatchSchema = z.object({
+  language: z.enum(LANGUAGE_IDS, { error: `must be one of ${LANGUAGE_IDS.join(', ')}` }).optional(),
+  proposal: z.string({ error: 'must be the pipeline as YAML text' }).max(MAX_PROPOSAL, `must be at most ${MAX_PROPOSAL} characters`).optional(),
+});
+
+export function languageRouter(ctx: ServerContext): Router {
+  const router = Router();
+
+  router.get(LANGUAGE, repoAccess(ctx, 'read'), async (req, res) => {
+    let repo = req.repo!;
+    const found = await probe(ctx, req);
+    // An active repository whose detection failed at activation gets it now, so builds can use its proposal.
+    if (repo.active && !repo.language) repo = await saveDetectedLanguage(ctx, repo, found.detected);
+    res.json(languageSettingsJson(repo, found));
+  });
+
+  router.patch(LANGUAGE, repoAccess(ctx, 'admin'), async (req, res) => {
+    const patch = parseInput(languagePatchSchema, req.body);
+    const repo = req.repo!;
+    if (patch.proposal !== undefined) {
+      const checked = checkPipelines(patch.proposal, { trusted: repo.trusted });
+      if (!checked.ok) {
+        // The proposal stands in for the pipeline file, so its errors are named after it.
+        res.status(400).json({ message: formatPipelineErrors(repo.configPath, checked.errors), errors: checked.errors });
+        return;
+      }
+    }
+    const found = await probe(ctx, req);
+    if (patch.language === undefined && patch.proposal === undefined) return res.json(languageSettingsJson(repo, found));
+    const current = effectiveLanguage(repo, found.detected);
+    const language = patch.language ?? current;
+    // A new language without a proposal of its own starts from that language's default.
+    const proposal = patch.proposal ?? (language !== current || !repo.pipelineProposal ? defaultProposal(language) : repo.pipelineProposal);
+    const saved = await saveLanguage(ctx, repo, language, proposal);
+    ctx.logger.info({ event: 'language_changed', repo: repo.slug, language, by: req.user?.login }, 'language settings changed');
+    res.json(languageSettingsJson(saved, found));
+  });
+
+  router.post(`${LANGUAGE}/detect`, repoAccess(ctx, 'admin'), async (req, res) => {
+    const found = await probe(ctx, req);
+    const saved = await saveDetectedLanguage(ctx, req.repo!, found.detected);
+    res.json(languageSettingsJson(saved, found));
+  });
+
+  return router;
+}
+
+async function probe(ctx: ServerContext, req: Request): Promise<RepoProbe> {
+  const repo = req.repo!;
+  try {
+    return await probeRepo(ctx, repo, await tokenFor(ctx, req));
+  } catch (err) {
+    throw providerUnavailable(err, repo);
+  }
+}
+
+/**
+ * Whose provider token reads the files: the caller's when they signed in with
+ * the repository's provider, else that of the user who activated it, else none
+ * (providers let anyone read a public repository's files).
+ */
+async function tokenFor(ctx: ServerContext, req: Request): Promise<string> {
+  const repo = req.repo!;
+  const user = req.user;
+  if (user && user.provider === repo.provider) return scmTokenFor(ctx, user);
+  if (repo.userId) return repoToken(ctx, repo).catch(() => '');
+  return '';
+}
+
+function providerUnavailable(err: unknown, repo: RepoRow): unknown {
+  if (!(err instanceof ScmError)) return err;
+  const name = PROVIDER_NAMES[repo.provider as Provider] ?? repo.provider;
+  return new HttpError(
+    err.status === 429 ? 429 : 502,
+    `${name} did not let Harrier read the files of ${repo.slug} at ${repo.defaultBranch}: ${err.message}; try again when ${name} answers`,
+  );
+}
