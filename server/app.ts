@@ -2,6 +2,7 @@
 import path from 'node:path';
 import express from 'express';
 import { RPC_PREFIX } from '../core/protocol.ts';
+import { badgeRouter } from './api/badge-routes.ts';
 import { buildActionRouter } from './api/build-action-routes.ts';
 import { buildRouter } from './api/build-routes.ts';
 import { languageRouter } from './api/language-routes.ts';
@@ -36,6 +37,7 @@ export function createApp(ctx: ServerContext, shutdown: AbortSignal): express.Ex
   app.use(userRouter(ctx));
   app.use(repoRouter(ctx));
   app.use(languageRouter(ctx));
+  app.use(badgeRouter(ctx));
   app.use(secretRouter(ctx));
   app.use(logStreamRouter(ctx, shutdown));
   app.use(buildRouter(ctx));
