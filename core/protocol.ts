@@ -65,8 +65,18 @@ export interface StageDetails {
   config: string;
   /** Credentials for cloning; null for public repositories. */
   netrc: Netrc | null;
-  /** Secrets the stage's steps name with from_secret, already filtered for forks. */
+  /**
+   * Secrets the stage's pipeline names (from_secret in environment or settings, and
+   * image_pull_secrets), decrypted, each under the name the pipeline wrote. Pull requests
+   * get only secrets that allow them (Drone's rule); a named secret missing here fails its step.
+   */
   secrets: { name: string; value: string }[];
+  /**
+   * Files the push or pull request changed, for `when.paths`; null when the provider did not
+   * say, truncated its list, or was not asked (no `paths` condition in the file): `paths` then matches.
+   * Absent (as from servers before it existed, or `harrier exec`) means null.
+   */
+  changed_files?: string[] | null;
   system: SystemInfo;
 }
 

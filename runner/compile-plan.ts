@@ -30,6 +30,7 @@ export function compileStagePlan(details: StageDetails, request: CompileRequest)
       secretNames: details.secrets.map((s) => s.name),
       idPrefix: request.idPrefix,
       labels: request.labels,
+      changedFiles: details.changed_files ?? undefined,
     });
     return { ok: true, pipeline, plan };
   } catch (err) {

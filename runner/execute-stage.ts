@@ -60,6 +60,14 @@ class StageKilled extends Error {}
 
 const unix = () => Math.floor(Date.now() / 1000);
 
+function missingSecretMessage(secret: string, envName: string, event: string): string {
+  const why =
+    event === 'pull_request'
+      ? 'the repository has no secret of that name, or the secret does not allow pull requests (set its pull_request to true)'
+      : 'the repository has no secret of that name; add it with POST /api/repos/{owner}/{name}/secrets';
+  return `secret "${secret}" (for ${envName}) is not available to this build: ${why}`;
+}
+
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -335,13 +343,16 @@ class StageRun {
     return out;
   }
 
-  /** The step with its secrets resolved into its environment; the backend sees plain env only. */
+  /**
+   * The step with its secrets resolved into its environment; the backend sees plain env only.
+   * A secret the server did not send fails the step: running it without would hide the cause.
+   */
   private withSecrets(step: PlanStep): PlanStep {
     const env = { ...step.env };
     for (const [name, secret] of Object.entries(step.secretEnv)) {
       const value = this.details.secrets.find((s) => s.name === secret)?.value;
       if (value !== undefined) env[name] = value;
-      else this.logger?.warn({ event: 'secret_missing', step: step.name, secret }, 'secret not available to this stage');
+      else throw new Error(missingSecretMessage(secret, name, this.details.build.event));
     }
     return { ...step, env };
   }

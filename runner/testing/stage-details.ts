@@ -15,6 +15,8 @@ export interface DetailsInput {
   ref?: string;
   timeoutMinutes?: number;
   secrets?: { name: string; value: string }[];
+  changedFiles?: string[] | null;
+  event?: Build['event'];
 }
 
 export function stageDetails(input: DetailsInput): StageDetails {
@@ -28,7 +30,7 @@ export function stageDetails(input: DetailsInput): StageDetails {
     ignore_pull_requests: false, timeout: input.timeoutMinutes ?? 60, counter: 1, synced: 0, created: 0, updated: 0, version: 1,
   };
   const build: Build = {
-    id: buildId, repo_id: repoId, trigger: '@hook', number: 1, parent: 0, status: 'running', error: '', event: 'push', action: '',
+    id: buildId, repo_id: repoId, trigger: '@hook', number: 1, parent: 0, status: 'running', error: '', event: input.event ?? 'push', action: '',
     link: '', timestamp: 0, title: '', message: 'test', before: '', after: input.after ?? '0'.repeat(40), ref: input.ref ?? 'refs/heads/main',
     source_repo: '', source: 'main', target: 'main', author_login: 'octocat', author_name: 'Octo Cat', author_email: 'octo@example.com',
     author_avatar: '', sender: 'octocat', params: {}, cron: '', deploy_to: '', started: 0, finished: 0, created: 0, updated: 0, version: 1, config_source: 'file',
@@ -44,7 +46,7 @@ export function stageDetails(input: DetailsInput): StageDetails {
     labels: {}, steps,
   };
   return {
-    repo, build, stage, config: input.config, netrc: null, secrets: input.secrets ?? [],
+    repo, build, stage, config: input.config, netrc: null, secrets: input.secrets ?? [], changed_files: input.changedFiles ?? null,
     system: { link: 'http://harrier.test', host: 'harrier.test', proto: 'http', version: '0.1.0' },
   };
 }

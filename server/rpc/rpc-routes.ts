@@ -13,6 +13,8 @@ import { channels } from '../events/event-bus.ts';
 import { conflict, notFound } from '../http/errors.ts';
 import { appendLogLines } from '../logs/log-store.ts';
 import { repoToken } from '../builds/repo-token.ts';
+import { secretBoxFor } from '../secrets/secret-box.ts';
+import { stageSecrets } from '../secrets/stage-secrets.ts';
 import { rpcAuth } from './rpc-auth.ts';
 import { acceptSchema, logBatchSchema, runnerInfoSchema, stageUpdateSchema, stepUpdateSchema } from './rpc-schemas.ts';
 
@@ -70,7 +72,16 @@ export function rpcRouter(ctx: ServerContext, shutdown: AbortSignal): Router {
       stage: stageJson(stage),
       config: build.config,
       netrc: repo.private ? ctx.scms[repo.provider as Provider].netrc(await repoToken(ctx, repo), repo.cloneUrl) : null,
-      secrets: [],
+      // Secrets go only to a stage a runner holds and has not finished.
+      secrets: stage.machine === '' || isDone(stage.status as never) ? [] : await stageSecrets({
+        db: ctx.db,
+        logger: ctx.logger,
+        box: secretBoxFor(ctx.config.databaseSecret),
+        build,
+        repoSlug: repo.slug,
+        stageName: stage.name,
+      }),
+      changed_files: build.changedFiles ? (JSON.parse(build.changedFiles) as string[]) : null,
       system: systemInfo(ctx.config.host),
     };
     res.json(details);

@@ -1,0 +1,86 @@
+// Which secrets a runner gets for a stage: only those the stage's pipeline names, and,
+// for pull requests, only those marked pull_request. Drone withholds the others from
+// every pull_request build, from a fork or not (its secret and registry services check
+// the event, not the fork): a pull request can change the pipeline file, so whoever can
+// open one could print any secret the build receives.
+import type { Logger } from '../../core/log.ts';
+import { parsePipelines } from '../../pipeline/index.ts';
+import { isSecretRef } from '../../pipeline/plugin-settings.ts';
+import type { Pipeline, PipelineStep } from '../../pipeline/types.ts';
+import type { Db } from '../db/client.ts';
+import type { Build as BuildRow } from '../db/generated/sqlite/client.ts';
+import { secretContext, type SecretBox } from './secret-box.ts';
+
+export interface StageSecret {
+  name: string;
+  value: string;
+}
+
+/** Secret names the pipeline refers to: from_secret in environment (pipeline, steps, services) and settings, and image_pull_secrets. */
+export function pipelineSecretNames(pipeline: Pipeline): string[] {
+  const names = new Set<string>();
+  const fromEnvironment = (env: PipelineStep['environment']) => {
+    for (const v of Object.values(env)) if (v.fromSecret) names.add(v.fromSecret);
+  };
+  fromEnvironment(pipeline.environment);
+  for (const step of [...pipeline.services, ...pipeline.steps]) {
+    fromEnvironment(step.environment);
+    for (const value of Object.values(step.settings)) if (isSecretRef(value) && value.from_secret) names.add(value.from_secret);
+  }
+  for (const name of pipeline.imagePullSecrets) if (name) names.add(name);
+  return [...names].sort();
+}
+
+/** The names the stage's pipeline in the build's pipeline file refers to; none when the file does not parse (the runner reports that). */
+export function stageSecretNames(config: string, stageName: string): string[] {
+  const parsed = parsePipelines(config);
+  if (!parsed.ok) return [];
+  const pipeline = parsed.pipelines.find((p) => p.name === stageName);
+  return pipeline ? pipelineSecretNames(pipeline) : [];
+}
+
+export interface StageSecretsInput {
+  db: Db;
+  logger: Logger;
+  /** undefined when HARRIER_DATABASE_SECRET is not set: stored secrets cannot be read. */
+  box: SecretBox | undefined;
+  build: Pick<BuildRow, 'id' | 'number' | 'repoId' | 'event' | 'fork' | 'config'>;
+  repoSlug: string;
+  stageName: string;
+}
+
+/**
+ * The decrypted secrets the stage may have, each under the name the pipeline wrote
+ * (matched ignoring case, as Drone matches). A name with no secret, a withheld one and
+ * one that does not decrypt are left out and logged by name only; the runner then fails
+ * the step that needs it, naming the secret.
+ */
+export async function stageSecrets(input: StageSecretsInput): Promise<StageSecret[]> {
+  const { db, build, box } = input;
+  const names = stageSecretNames(build.config, input.stageName);
+  if (names.length === 0) return [];
+  const rows = await db.secret.findMany({ where: { repoId: build.repoId } });
+  const log = input.logger.child({ repo: input.repoSlug, build: build.number, stage: input.stageName });
+  const out: StageSecret[] = [];
+  for (const name of names) {
+    const row = rows.find((r) => r.name === name) ?? rows.find((r) => r.name.toLowerCase() === name.toLowerCase());
+    if (!row) {
+      log.info({ event: 'secret_not_found', secret: name }, `the pipeline names secret "${name}", which the repository does not have`);
+      continue;
+    }
+    if (build.event === 'pull_request' && !row.pullRequest) {
+      log.info({ event: 'secret_withheld', secret: row.name, fork: build.fork }, `secret "${row.name}" withheld from a pull request (it does not allow pull requests)`);
+      continue;
+    }
+    if (!box) {
+      log.error({ event: 'secret_unreadable', secret: row.name }, `secret "${row.name}" cannot be decrypted: HARRIER_DATABASE_SECRET is not set`);
+      continue;
+    }
+    try {
+      out.push({ name, value: box.open(row.data, secretContext(row.repoId, row.name)) });
+    } catch (err) {
+      log.error({ event: 'secret_unreadable', secret: row.name, reason: err instanceof Error ? err.message : String(err) }, `secret "${row.name}" cannot be decrypted`);
+    }
+  }
+  return out;
+}
