@@ -30,23 +30,65 @@ function findBusybox(): string {
   throw new Error('busybox is not installed; install Debian\'s busybox-static (npm test installs it when run as root)');
 }
 
+/** A root folder holding busybox as /bin/sh and the usual applets. */
+function busyboxRoot(): string {
+  const busybox = findBusybox();
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'harrier-image-'));
+  fs.mkdirSync(path.join(root, 'bin'));
+  fs.mkdirSync(path.join(root, 'tmp'), { mode: 0o1777 });
+  fs.mkdirSync(path.join(root, 'etc'));
+  fs.writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\n');
+  fs.copyFileSync(busybox, path.join(root, 'bin/busybox'));
+  fs.chmodSync(path.join(root, 'bin/busybox'), 0o755);
+  for (const applet of BUSYBOX_APPLETS) fs.symlinkSync('busybox', path.join(root, 'bin', applet));
+  return root;
+}
+
+function importRoot(root: string, name: string): void {
+  // Stream tar into docker import: the archive is larger than execFileSync's output buffer.
+  execFileSync('sh', ['-c', 'tar -C "$1" -c . | docker import --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" - "$2"', 'sh', root, name], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
 /** Builds a busybox-based image under `name` unless the engine already has one by that name. */
 export function ensureBusyboxImage(name: string): string {
   if (hasImage(name)) return name;
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'harrier-image-'));
+  const root = busyboxRoot();
   try {
-    fs.mkdirSync(path.join(root, 'bin'));
-    fs.mkdirSync(path.join(root, 'tmp'), { mode: 0o1777 });
-    fs.mkdirSync(path.join(root, 'etc'));
-    fs.writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
-    fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\n');
-    fs.copyFileSync(findBusybox(), path.join(root, 'bin/busybox'));
-    fs.chmodSync(path.join(root, 'bin/busybox'), 0o755);
-    for (const applet of BUSYBOX_APPLETS) fs.symlinkSync('busybox', path.join(root, 'bin', applet));
-    // Stream tar into docker import: the archive is larger than execFileSync's output buffer.
-    execFileSync('sh', ['-c', 'tar -C "$1" -c . | docker import --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" - "$2"', 'sh', root, name], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    importRoot(root, name);
+    return name;
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** The shared libraries `ldd` says a binary loads, the dynamic loader included. */
+function sharedLibraries(binary: string): string[] {
+  const out = execFileSync('ldd', [binary], { encoding: 'utf8' });
+  // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" and "/lib64/ld-linux-x86-64.so.2 (0x...)"
+  return [...out.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]);
+}
+
+/**
+ * Builds a stand-in for `node:20` (the image .drone.yml.example names): this machine's
+ * `node` binary with its shared libraries at their paths, and busybox as /bin/sh. Only
+ * when the engine has no image by that name, so a real node:20 is never replaced.
+ */
+export function ensureNodeImage(name = 'node:20'): string {
+  if (hasImage(name)) return name;
+  const node = fs.realpathSync(execFileSync('sh', ['-c', 'command -v node'], { encoding: 'utf8' }).trim());
+  const root = busyboxRoot();
+  try {
+    for (const lib of sharedLibraries(node)) {
+      fs.mkdirSync(path.join(root, path.dirname(lib)), { recursive: true });
+      fs.copyFileSync(lib, path.join(root, lib));
+    }
+    fs.mkdirSync(path.join(root, 'usr/local/bin'), { recursive: true });
+    fs.copyFileSync(node, path.join(root, 'usr/local/bin/node'));
+    fs.chmodSync(path.join(root, 'usr/local/bin/node'), 0o755);
+    importRoot(root, name);
     return name;
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
