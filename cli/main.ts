@@ -1,8 +1,9 @@
 // The `harrier` command line.
 import { Command, Option } from 'commander';
 import { HARRIER_VERSION } from '../core/version.ts';
-import { EXIT_USAGE } from './command-io.ts';
+import { EXIT_USAGE, interruptSignal, processIO } from './command-io.ts';
 import { migrateCommand, runnerCommand, serverCommand, upCommand } from './commands.ts';
+import { execCommand } from './exec-command.ts';
 import { lintCommand } from './lint-command.ts';
 
 const program = new Command('harrier')
@@ -14,7 +15,8 @@ program.command('runner').description('run a runner that executes stages in Dock
 program.command('up').description('run a server and one runner on the embedded defaults (SQLite, local Redis and Docker)').action(upCommand);
 program.command('migrate').description('apply pending database migrations and exit').action(migrateCommand);
 
-// lint exits 2 on a usage error, as its other failure (1) means errors in the file.
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+// lint and exec exit 2 on a usage error, as their other failures (1) mean something else.
 const exitOnUsageError = (err: { exitCode: number }) => process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
 
 program
@@ -25,6 +27,24 @@ program
   .addOption(new Option('--format <format>', 'text, or json: the parsed pipelines (or {errors}) as JSON').choices(['text', 'json']).default('text'))
   .exitOverride(exitOnUsageError)
   .action((file: string, opts) => process.exit(lintCommand(file, opts)));
+
+program
+  .command('exec')
+  .description('run a pipeline file here in Docker, on the working copy, with no server (exit 1 when a pipeline fails)')
+  .argument('[file]', 'the pipeline file; its git repository (or folder) is the workspace', '.drone.yml')
+  .option('--pipeline <name>', 'run only this pipeline (repeatable)', collect)
+  .option('--event <event>', 'event to match triggers and conditions against', 'push')
+  .option('--branch <branch>', 'branch (default: the checked-out branch, else main)')
+  .option('--ref <ref>', 'git ref (default: refs/heads/BRANCH; for tags the tag at HEAD)')
+  .option('--deploy-to <target>', 'promotion target, for `target:` conditions')
+  .option('--trusted', 'allow what only trusted repositories may do (privileged steps, host volumes)')
+  .option('--secret <name=value>', 'a secret for from_secret, masked in the output; NAME alone reads $NAME (repeatable)', collect)
+  .option('--env <name=value>', 'a build parameter every step sees, also for ${NAME} (repeatable)', collect)
+  .exitOverride(exitOnUsageError)
+  .action(async (file: string, opts) => {
+    const io = processIO();
+    process.exit(await execCommand(file, opts, { io, interrupt: interruptSignal(io) }));
+  });
 
 program.parseAsync(process.argv).catch((error: Error) => {
   process.stderr.write(`harrier: ${error.message}\n`);
