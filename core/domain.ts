@@ -150,6 +150,8 @@ export interface Stage {
   on_failure: boolean;
   depends_on: string[];
   labels: Record<string, string>;
+  /** Harrier addition, in GET …/builds/{number} and …/builds/latest: why a pending or waiting_on_dependencies stage has not started, e.g. "no runner has labels gpu=yes". */
+  waiting?: string;
   steps?: Step[];
 }
 

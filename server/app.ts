@@ -7,6 +7,7 @@ import { buildActionRouter } from './api/build-action-routes.ts';
 import { buildRouter } from './api/build-routes.ts';
 import { languageRouter } from './api/language-routes.ts';
 import { repoRouter } from './api/repo-routes.ts';
+import { runnerRouter } from './api/runner-routes.ts';
 import { secretRouter } from './api/secret-routes.ts';
 import { userRouter } from './api/user-routes.ts';
 import { authenticate } from './auth/authenticate.ts';
@@ -38,6 +39,7 @@ export function createApp(ctx: ServerContext, shutdown: AbortSignal): express.Ex
   app.use(repoRouter(ctx));
   app.use(languageRouter(ctx));
   app.use(badgeRouter(ctx));
+  app.use(runnerRouter(ctx));
   app.use(secretRouter(ctx));
   app.use(logStreamRouter(ctx, shutdown));
   app.use(buildRouter(ctx));

@@ -1,6 +1,6 @@
 // A repository's builds, read side (Drone's paths; read permission):
 //   GET /api/repos/{owner}/{name}/builds                                   newest first; ?page, ?per_page (25, at most 100), ?branch
-//   GET /api/repos/{owner}/{name}/builds/{number}                          with stages[].steps[]
+//   GET /api/repos/{owner}/{name}/builds/{number}                          with stages[].steps[], and stages[].waiting for stages not yet started
 //   GET /api/repos/{owner}/{name}/builds/latest                            the newest build (?branch, ?ref), as in Drone
 //   GET /api/repos/{owner}/{name}/builds/{number}/logs/{stage}/{step}      [{pos,out,time}] by pos
 // Mount after authenticate(ctx).
@@ -8,6 +8,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { ServerContext } from '../context.ts';
 import { repoAccess } from '../auth/repo-access.ts';
+import { waitingReasons } from '../builds/waiting-reason.ts';
 import { notFound } from '../http/errors.ts';
 import { parseInput } from './body-validation.ts';
 import { buildJson, logLineJson } from './serialize.ts';
@@ -57,7 +58,7 @@ export function buildRouter(ctx: ServerContext): Router {
       const filter = [q.branch && `branch ${q.branch}`, q.ref && `ref ${q.ref}`].filter(Boolean).join(' and ');
       throw notFound(`${req.repo!.slug} has no builds${filter ? ` for ${filter}` : ''} yet`);
     }
-    res.json(buildJson(build));
+    res.json(buildJson(build, await waitingReasons(ctx, build.stages)));
   });
 
   router.get(`${BUILDS}/:number`, repoAccess(ctx, 'read'), async (req, res) => {
@@ -67,7 +68,7 @@ export function buildRouter(ctx: ServerContext): Router {
       include: { stages: { include: { steps: true } } },
     });
     if (!build) throw notFound(`${req.repo!.slug} has no build ${number}`);
-    res.json(buildJson(build));
+    res.json(buildJson(build, await waitingReasons(ctx, build.stages)));
   });
 
   router.get(`${BUILDS}/:number/logs/:stage/:step`, repoAccess(ctx, 'read'), async (req, res) => {

@@ -87,7 +87,8 @@ export function stepJson(s: StepRow): Step {
   };
 }
 
-export function stageJson(s: StageRow & { steps?: StepRow[] }): Stage {
+/** `waiting` says why a stage that has not started waits (server/builds/waiting-reason.ts). */
+export function stageJson(s: StageRow & { steps?: StepRow[] }, waiting?: string): Stage {
   return {
     id: s.id,
     repo_id: s.repoId,
@@ -115,11 +116,13 @@ export function stageJson(s: StageRow & { steps?: StepRow[] }): Stage {
     on_failure: s.onFailure,
     depends_on: json<string[]>(s.dependsOn, []),
     labels: json<Record<string, string>>(s.labels, {}),
+    ...(waiting !== undefined ? { waiting } : {}),
     ...(s.steps ? { steps: [...s.steps].sort((a, b) => a.number - b.number).map(stepJson) } : {}),
   };
 }
 
-export function buildJson(b: BuildRow & { stages?: (StageRow & { steps?: StepRow[] })[] }): Build {
+/** `waiting`: why stages wait, by stage id, for the build's own endpoints. */
+export function buildJson(b: BuildRow & { stages?: (StageRow & { steps?: StepRow[] })[] }, waiting?: Map<number, string>): Build {
   return {
     id: b.id,
     repo_id: b.repoId,
@@ -154,7 +157,7 @@ export function buildJson(b: BuildRow & { stages?: (StageRow & { steps?: StepRow
     updated: b.updatedAt,
     version: b.version,
     config_source: b.configSource as Build['config_source'],
-    ...(b.stages ? { stages: [...b.stages].sort((x, y) => x.number - y.number).map(stageJson) } : {}),
+    ...(b.stages ? { stages: [...b.stages].sort((x, y) => x.number - y.number).map((s) => stageJson(s, waiting?.get(s.id))) } : {}),
   };
 }
 

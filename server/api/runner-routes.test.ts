@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Build } from '../../core/domain.ts';
+import type { RunnerInfo } from '../../core/protocol.ts';
+import { RpcClient } from '../../runner/rpc-client.ts';
+import { githubScenario, SLUG, type GithubScenario } from '../../test/support/scenario.ts';
+import { TEST_RPC_SECRET } from '../../test/support/server.ts';
+import { createApiToken } from '../auth/api-token.ts';
+import type { RunnerJson } from './runner-routes.ts';
+
+const PIPELINE = `kind: pipeline
+type: docker
+name: unit
+
+steps:
+- name: test
+  image: alpine:3
+  commands:
+  - echo test
+`;
+
+const runner = (name: string, over: Partial<RunnerInfo> = {}): RunnerInfo => ({
+  name,
+  labels: {},
+  capacity: 2,
+  running: [],
+  os: 'linux',
+  arch: 'amd64',
+  version: '0.1.0',
+  ...over,
+});
+
+describe.each(['sqlite', 'postgres'] as const)('GET /api/runners on %s', (flavour) => {
+  let s: GithubScenario;
+  let rpc: RpcClient;
+  let stageId: number;
+  /** A signed-in user with no permission on the scenario's repository. */
+  let strangerToken: string;
+
+  beforeAll(async () => {
+    s = await githubScenario({ pipeline: PIPELINE, flavour });
+    rpc = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, attempts: 1 });
+    await s.push({ 'a.txt': 'a' }, 'Add a');
+    const build = (await (await s.api(`/api/repos/${SLUG}/builds/1`)).json()) as Build;
+    stageId = build.stages![0].id;
+    const worker = runner('worker-b', { labels: { gpu: 'yes', zone: 'eu' } });
+    await rpc.ping(worker);
+    expect(await rpc.request(worker)).toMatchObject({ id: stageId });
+    expect((await rpc.accept(stageId, 'worker-b')).accepted).toBe(true);
+    await rpc.updateStage(stageId, { status: 'running', started: s.server.ctx.now() });
+    await rpc.ping({ ...worker, running: [stageId] });
+    await rpc.ping(runner('idle-a', { capacity: 1, os: 'linux', arch: 'arm64', version: '0.0.9' }));
+    await rpc.ping(runner('gone-c'));
+    await s.server.ctx.db.runner.update({ where: { name: 'gone-c' }, data: { lastSeen: s.server.ctx.now() - 3600 } });
+    const now = s.server.ctx.now();
+    const stranger = await s.server.ctx.db.user.create({ data: { provider: 'github', providerId: '777', login: 'stranger', createdAt: now, updatedAt: now } });
+    strangerToken = await createApiToken(s.server.ctx, stranger.id);
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  const runners = async (token = s.token) => {
+    const res = await fetch(`${s.server.host}/api/runners`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    return (await res.json()) as RunnerJson[];
+  };
+
+  it('lists every runner the server heard from, sorted by name', async () => {
+    expect((await runners()).map((r) => r.name)).toEqual(['gone-c', 'idle-a', 'worker-b']);
+  });
+
+  it('answers each runner\'s labels, capacity, platform, version and last contact in unix seconds', async () => {
+    const idle = (await runners()).find((r) => r.name === 'idle-a')!;
+    expect(idle).toEqual({
+      name: 'idle-a',
+      labels: {},
+      capacity: 1,
+      os: 'linux',
+      arch: 'arm64',
+      version: '0.0.9',
+      last_contact: expect.any(Number),
+      online: true,
+      running: [],
+    });
+    expect(Math.abs(idle.last_contact - Math.floor(Date.now() / 1000))).toBeLessThan(30);
+    expect((await runners()).find((r) => r.name === 'worker-b')!.labels).toEqual({ gpu: 'yes', zone: 'eu' });
+  });
+
+  it('marks a runner not heard from for over a minute offline', async () => {
+    const byName = Object.fromEntries((await runners()).map((r) => [r.name, r.online]));
+    expect(byName).toEqual({ 'gone-c': false, 'idle-a': true, 'worker-b': true });
+  });
+
+  it('says which stage of which build of which repository a runner is running', async () => {
+    const worker = (await runners()).find((r) => r.name === 'worker-b')!;
+    expect(worker.running).toEqual([{ stage_id: stageId, stage: 'unit', build: 1, repo: SLUG, status: 'running' }]);
+  });
+
+  it('shows stages of public repositories to any signed-in user, and hides those of private repositories they cannot read unless they administer Harrier', async () => {
+    expect((await runners(strangerToken)).find((r) => r.name === 'worker-b')!.running).toHaveLength(1);
+    const { db } = s.server.ctx;
+    const repo = await db.repo.findFirstOrThrow({ where: { slug: SLUG } });
+    await db.repo.update({ where: { id: repo.id }, data: { private: true, visibility: 'private' } });
+    try {
+      expect((await runners(strangerToken)).find((r) => r.name === 'worker-b')!.running).toEqual([]);
+      // The scenario's user has read permission on it; Harrier's administrator sees every stage.
+      expect((await runners()).find((r) => r.name === 'worker-b')!.running).toHaveLength(1);
+      await db.user.update({ where: { provider_login: { provider: 'github', login: 'stranger' } }, data: { admin: true } });
+      expect((await runners(strangerToken)).find((r) => r.name === 'worker-b')!.running).toHaveLength(1);
+    } finally {
+      await db.user.update({ where: { provider_login: { provider: 'github', login: 'stranger' } }, data: { admin: false } });
+      await db.repo.update({ where: { id: repo.id }, data: { private: false, visibility: 'public' } });
+    }
+  });
+
+  it('refuses callers who are not signed in with 401', async () => {
+    const res = await fetch(`${s.server.host}/api/runners`);
+    expect(res.status).toBe(401);
+  });
+});
