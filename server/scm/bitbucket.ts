@@ -10,7 +10,7 @@
 import type { Netrc, Permission } from '../../core/domain.ts';
 import type { ProviderConfig } from '../config.ts';
 import { ApiRequester, encodePath, expiryFrom, netrcMachine, splitSlug, type ApiCall } from './api-request.ts';
-import { ScmError, type CommitState, type CommitStatus, type Scm, type ScmRepo, type ScmToken, type ScmUser } from './scm.ts';
+import { ScmError, type ChangeSet, type CommitState, type CommitStatus, type Scm, type ScmRepo, type ScmToken, type ScmUser } from './scm.ts';
 
 export const BITBUCKET_HOOK_EVENTS = ['repo:push', 'pullrequest:created', 'pullrequest:updated'];
 
@@ -46,6 +46,19 @@ interface RepoPermission {
   permission: string;
   repository: { uuid?: string; full_name: string };
 }
+
+/** One file of a diffstat; `old` is null for an added file, `new` for a removed one. */
+interface DiffStat {
+  status?: string;
+  old?: { path: string } | null;
+  new?: { path: string } | null;
+}
+
+/**
+ * Bitbucket pages a diffstat without a cap of its own; past this many files Harrier stops
+ * reading and calls the list unknown, as GitHub's pull request limit makes it there.
+ */
+export const BITBUCKET_DIFFSTAT_FILE_LIMIT = 3000;
 
 const STATES: Record<CommitState, string> = {
   pending: 'INPROGRESS',
@@ -190,6 +203,32 @@ export class BitbucketScm implements Scm {
 
   netrc(token: string, cloneUrl: string): Netrc {
     return { machine: netrcMachine(cloneUrl), login: 'x-token-auth', password: token };
+  }
+
+  async changedFiles(token: string, slug: string, change: ChangeSet): Promise<string[] | undefined> {
+    const [ws, name] = splitSlug(slug, 'bitbucket');
+    const repo = `/2.0/repositories/${enc(ws)}/${enc(name)}`;
+    // A range is "new..old" in Bitbucket's spec; a single commit is diffed with its parent (a new branch).
+    const path =
+      change.event === 'pull_request'
+        ? `${repo}/pullrequests/${change.number}/diffstat`
+        : change.before && !/^0+$/.test(change.before)
+          ? `${repo}/diffstat/${enc(change.after)}..${enc(change.before)}`
+          : `${repo}/diffstat/${enc(change.after)}`;
+    const paths = new Set<string>();
+    let next: string | undefined = this.url(`${path}?pagelen=500`);
+    let files = 0;
+    while (next) {
+      const { data }: { data: Page<DiffStat> } = await this.api.json<Page<DiffStat>>({ url: next, token });
+      for (const d of data.values ?? []) {
+        files++;
+        if (d.old?.path) paths.add(d.old.path);
+        if (d.new?.path) paths.add(d.new.path);
+      }
+      if (files >= BITBUCKET_DIFFSTAT_FILE_LIMIT) return undefined;
+      next = data.next || undefined;
+    }
+    return [...paths];
   }
 
   /** Every value of a paginated list, following Bitbucket's absolute `next` links. */

@@ -3,7 +3,7 @@
 import type { Netrc } from '../../core/domain.ts';
 import type { ProviderConfig } from '../config.ts';
 import { ApiRequester, encodePath, expiryFrom, netrcMachine, splitSlug, type ApiCall } from './api-request.ts';
-import { ScmError, type CommitState, type CommitStatus, type Scm, type ScmRepo, type ScmToken, type ScmUser } from './scm.ts';
+import { ScmError, type ChangeSet, type CommitState, type CommitStatus, type Scm, type ScmRepo, type ScmToken, type ScmUser } from './scm.ts';
 
 /** What the OAuth app asks for: private repos, commit statuses, the primary email, org membership. */
 export const GITHUB_SCOPES = 'repo,repo:status,user:email,read:org';
@@ -36,6 +36,18 @@ interface GithubContent {
   encoding?: string;
   size?: number;
 }
+
+/** A changed file in compare, commit and pull request files answers. */
+interface GithubFile {
+  filename: string;
+  /** The old path of a renamed file. */
+  previous_filename?: string;
+}
+
+/** GitHub lists at most this many files for a compare or a commit; a full list may have been cut. */
+export const GITHUB_DIFF_FILE_LIMIT = 300;
+/** GitHub lists at most this many files of a pull request, across all pages. */
+export const GITHUB_PULL_FILE_LIMIT = 3000;
 
 const STATES: Record<CommitState, string> = {
   pending: 'pending',
@@ -194,6 +206,29 @@ export class GithubScm implements Scm {
     return { machine: netrcMachine(cloneUrl), login: token, password: 'x-oauth-basic' };
   }
 
+  async changedFiles(token: string, slug: string, change: ChangeSet): Promise<string[] | undefined> {
+    const [owner, name] = splitSlug(slug, 'github');
+    const repo = `/repos/${enc(owner)}/${enc(name)}`;
+    if (change.event === 'pull_request') return this.pullRequestFiles(token, `${repo}/pulls/${change.number}/files?per_page=100`);
+    // A new branch has no `before` to compare with: its pushed commit's own changes count.
+    const path = isZeroSha(change.before) ? `${repo}/commits/${enc(change.after)}` : `${repo}/compare/${enc(change.before)}...${enc(change.after)}`;
+    const { data } = await this.api.json<{ files?: GithubFile[] }>({ url: this.url(path), token });
+    const files = data?.files ?? [];
+    return files.length >= GITHUB_DIFF_FILE_LIMIT ? undefined : filePaths(files);
+  }
+
+  private async pullRequestFiles(token: string, first: string): Promise<string[] | undefined> {
+    const files: GithubFile[] = [];
+    let next: string | undefined = this.url(first);
+    while (next) {
+      const { data, res }: { data: GithubFile[]; res: Response } = await this.api.json<GithubFile[]>({ url: next, token });
+      files.push(...(data ?? []));
+      if (files.length >= GITHUB_PULL_FILE_LIMIT) return undefined;
+      next = nextLink(res.headers.get('link'));
+    }
+    return filePaths(files);
+  }
+
   private url(path: string): string {
     return `${this.config.apiUrl}${path}`;
   }
@@ -225,6 +260,20 @@ export function nextLink(link: string | null): string | undefined {
     if (m && m[2].split(/\s+/).includes('next')) return m[1];
   }
   return undefined;
+}
+
+function isZeroSha(sha: string): boolean {
+  return !sha || /^0+$/.test(sha);
+}
+
+/** Each path once, a renamed file's old path too (a move out of docs/ changes docs/). */
+function filePaths(files: GithubFile[]): string[] {
+  const paths = new Set<string>();
+  for (const f of files) {
+    if (f.previous_filename) paths.add(f.previous_filename);
+    if (f.filename) paths.add(f.filename);
+  }
+  return [...paths];
 }
 
 function enc(s: string): string {

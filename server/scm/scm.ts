@@ -41,6 +41,12 @@ export interface CommitStatus {
   context: string;
 }
 
+/** What a build changed: a push from `before` to `after`, or a pull request as the provider diffs it. */
+export type ChangeSet =
+  /** `before` is empty or all zeros for a new branch: then the pushed commit's own changes count. */
+  | { event: 'push'; before: string; after: string }
+  | { event: 'pull_request'; number: number; after: string };
+
 /** An error answer from the provider's API, with enough to tell the user what went wrong. */
 export class ScmError extends Error {
   constructor(
@@ -78,4 +84,12 @@ export interface Scm {
   status(token: string, slug: string, sha: string, status: CommitStatus): Promise<void>;
   /** Credentials git uses to clone the repository over http(s). */
   netrc(token: string, cloneUrl: string): Netrc;
+  /**
+   * Paths the change touched (both sides of a rename), for `paths` conditions. Undefined
+   * when the provider cannot say in full: it caps the list (GitHub: 300 files for a compare
+   * or a commit, 3000 for a pull request; Harrier stops Bitbucket's pages at 3000 too), so a
+   * `paths` condition matches and nothing is skipped on a partial list. Throws ScmError when
+   * the provider refuses; callers treat that as unknown too.
+   */
+  changedFiles(token: string, slug: string, change: ChangeSet): Promise<string[] | undefined>;
 }

@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { BitbucketFake, FakeBitbucketRepo, RecordedBitbucketHook, RecordedBitbucketStatus } from './bitbucket-api.ts';
 import { clone, readCorpusJson } from './corpus.ts';
 import { basicCredentials, bearerToken, fixtureFallback, json, parseFormBody, parseJsonBody, Router, type FakeRequest, type FakeResponse } from './fake-http.ts';
-import { gitCommitInfo, gitResolveCommit, gitShowFile } from './local-git-repo.ts';
+import { gitChangedFiles, gitCommitInfo, gitResolveCommit, gitShowFile, type FileChange } from './local-git-repo.ts';
 
 export const BITBUCKET_API_PREFIX = '/api';
 const API = BITBUCKET_API_PREFIX;
@@ -250,6 +250,42 @@ export function bitbucketRoutes(ctx: BitbucketRouteContext): Router {
       parents: info.parent ? [{ type: 'commit', hash: info.parent }] : [],
       links: { html: { href: `${r.htmlUrl}/commits/${info.sha}` } },
     });
+  });
+
+  /** One entry of a diffstat, shaped as go-scm's recorded diffstat.json. */
+  function diffstatJson(r: FakeBitbucketRepo, from: string, to: string, c: FileChange): any {
+    const side = (path: string, commit: string) => ({
+      path,
+      type: 'commit_file',
+      links: { self: { href: `${ctx.baseUrl()}${API}/2.0/repositories/${r.fullName}/src/${commit}/${path}` } },
+    });
+    return {
+      type: 'diffstat',
+      status: c.status,
+      lines_added: c.status === 'removed' ? 0 : 1,
+      lines_removed: c.status === 'added' ? 0 : 1,
+      old: c.status === 'added' ? null : side(c.previousPath ?? c.path, from),
+      new: c.status === 'removed' ? null : side(c.path, to),
+    };
+  }
+
+  // "a..b" diffs a from its merge base with b (Bitbucket's topic diff); one commit diffs it with its parent.
+  router.on('GET', `${API}/2.0/repositories/:ws/:slug/diffstat/:spec`, async (req) => {
+    const r = visibleRepo(req);
+    if (!r || !r.gitDir) return undefined;
+    const [to, from] = req.params.spec.split('..');
+    const changes = await gitChangedFiles(r.gitDir, from ?? null, to);
+    if (!changes) return error(404, `Commit not found: ${req.params.spec}`);
+    return json(200, paginate(req, changes.map((c) => diffstatJson(r, from ?? `${to}^`, to, c)), 500));
+  });
+
+  router.on('GET', `${API}/2.0/repositories/:ws/:slug/pullrequests/:id/diffstat`, async (req) => {
+    const r = visibleRepo(req);
+    if (!r || !r.gitDir) return undefined;
+    const pull = state.pulls.find((p) => p.repo === r.fullName && String(p.id) === req.params.id);
+    if (!pull) return error(404, `Pull request ${req.params.id} not found`);
+    const changes = (await gitChangedFiles(r.gitDir, pull.destinationHash, pull.sourceHash)) ?? [];
+    return json(200, paginate(req, changes.map((c) => diffstatJson(r, pull.destinationHash, pull.sourceHash, c)), 500));
   });
 
   router.on('GET', `${API}/2.0/repositories/:ws/:slug/hooks`, (req) => {

@@ -10,7 +10,7 @@ import { BITBUCKET_API_PREFIX as API, bitbucketError, bitbucketRoutes } from './
 import { bitbucketPullRequestPayload, bitbucketPushPayload, deliverBitbucketHook, type BitbucketPullRequestOptions } from './bitbucket-payloads.ts';
 import { readCorpusJson } from './corpus.ts';
 import { startFakeServer, WatchedList, type RecordedRequest } from './fake-http.ts';
-import { gitCommitInfo } from './local-git-repo.ts';
+import { gitCommitInfo, gitResolveCommit } from './local-git-repo.ts';
 
 export type BitbucketPermission = 'admin' | 'write' | 'read' | 'none';
 
@@ -89,6 +89,15 @@ export interface RecordedBitbucketStatus {
   at: number;
 }
 
+/** A pull request the fake announced, so its diffstat can be computed from the git repository. */
+export interface RecordedBitbucketPull {
+  repo: string;
+  id: number;
+  /** Head of the destination branch when the pull request was announced. */
+  destinationHash: string;
+  sourceHash: string;
+}
+
 export interface BitbucketFake {
   /** Web host: /site/oauth2/authorize and /site/oauth2/access_token. */
   url: string;
@@ -103,6 +112,7 @@ export interface BitbucketFake {
     repos: FakeBitbucketRepo[];
     hooks: WatchedList<RecordedBitbucketHook>;
     statuses: WatchedList<RecordedBitbucketStatus>;
+    pulls: RecordedBitbucketPull[];
     requests: WatchedList<RecordedRequest>;
     authorizations: { code: string; redirectUri: string; state: string }[];
   };
@@ -146,6 +156,7 @@ export async function startBitbucketFake(opts: BitbucketFakeOptions = {}): Promi
     repos: [],
     hooks,
     statuses,
+    pulls: [],
     requests: undefined as unknown as WatchedList<RecordedRequest>,
     authorizations: [],
   };
@@ -232,6 +243,11 @@ export async function startBitbucketFake(opts: BitbucketFakeOptions = {}): Promi
     async pullRequest(slug, event, o) {
       const r = findRepo(slug);
       if (!r) throw new Error(`pullRequest: no repository ${slug} in the fake`);
+      const destinationHash = o.destination?.hash ?? (r.gitDir ? await gitResolveCommit(r.gitDir, o.destination?.branch ?? r.defaultBranch) : null);
+      if (destinationHash) {
+        state.pulls = state.pulls.filter((p) => !(p.repo === r.fullName && p.id === o.id));
+        state.pulls.push({ repo: r.fullName, id: o.id, destinationHash, sourceHash: o.source.hash });
+      }
       const author = { nickname: user.nickname, displayName: user.displayName, uuid: user.uuid, accountId: user.accountId };
       return deliver(slug, event, bitbucketPullRequestPayload({ author, ...o, repo: r }));
     },

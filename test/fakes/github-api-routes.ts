@@ -6,12 +6,15 @@ import { clone, readCorpusJson } from './corpus.ts';
 import { bearerToken, fixtureFallback, json, parseFormBody, parseJsonBody, Router, type FakeRequest, type FakeResponse } from './fake-http.ts';
 import type { FakeGithubRepo, GithubFake, RecordedGithubHook, RecordedGithubStatus } from './github-api.ts';
 import { deliverGithubHook } from './github-payloads.ts';
-import { gitCommitInfo, gitResolveCommit, gitShowFile } from './local-git-repo.ts';
+import { gitChangedFiles, gitCommitInfo, gitResolveCommit, gitShowFile, type FileChange } from './local-git-repo.ts';
 
 export const GITHUB_API_PREFIX = '/api/v3';
 const API = GITHUB_API_PREFIX;
 const DOCS = 'https://docs.github.com/rest';
 const STATES = ['pending', 'success', 'failure', 'error'];
+/** GitHub lists at most 300 files of a compare or a commit, and 3000 of a pull request. */
+export const GITHUB_FAKE_DIFF_FILES = 300;
+export const GITHUB_FAKE_PULL_FILES = 3000;
 
 export interface GithubRouteContext {
   state: GithubFake['state'];
@@ -38,6 +41,7 @@ export function githubRoutes(ctx: GithubRouteContext): Router {
   const statusFixture = readCorpusJson('go-scm-api/github/status.json');
   const contentFixture = readCorpusJson('go-scm-api/github/content.json');
   const commitFixture = readCorpusJson('go-scm-api/github/commit.json');
+  const compareFixture = readCorpusJson('go-scm-api/github/compare.json');
   const codes = new Map<string, { redirectUri: string; scope: string }>();
   let nextHookId = 1;
 
@@ -221,7 +225,58 @@ export function githubRoutes(ctx: GithubRouteContext): Router {
     body.sha = info.sha;
     body.commit = { ...body.commit, message: info.message, author: { name: info.authorName, email: info.authorEmail, date: info.timestamp } };
     body.html_url = `${r.htmlUrl}/commit/${info.sha}`;
+    const changes = (await gitChangedFiles(r.gitDir, null, info.sha)) ?? [];
+    body.files = changes.slice(0, GITHUB_FAKE_DIFF_FILES).map((c) => fileJson(r, info.sha, c));
     return json(200, body);
+  });
+
+  /** A changed file as compare, commit and pull request files list it. */
+  function fileJson(r: FakeGithubRepo, sha: string, c: FileChange): any {
+    return {
+      sha: createHash('sha1').update(`${sha}:${c.path}`).digest('hex'),
+      filename: c.path,
+      status: c.status,
+      additions: 1,
+      deletions: c.status === 'added' ? 0 : 1,
+      changes: c.status === 'added' ? 1 : 2,
+      blob_url: `${r.htmlUrl}/blob/${sha}/${c.path}`,
+      raw_url: `${r.htmlUrl}/raw/${sha}/${c.path}`,
+      contents_url: `${ctx.baseUrl()}${API}/repos/${r.fullName}/contents/${c.path}?ref=${sha}`,
+      ...(c.previousPath ? { previous_filename: c.previousPath } : {}),
+    };
+  }
+
+  // Compare diffs `head` from its merge base with `base`, as GitHub's three-dot compare does.
+  router.on('GET', `${API}/repos/:owner/:repo/compare/:spec`, async (req) => {
+    const r = visibleRepo(req);
+    if (!r || !r.gitDir) return undefined;
+    const m = /^(.+?)\.\.\.(.+)$/.exec(req.params.spec);
+    if (!m) return notFound();
+    const [, base, head] = m;
+    const changes = await gitChangedFiles(r.gitDir, base, head);
+    if (!changes) return notFound();
+    const body = clone(compareFixture);
+    body.url = `${ctx.baseUrl()}${API}/repos/${r.fullName}/compare/${req.params.spec}`;
+    body.html_url = `${r.htmlUrl}/compare/${req.params.spec}`;
+    body.files = changes.slice(0, GITHUB_FAKE_DIFF_FILES).map((c) => fileJson(r, head, c));
+    return json(200, body);
+  });
+
+  router.on('GET', `${API}/repos/:owner/:repo/pulls/:number/files`, async (req) => {
+    const r = visibleRepo(req);
+    if (!r || !r.gitDir) return undefined;
+    const pull = state.pulls.find((p) => p.repo === r.fullName && String(p.number) === req.params.number);
+    if (!pull) return notFound();
+    const changes = ((await gitChangedFiles(r.gitDir, pull.baseSha, pull.headSha)) ?? []).slice(0, GITHUB_FAKE_PULL_FILES);
+    const perPage = Math.min(Math.max(Number(req.query.get('per_page') ?? 30) || 30, 1), 100);
+    const page = Math.max(Number(req.query.get('page') ?? 1) || 1, 1);
+    const last = Math.max(Math.ceil(changes.length / perPage), 1);
+    const link = (p: number) => `<${ctx.baseUrl()}${req.path}?per_page=${perPage}&page=${p}>`;
+    const links: string[] = [];
+    if (page < last) links.push(`${link(page + 1)}; rel="next"`, `${link(last)}; rel="last"`);
+    if (page > 1) links.push(`${link(1)}; rel="first"`, `${link(page - 1)}; rel="prev"`);
+    const slice = changes.slice((page - 1) * perPage, page * perPage).map((c) => fileJson(r, pull.headSha, c));
+    return json(200, slice, links.length ? { Link: links.join(', ') } : undefined);
   });
 
   router.on('GET', `${API}/repos/:owner/:repo/hooks`, (req) => {

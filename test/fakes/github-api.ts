@@ -9,7 +9,7 @@ import { readCorpusJson } from './corpus.ts';
 import { startFakeServer, WatchedList, type RecordedRequest } from './fake-http.ts';
 import { GITHUB_API_PREFIX as API, githubNotFound, githubRoutes } from './github-api-routes.ts';
 import { deliverGithubHook, githubPullRequestPayload, githubPushPayload, githubTagPushPayload, type GithubPullRequestOptions } from './github-payloads.ts';
-import { gitCommitInfo } from './local-git-repo.ts';
+import { gitCommitInfo, gitResolveCommit } from './local-git-repo.ts';
 
 export interface GithubFakeUser {
   id: number;
@@ -91,6 +91,15 @@ export interface RecordedGithubStatus {
   at: number;
 }
 
+/** A pull request the fake announced, so its files can be listed from the git repository. */
+export interface RecordedGithubPull {
+  repo: string;
+  number: number;
+  /** Head of the base branch when the pull request was announced. */
+  baseSha: string;
+  headSha: string;
+}
+
 export interface GithubFake {
   /** Web host: OAuth authorize and access_token. */
   url: string;
@@ -106,6 +115,7 @@ export interface GithubFake {
     repos: FakeGithubRepo[];
     hooks: WatchedList<RecordedGithubHook>;
     statuses: WatchedList<RecordedGithubStatus>;
+    pulls: RecordedGithubPull[];
     requests: WatchedList<RecordedRequest>;
     /** Redirects handed out by the authorize page, newest last. */
     authorizations: { code: string; redirectUri: string; state: string; scope: string }[];
@@ -151,6 +161,7 @@ export async function startGithubFake(opts: GithubFakeOptions = {}): Promise<Git
     repos: [],
     hooks,
     statuses,
+    pulls: [],
     requests: undefined as unknown as WatchedList<RecordedRequest>,
     authorizations: [],
   };
@@ -257,6 +268,11 @@ export async function startGithubFake(opts: GithubFakeOptions = {}): Promise<Git
     async pullRequest(slug, o) {
       const r = findRepo(slug);
       if (!r) throw new Error(`pullRequest: no repository ${slug} in the fake`);
+      const baseSha = o.base?.sha ?? (r.gitDir ? await gitResolveCommit(r.gitDir, o.base?.ref ?? r.defaultBranch) : null);
+      if (baseSha) {
+        state.pulls = state.pulls.filter((p) => !(p.repo === r.fullName && p.number === o.number));
+        state.pulls.push({ repo: r.fullName, number: o.number, baseSha, headSha: o.head.sha });
+      }
       return deliver(slug, 'pull_request', githubPullRequestPayload({ author: { login: user.login, id: user.id }, ...o, repo: r }));
     },
     close: server.close,

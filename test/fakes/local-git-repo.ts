@@ -37,6 +37,53 @@ export async function gitShowFile(dir: string, rev: string, file: string): Promi
   return r.ok ? r.stdout : null;
 }
 
+export interface FileChange {
+  status: 'added' | 'modified' | 'removed' | 'renamed';
+  path: string;
+  /** The old path of a renamed file. */
+  previousPath?: string;
+}
+
+const CHANGE_STATUS: Record<string, FileChange['status']> = { A: 'added', M: 'modified', D: 'removed', R: 'renamed', C: 'added', T: 'modified' };
+
+function parseNameStatus(out: string): FileChange[] {
+  const fields = out.split('\0');
+  const changes: FileChange[] = [];
+  for (let i = 0; i < fields.length && fields[i]; ) {
+    const code = fields[i++][0];
+    if (code === 'R' || code === 'C') {
+      const previousPath = fields[i++];
+      const path = fields[i++];
+      changes.push(code === 'R' ? { status: 'renamed', path, previousPath } : { status: 'added', path });
+    } else {
+      changes.push({ status: CHANGE_STATUS[code] ?? 'modified', path: fields[i++] });
+    }
+  }
+  return changes;
+}
+
+/**
+ * What `git diff` says changed: between two commits (`from...to` diffs from their merge
+ * base, as GitHub's compare and pull request files and Bitbucket's diffstat ranges do), or,
+ * with `from` null, one commit against its first parent (everything, for a root commit).
+ * Null when a commit does not exist.
+ */
+export async function gitChangedFiles(dir: string, from: string | null, to: string): Promise<FileChange[] | null> {
+  const target = await gitResolveCommit(dir, to);
+  if (!target) return null;
+  let args: string[];
+  if (from === null) {
+    const parent = await gitResolveCommit(dir, `${target}^`);
+    args = parent ? ['diff', '--name-status', '-M', '-z', parent, target] : ['diff-tree', '-r', '--root', '--no-commit-id', '--name-status', '-M', '-z', target];
+  } else {
+    const base = await gitResolveCommit(dir, from);
+    if (!base) return null;
+    args = ['diff', '--name-status', '-M', '-z', `${base}...${target}`];
+  }
+  const r = await gitAsync(dir, args);
+  return r.ok ? parseNameStatus(r.stdout.toString('utf8')) : null;
+}
+
 export interface CommitInfo {
   sha: string;
   message: string;
