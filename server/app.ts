@@ -5,6 +5,7 @@ import { RPC_PREFIX } from '../core/protocol.ts';
 import { badgeRouter } from './api/badge-routes.ts';
 import { buildActionRouter } from './api/build-action-routes.ts';
 import { buildRouter } from './api/build-routes.ts';
+import { buildStreamRouter } from './api/build-stream-routes.ts';
 import { languageRouter } from './api/language-routes.ts';
 import { repoRouter } from './api/repo-routes.ts';
 import { runnerRouter } from './api/runner-routes.ts';
@@ -40,6 +41,7 @@ export function createApp(ctx: ServerContext, shutdown: AbortSignal): express.Ex
   app.use(languageRouter(ctx));
   app.use(badgeRouter(ctx));
   app.use(runnerRouter(ctx));
+  app.use(buildStreamRouter(ctx, shutdown));
   app.use(secretRouter(ctx));
   app.use(logStreamRouter(ctx, shutdown));
   app.use(buildRouter(ctx));

@@ -154,7 +154,8 @@ export async function cancelBuild(ctx: ServerContext, buildId: number): Promise<
   return true;
 }
 
-async function publishBuild(ctx: ServerContext, buildId: number): Promise<void> {
+/** Tells the build's watchers (runners, live build lists) that it changed. */
+export async function publishBuild(ctx: ServerContext, buildId: number): Promise<void> {
   const build = await ctx.db.build.findUnique({ where: { id: buildId }, select: { id: true, repoId: true, number: true, status: true, cancelled: true } });
   if (!build) return;
   const message = { build: build.id, number: build.number, status: build.status, cancelled: build.cancelled };

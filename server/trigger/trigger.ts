@@ -5,6 +5,7 @@
 import type { Hook, Provider } from '../../core/domain.ts';
 import { checkPipelines, formatPipelineErrors, matchConditions, stageSteps, type MatchFacts } from '../../pipeline/index.ts';
 import type { Conditions, Pipeline } from '../../pipeline/types.ts';
+import { publishBuild } from '../builds/build-state.ts';
 import { reportCommitStatus } from '../builds/commit-status.ts';
 import type { ServerContext } from '../context.ts';
 import type { Build as BuildRow, Prisma, Repo as RepoRow } from '../db/generated/sqlite/client.ts';
@@ -168,6 +169,8 @@ async function startBuild(ctx: ServerContext, repo: RepoRow, build: BuildRow): P
   ctx.logger.info({ event: 'build_created', repo: repo.slug, build: build.number, hook: build.event, status: build.status }, 'build created');
   const created = await ctx.db.stage.findMany({ where: { buildId: build.id, status: 'pending' } });
   for (const stage of created) await ctx.queue.enqueue(stage);
+  // Live build lists (GET /api/stream/{owner}/{name}) show the new build at once.
+  await publishBuild(ctx, build.id);
   void reportCommitStatus(ctx, repo, build);
 }
 
