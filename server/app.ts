@@ -10,6 +10,7 @@ import { languageRouter } from './api/language-routes.ts';
 import { repoRouter } from './api/repo-routes.ts';
 import { runnerRouter } from './api/runner-routes.ts';
 import { secretRouter } from './api/secret-routes.ts';
+import { systemRouter } from './api/system-routes.ts';
 import { userRouter } from './api/user-routes.ts';
 import { authenticate } from './auth/authenticate.ts';
 import { loginRouter } from './auth/login-routes.ts';
@@ -41,6 +42,7 @@ export function createApp(ctx: ServerContext, shutdown: AbortSignal): express.Ex
   app.use(languageRouter(ctx));
   app.use(badgeRouter(ctx));
   app.use(runnerRouter(ctx));
+  app.use(systemRouter(ctx));
   app.use(buildStreamRouter(ctx, shutdown));
   app.use(secretRouter(ctx));
   app.use(logStreamRouter(ctx, shutdown));
