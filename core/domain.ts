@@ -77,6 +77,18 @@ export interface Repo {
   version: number;
   /** Only present in GET /api/user/repos and GET /api/repos/{owner}/{name}. */
   permissions?: Permission;
+  /** Harrier addition, only for callers with admin permission, in the answers of /api/repos/{owner}/{name}. */
+  webhook?: Webhook;
+}
+
+/** The webhook Harrier created at the provider when the repository was activated. */
+export interface Webhook {
+  /** Whether Harrier holds a webhook for the repository (it is active and the hook was created). */
+  active: boolean;
+  /** The provider's hook id; empty when there is none. */
+  id: string;
+  /** Where the provider delivers: HARRIER_HOST/hook. */
+  url: string;
 }
 
 export interface Permission {

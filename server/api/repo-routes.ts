@@ -1,12 +1,12 @@
 // One repository (Drone's paths):
-//   GET    /api/repos/{owner}/{name}   the repository with the caller's permissions (read)
+//   GET    /api/repos/{owner}/{name}   the repository with the caller's permissions (read), and its webhook for admins
 //   POST   /api/repos/{owner}/{name}   activate: webhook on the provider, repository active (admin)
 //   PATCH  /api/repos/{owner}/{name}   settings (admin; "trusted" needs a Harrier administrator, as in Drone)
 //   DELETE /api/repos/{owner}/{name}   deactivate: webhook removed, repository inactive (admin)
 // Mount after authenticate(ctx).
 import { Router } from 'express';
 import { z } from 'zod';
-import type { Provider } from '../../core/domain.ts';
+import type { Permission, Provider } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
 import { repoAccess } from '../auth/repo-access.ts';
 import { PROVIDER_NAMES, scmTokenFor } from '../auth/scm-token.ts';
@@ -16,7 +16,7 @@ import { detectLanguageOnActivation } from '../language/language-settings.ts';
 import type { RepoRow } from '../http/request.ts';
 import { ScmError } from '../scm/scm.ts';
 import { parseInput } from './body-validation.ts';
-import { repoJson } from './serialize.ts';
+import { repoJson as serializeRepo } from './serialize.ts';
 
 const REPO = '/api/repos/:owner/:name';
 
@@ -46,6 +46,8 @@ export const repoPatchSchema = z.object({
 
 export function repoRouter(ctx: ServerContext): Router {
   const router = Router();
+  // Every answer here is about one repository, so admins also see its webhook.
+  const repoJson = (row: RepoRow, perm?: Permission) => serializeRepo(row, perm, ctx.config.host);
 
   router.get(REPO, repoAccess(ctx, 'read'), (req, res) => {
     res.json(repoJson(req.repo!, req.perm));

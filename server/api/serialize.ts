@@ -36,7 +36,11 @@ export function userJson(u: UserRow): User {
   };
 }
 
-export function repoJson(r: RepoRow, perm?: { read: boolean; write: boolean; admin: boolean }): Repo {
+/**
+ * `host` (HARRIER_HOST) adds the webhook's state for callers with admin permission,
+ * as the repository's own endpoints answer it; lists and runners go without.
+ */
+export function repoJson(r: RepoRow, perm?: { read: boolean; write: boolean; admin: boolean }, host?: string): Repo {
   return {
     id: r.id,
     uid: r.uid,
@@ -64,6 +68,7 @@ export function repoJson(r: RepoRow, perm?: { read: boolean; write: boolean; adm
     updated: r.updatedAt,
     version: r.version,
     ...(perm ? { permissions: { read: perm.read, write: perm.write, admin: perm.admin } } : {}),
+    ...(perm?.admin && host !== undefined ? { webhook: { active: r.active && r.hookId !== '', id: r.hookId, url: `${host}/hook` } } : {}),
   };
 }
 
