@@ -1,0 +1,199 @@
+// One build: what it built, its stages and steps, and the selected step's log, all live.
+// Actions: cancel while it runs, restart when it is done (a new build, opened at once).
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { api, messageOf, repoPath } from '../api/client.ts';
+import { useRepoStream } from '../api/repo-stream.ts';
+import type { Build, RepoDetail, StageDetail, Status } from '../api/types.ts';
+import { isDone, isFailed } from '../api/types.ts';
+import { useApi } from '../api/use-api.ts';
+import { buildTitle, BuildRef } from '../components/build-ref.tsx';
+import { ErrorNotice, LiveRegion, Loading } from '../components/common.tsx';
+import { RepoHeader } from '../components/repo-header.tsx';
+import { StatusPill, statusLabel } from '../components/status.tsx';
+import { Ago, Duration } from '../components/time.tsx';
+import type { LineRange } from '../log/log-viewer.tsx';
+import { navigate, repoUrl, useLocation } from '../router.tsx';
+import { useTitle } from '../session.tsx';
+import { StageTree, type StepKey } from './stage-tree.tsx';
+import { StepLog } from './step-log.tsx';
+
+/** While a build runs, its page also refetches this often, in case a step change had no build event. */
+const RUNNING_REFRESH_MS = 4000;
+
+/** The step to show when the URL names none: the running one, else the first failure, else the last that ran. */
+export function defaultStep(stages: StageDetail[]): StepKey | undefined {
+  const all = stages.flatMap((s) => (s.steps ?? []).map((st) => ({ stage: s.number, step: st.number, status: st.status as Status })));
+  const pick =
+    all.find((x) => x.status === 'running') ??
+    all.find((x) => isFailed(x.status)) ??
+    [...all].reverse().find((x) => x.status !== 'skipped' && x.status !== 'pending') ??
+    all[0];
+  return pick && { stage: pick.stage, step: pick.step };
+}
+
+export function parseLineHash(hash: string): LineRange | null {
+  const m = /^#L(\d+)(?:-L?(\d+))?$/.exec(hash);
+  if (!m) return null;
+  const a = Number(m[1]);
+  const b = m[2] ? Number(m[2]) : a;
+  return { from: Math.min(a, b), to: Math.max(a, b) };
+}
+
+export function BuildPage({ slug, number, stage, step }: { slug: string; number: number; stage?: number; step?: number }) {
+  const loc = useLocation();
+  const repo = useApi<RepoDetail>(`/api/repos/${repoPath(slug)}`);
+  const build = useApi<Build>(`/api/repos/${repoPath(slug)}/builds/${number}`);
+  const [action, setAction] = useState<{ busy?: 'cancel' | 'restart'; error?: unknown }>({});
+  const [announce, setAnnounce] = useState('');
+  const b = build.data;
+  useTitle(b ? `#${number} ${buildTitle(b)} · ${slug}` : `#${number} · ${slug}`);
+
+  // Refetches are coalesced: a burst of events costs one request.
+  const refetchTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  const refetch = useCallback(() => {
+    if (refetchTimer.current) return;
+    refetchTimer.current = setTimeout(() => {
+      refetchTimer.current = undefined;
+      void build.reload();
+    }, 150);
+  }, [build.reload]);
+  useEffect(() => () => clearTimeout(refetchTimer.current), []);
+
+  useRepoStream(slug, {
+    onBuild: (event) => {
+      if (event.number === number) refetch();
+    },
+    onResync: refetch,
+  });
+
+  // A cancelled build is done at once, but its steps stop a moment later: keep refreshing until they have.
+  const running = b ? !isDone(b.status) || (b.stages ?? []).some((s) => !isDone(s.status) || (s.steps ?? []).some((st) => !isDone(st.status))) : false;
+  useEffect(() => {
+    if (!running) return;
+    const id = setInterval(refetch, RUNNING_REFRESH_MS);
+    return () => clearInterval(id);
+  }, [running, refetch]);
+
+  const lastStatus = useRef<string>(undefined);
+  useEffect(() => {
+    if (!b) return;
+    if (lastStatus.current && lastStatus.current !== b.status) setAnnounce(`Build ${b.number} ${statusLabel(b.status).toLowerCase()}`);
+    lastStatus.current = b.status;
+  }, [b?.status]);
+
+  if (!b) {
+    return (
+      <div className="page wide">
+        <RepoHeader slug={slug} repo={repo.data} tab="build" />
+        {build.error ? <ErrorNotice title={`Could not load build ${number}`} error={build.error} /> : <Loading what={`build ${number}`} />}
+      </div>
+    );
+  }
+
+  const stages = (b.stages ?? []) as StageDetail[];
+  const explicit = stage !== undefined && step !== undefined ? { stage, step } : undefined;
+  const selected = explicit ?? defaultStep(stages);
+  const selectedStep = selected && stages.find((s) => s.number === selected.stage)?.steps?.find((s) => s.number === selected.step);
+  const stepUrl = (k: StepKey) => repoUrl(slug, `/${number}/${k.stage}/${k.step}`);
+  const canWrite = repo.data?.permissions?.write ?? true;
+
+  const cancel = async () => {
+    setAction({ busy: 'cancel' });
+    try {
+      build.setData(await api<Build>(`/api/repos/${repoPath(slug)}/builds/${number}`, { method: 'DELETE' }));
+      setAction({});
+      setAnnounce(`Build ${number} cancelled`);
+    } catch (error) {
+      setAction({ error });
+    }
+  };
+  const restart = async () => {
+    setAction({ busy: 'restart' });
+    try {
+      const fresh = await api<Build>(`/api/repos/${repoPath(slug)}/builds/${number}`, { method: 'POST' });
+      navigate(repoUrl(slug, `/${fresh.number}`));
+    } catch (error) {
+      setAction({ error });
+    }
+  };
+
+  return (
+    <div className="page wide">
+      <RepoHeader slug={slug} repo={repo.data} tab="build" />
+      <LiveRegion message={announce} />
+      <div className="build-head">
+        <div className="build-head-main">
+          <h2 className="build-title">
+            <StatusPill status={b.status} />
+            <span>{buildTitle(b)}</span>
+            <span className="muted build-number">#{b.number}</span>
+          </h2>
+          <div className="build-meta small">
+            <BuildRef build={b} />
+            <span className="muted">
+              {b.started ? (
+                <>
+                  started <Ago unix={b.started} />
+                </>
+              ) : (
+                <>
+                  created <Ago unix={b.created} />
+                </>
+              )}
+            </span>
+            {b.started > 0 && (
+              <span className="muted">
+                took <Duration started={b.started} stopped={b.finished} />
+              </span>
+            )}
+            {b.parent > 0 && <span className="muted">restart of #{b.parent}</span>}
+          </div>
+        </div>
+        {canWrite && (
+          <div className="build-actions">
+            {running ? (
+              <button type="button" className="btn btn-danger" onClick={cancel} disabled={!!action.busy}>
+                {action.busy === 'cancel' ? 'Cancelling…' : 'Cancel'}
+              </button>
+            ) : (
+              <button type="button" className="btn" onClick={restart} disabled={!!action.busy}>
+                {action.busy === 'restart' ? 'Restarting…' : 'Restart'}
+              </button>
+            )}
+          </div>
+        )}
+      </div>
+      <ErrorNotice error={action.error} />
+      {b.error && (
+        <div className="notice notice-error" role="alert">
+          <pre className="pipeline-error">{b.error}</pre>
+        </div>
+      )}
+      {b.config_source === 'proposal' && (
+        <p className="notice small">
+          This commit has no <code>{repo.data?.config_path || '.drone.yml'}</code>, so it built the pipeline proposed in the repository's language
+          settings.
+        </p>
+      )}
+      <div className="build-layout">
+        <aside className="build-side">
+          <StageTree stages={stages} selected={selected} stepUrl={stepUrl} />
+        </aside>
+        <div className="build-log">
+          {selected && selectedStep ? (
+            <StepLog
+              key={`${selected.stage}/${selected.step}`}
+              at={{ slug, build: number, stage: selected.stage, step: selected.step }}
+              step={selectedStep}
+              selection={parseLineHash(loc.hash)}
+              onSelect={(r) => navigate(`${stepUrl(selected)}#L${r.from}${r.to !== r.from ? `-L${r.to}` : ''}`, { replace: true })}
+              onDone={refetch}
+            />
+          ) : (
+            <p className="muted">{stages.length ? 'Choose a step to see its log.' : ''}</p>
+          )}
+        </div>
+      </div>
+    </div>
+  );
+}

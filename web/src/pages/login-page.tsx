@@ -1,0 +1,56 @@
+// Sign-in: one button per provider the server is configured for, or, when none is,
+// what to set to configure one.
+import type { SystemInfo } from '../api/types.ts';
+import { rememberReturnPath, useTitle } from '../session.tsx';
+
+const PROVIDERS = [
+  { id: 'github', name: 'GitHub', env: 'HARRIER_GITHUB' },
+  { id: 'bitbucket', name: 'Bitbucket', env: 'HARRIER_BITBUCKET' },
+] as const;
+
+const ERRORS: Record<string, string> = {
+  access_denied: 'You declined to let Harrier read your account. Sign in again and allow it to continue.',
+};
+
+export function LoginPage({ system, error }: { system?: SystemInfo; error: string | null }) {
+  useTitle('Sign in');
+  // An older server without /api/system: offer both and let the server explain.
+  const offered = PROVIDERS.filter((p) => !system || system.providers[p.id]);
+  return (
+    <main id="content" className="login">
+      <div className="login-card">
+        <div className="login-brand">
+          <img src="/favicon.svg" alt="" width="40" height="40" />
+          <h1>Harrier</h1>
+        </div>
+        <p className="muted">Continuous integration for your repositories, on your own machines.</p>
+        {error && (
+          <div className="notice notice-error" role="alert">
+            {ERRORS[error] ?? `Sign-in did not complete: ${error}`}
+          </div>
+        )}
+        {offered.length > 0 ? (
+          <div className="login-buttons">
+            {offered.map((p) => (
+              <a key={p.id} className={`btn btn-primary btn-block provider-${p.id}`} href={`/login/${p.id}`} onClick={rememberReturnPath}>
+                Sign in with {p.name}
+              </a>
+            ))}
+          </div>
+        ) : (
+          <div className="notice" role="note">
+            <h2>No sign-in provider is configured</h2>
+            <p>
+              Create an OAuth application at GitHub or Bitbucket with the callback URL <code>{(system?.host || location.origin) + '/login/github'}</code>{' '}
+              (or <code>/login/bitbucket</code>), then start the server with its id and secret:
+            </p>
+            <pre className="snippet">
+              HARRIER_GITHUB_CLIENT_ID=…{'\n'}HARRIER_GITHUB_CLIENT_SECRET=…{'\n\n'}# or{'\n'}HARRIER_BITBUCKET_CLIENT_ID=…{'\n'}HARRIER_BITBUCKET_CLIENT_SECRET=…
+            </pre>
+          </div>
+        )}
+        {system?.version && <p className="login-version muted">Harrier {system.version}</p>}
+      </div>
+    </main>
+  );
+}

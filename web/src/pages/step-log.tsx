@@ -1,0 +1,52 @@
+// One step's log in the viewer, with the step's status above it.
+import type { Status, Step } from '../api/types.ts';
+import { isDone } from '../api/types.ts';
+import { StatusPill } from '../components/status.tsx';
+import { Duration } from '../components/time.tsx';
+import { LogViewer, type LineRange } from '../log/log-viewer.tsx';
+import { useStepLog, type StepRef } from '../log/use-step-log.ts';
+
+export function StepLog({ at, step, selection, onSelect, onDone }: {
+  at: StepRef;
+  step: Step;
+  selection: LineRange | null;
+  onSelect(range: LineRange): void;
+  onDone(status: string): void;
+}) {
+  const live = !isDone(step.status as Status);
+  const { buffer, phase, error } = useStepLog(at, live, onDone);
+  const emptyText =
+    phase === 'loading'
+      ? 'Loading the log…'
+      : phase === 'error'
+        ? `Could not load the log: ${error}`
+        : step.status === 'pending'
+          ? 'This step has not started yet. Its log appears here as it runs.'
+          : live
+            ? 'Waiting for output…'
+            : step.status === 'skipped'
+              ? 'This step was skipped, so it has no log.'
+              : 'This step printed nothing.';
+  return (
+    <LogViewer
+      buffer={buffer}
+      label={`Log of step ${step.name}`}
+      live={live}
+      emptyText={emptyText}
+      selection={selection}
+      onSelect={onSelect}
+      fileName={`${at.slug.replace('/', '-')}-${at.build}-${at.stage}-${at.step}-${step.name}.log`}
+      toolbar={
+        <>
+          <strong className="log-step-name">{step.name}</strong>
+          <StatusPill status={step.status} />
+          <span className="small muted">
+            <Duration started={step.started} stopped={step.stopped} />
+          </span>
+          {step.image && <code className="small muted image-name">{step.image}</code>}
+          {phase !== 'error' && error && <span className="small log-warning">{error}</span>}
+        </>
+      }
+    />
+  );
+}
