@@ -17,6 +17,7 @@ import { loginRouter } from './auth/login-routes.ts';
 import type { ServerContext } from './context.ts';
 import { packageRoot } from './db/flavour.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
+import { webUiRouter } from './http/web-ui.ts';
 import { logStreamRouter } from './logs/log-stream-routes.ts';
 import { rpcRouter } from './rpc/rpc-routes.ts';
 import { webhookRouter } from './webhook/webhook-route.ts';
@@ -50,7 +51,7 @@ export function createApp(ctx: ServerContext, shutdown: AbortSignal): express.Ex
   app.use(buildActionRouter(ctx));
   app.use('/api', notFoundHandler);
 
-  app.use(express.static(path.join(packageRoot(), 'web'), { index: 'index.html' }));
+  app.use(webUiRouter(path.join(packageRoot(), 'web/dist')));
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.logger));
   return app;
