@@ -11,6 +11,8 @@ import type { ServerContext } from '../context.ts';
 import type { Build as BuildRow, Prisma, Repo as RepoRow } from '../db/generated/sqlite/client.ts';
 import { repoToken } from '../builds/repo-token.ts';
 import { sameCommit } from '../hooks/parse-hook.ts';
+import { changedFilesFor } from './changed-files.ts';
+import { keptDependencies } from './stage-graph.ts';
 
 export type TriggerResult =
   | { kind: 'build'; build: BuildRow }
@@ -73,20 +75,20 @@ function buildFields(hook: Hook, now: number) {
   };
 }
 
-function stageRecords(pipelines: Pipeline[], repoId: number, now: number) {
+function stageRecords(pipelines: Pipeline[], repoId: number, now: number, dependsOn: (p: Pipeline) => string[] = (p) => p.dependsOn) {
   return pipelines.map((p, i) => ({
     repoId,
     number: i + 1,
     name: p.name,
     kind: p.kind,
     type: p.type,
-    status: p.dependsOn.length ? 'waiting_on_dependencies' : 'pending',
+    status: dependsOn(p).length ? 'waiting_on_dependencies' : 'pending',
     os: p.platform.os,
     arch: p.platform.arch,
     variant: p.platform.variant,
     limit: p.concurrency.limit,
     ...runsOn(p),
-    dependsOn: JSON.stringify(p.dependsOn),
+    dependsOn: JSON.stringify(dependsOn(p)),
     labels: JSON.stringify(p.node),
     createdAt: now,
     updatedAt: now,
@@ -114,7 +116,8 @@ function planStages(config: string, repo: RepoRow, facts: MatchFacts, configPath
   if (!checked.ok) return { ok: false, stages: [], error: formatPipelineErrors(configPath, checked.errors) };
   const matching = checked.pipelines.filter((p) => matchConditions(withoutStatus(p.trigger), facts));
   if (matching.length === 0) return { ok: 'none' };
-  return { ok: true, stages: stageRecords(matching, repo.id, now), error: '' };
+  const kept = new Set(matching.map((p) => p.name));
+  return { ok: true, stages: stageRecords(matching, repo.id, now, (p) => keptDependencies(p, checked.pipelines, kept)), error: '' };
 }
 
 export interface TriggerOptions {
@@ -141,10 +144,12 @@ export async function trigger(ctx: ServerContext, hook: Hook, opts: TriggerOptio
   const config = file ?? (repo.pipelineProposal || null);
   if (config === null) return { kind: 'ignored', reason: `no ${repo.configPath} at commit ${hook.after}, and no proposed pipeline in the repository's language settings` };
   const configSource = file === null ? 'proposal' : 'file';
+  // Asked only when the file has a `paths` condition; undefined (unknown) makes `paths` match.
+  const changedFiles = await changedFilesFor(ctx, repo, token, hook, config);
   const now = ctx.now();
-  const plan = planStages(config, repo, hookFacts(hook, repo, ctx.config.host), repo.configPath, now);
+  const plan = planStages(config, repo, { ...hookFacts(hook, repo, ctx.config.host), changedFiles }, repo.configPath, now);
   if (plan.ok === 'none') return { kind: 'ignored', reason: 'no pipeline trigger matches this event' };
-  const fields = { ...buildFields(hook, now), configSource };
+  const fields = { ...buildFields(hook, now), configSource, changedFiles: changedFiles ? JSON.stringify(changedFiles) : null };
   const build = await createBuild(ctx, repo, fields, config, plan, { provider: hook.provider, guid: hook.deliveryId });
   await startBuild(ctx, repo, build);
   return { kind: 'build', build };
@@ -157,6 +162,7 @@ export async function restartBuild(ctx: ServerContext, repo: RepoRow, old: Build
   const facts: MatchFacts = {
     branch: old.target, event: old.event, ref: old.ref, target: old.deployTo, action: old.action,
     repo: repo.slug, instance: new URL(ctx.config.host).host, cron: old.cron, status: 'success',
+    changedFiles: old.changedFiles ? (JSON.parse(old.changedFiles) as string[]) : undefined,
   };
   const plan = planStages(config, repo, facts, repo.configPath, now);
   const fields = { ...kept, status: 'pending', parent: old.number, trigger: by, createdAt: now, updatedAt: now };
