@@ -99,7 +99,7 @@ describe.concurrent('the harrier command', () => {
     const repo = workdir(`kind: pipeline\ntype: docker\nname: default\nsteps:\n- name: build\n  image: ${IMAGE}\n  commands: echo: [\n`);
     const run = await finished(['exec'], repo.dir);
     expect(run.code).toBe(1);
-    expect(run.output).toMatch(/^\.drone\.yml:7:\d+: /m);
+    expect(run.output).toMatch(/^\.drone\.yml:7:\d+ /m);
   });
 
   it('harrier exec and lint exit 2 on usage errors', async () => {
@@ -119,7 +119,7 @@ describe.concurrent('the harrier command', () => {
     const bad = workdir('kind: pipeline\ntype: docker\nname: default\nsteps:\n- name: build\n  image: alpine:3\n  comands: [echo]\n');
     const invalid = await finished(['lint'], bad.dir);
     expect(invalid.code).toBe(1);
-    expect(invalid.output).toContain('.drone.yml:7:3: unknown key `comands` in step `build`. Did you mean `commands`?\n');
+    expect(invalid.output).toContain('.drone.yml:7:3 unknown key `comands` in step `build`. Did you mean `commands`?\n');
     const valid = await finished(['lint', '--format', 'json', '.drone.yml.example'], ROOT);
     expect(valid.code).toBe(0);
     expect(JSON.parse(valid.output).pipelines[0].name).toBe('default');

@@ -203,7 +203,7 @@ describe.concurrent('harrier exec', () => {
   it('a malformed file exits 1 with FILE:LINE:COL and runs nothing', async () => {
     const run = await exec(pipeline(`- name: build\n  image: ${IMAGE}\n  comands: [echo hi]\n`));
     expect(run.code).toBe(EXIT_PROBLEMS);
-    expect(run.err).toContain('.drone.yml:7:3: unknown key `comands` in step `build`');
+    expect(run.err).toContain('.drone.yml:7:3 unknown key `comands` in step `build`');
     expect(run.out).toBe('');
   });
 

@@ -8,7 +8,7 @@ import type { Stage, Status, Step } from '../core/domain.ts';
 import { isFailed } from '../core/domain.ts';
 import type { Logger } from '../core/log.ts';
 import type { StageDetails } from '../core/protocol.ts';
-import { checkPipelines, CLONE_STEP_NAME, formatPipelineErrors, type MatchFacts, stageSteps } from '../pipeline/index.ts';
+import { checkPipelines, CLONE_STEP_NAME, formatPipelineErrors, type MatchFacts, pipelineLocation, stageSteps } from '../pipeline/index.ts';
 import type { Pipeline } from '../pipeline/types.ts';
 import type { Backend } from '../runner/backend/backend.ts';
 import { DockerBackend } from '../runner/backend/docker/docker-backend.ts';
@@ -97,7 +97,7 @@ async function execPipelines(file: string, opts: ExecCommandOptions, runtime: Ex
     io.stderr(`harrier exec: ${source.display} is not a valid pipeline file; nothing ran\n`);
     return EXIT_PROBLEMS;
   }
-  for (const w of checked.warnings) io.stderr(`${source.display}:${w.line}:${w.col}: warning: ${w.message}\n`);
+  for (const w of checked.warnings) io.stderr(`${pipelineLocation(source.display, w)} warning: ${w.message}\n`);
 
   const choice = choosePipelines(checked.pipelines, opts.pipeline ?? [], matchFacts(facts));
   for (const { pipeline, reason } of choice.left) io.stdout(`pipeline ${JSON.stringify(pipeline.name)}: skipped: ${reason}\n`);

@@ -29,7 +29,7 @@ describe('harrier lint', () => {
   it('reports a tab in the indentation at its line and column', () => {
     const r = lint(`${head}- name: build\n\timage: alpine:3\n`);
     expect(r.code).toBe(EXIT_PROBLEMS);
-    expect(r.lines).toEqual(['.drone.yml:6:1: a tab is used for indentation; YAML allows only spaces: replace the tab with spaces']);
+    expect(r.lines).toEqual(['.drone.yml:6:1 a tab is used for indentation; YAML allows only spaces: replace the tab with spaces']);
   });
 
   it('reports unknown keys, wrong types and an empty from_secret, one per line in file order', () => {
@@ -38,9 +38,9 @@ describe('harrier lint', () => {
     );
     expect(r.code).toBe(EXIT_PROBLEMS);
     expect(r.lines).toEqual([
-      '.drone.yml:7:3: unknown key `comands` in step `build`. Did you mean `commands`?',
-      '.drone.yml:8:15: `privileged` must be true or false, not `maybe`',
-      '.drone.yml:11:7: `environment.TOKEN` takes its value from no secret: write `from_secret: <secret name>`',
+      '.drone.yml:7:3 unknown key `comands` in step `build`. Did you mean `commands`?',
+      '.drone.yml:8:15 `privileged` must be true or false, not `maybe`',
+      '.drone.yml:11:7 `environment.TOKEN` takes its value from no secret: write `from_secret: <secret name>`',
     ]);
     expect(r.err).toContain('3 errors');
   });
@@ -49,33 +49,33 @@ describe('harrier lint', () => {
     const r = lint(`${head}- name: a\n  image: alpine:3\n- name: b\n  image: alpine:3\n  depends_on: [c]\n`);
     expect(r.code).toBe(EXIT_PROBLEMS);
     expect(r.lines).toHaveLength(1);
-    expect(r.lines[0]).toMatch(/^\.drone\.yml:7:3: step `b` depends on `c`, which is not a step of pipeline `default`/);
+    expect(r.lines[0]).toMatch(/^\.drone\.yml:7:3 step `b` depends on `c`, which is not a step of pipeline `default`/);
   });
 
   it('allows privileged steps only with --trusted', () => {
     const text = `${head}- name: dind\n  image: docker:dind\n  privileged: true\n`;
     const untrusted = lint(text);
     expect(untrusted.code).toBe(EXIT_PROBLEMS);
-    expect(untrusted.lines[0]).toMatch(/^\.drone\.yml:5:3: step `dind` is privileged, which only trusted repositories may use/);
+    expect(untrusted.lines[0]).toMatch(/^\.drone\.yml:5:3 step `dind` is privileged, which only trusted repositories may use/);
     expect(lint(text, { trusted: true }).code).toBe(EXIT_OK);
   });
 
   it('reports a ${...} the runner could not substitute', () => {
     const r = lint(`${head}- name: build\n  image: alpine:3\n  commands: [echo \${DRONE_TAG]\n`);
     expect(r.code).toBe(EXIT_PROBLEMS);
-    expect(r.lines[0]).toMatch(/^\.drone\.yml:7:19: bad substitution/);
+    expect(r.lines[0]).toMatch(/^\.drone\.yml:7:19 bad substitution/);
   });
 
-  it('prints warnings as FILE:LINE:COL: warning: and still exits 0', () => {
+  it('prints warnings as FILE:LINE:COL warning: and still exits 0', () => {
     const r = lint(`${head}- name: build\n  image: alpine:3\n  shell: bash\n  commands: [echo hi]\n`);
     expect(r.code).toBe(EXIT_OK);
-    expect(r.lines).toEqual(['.drone.yml:7:3: warning: `shell` in step `build` is ignored: commands always run with /bin/sh']);
+    expect(r.lines).toEqual(['.drone.yml:7:3 warning: `shell` in step `build` is ignored: commands always run with /bin/sh']);
   });
 
   it('keeps warnings next to errors, sorted by position', () => {
     const r = lint(`${head}- name: build\n  image: alpine:3\n  shell: bash\n  depends_on: [nope]\n`);
     expect(r.code).toBe(EXIT_PROBLEMS);
-    expect(r.lines.map((l) => l.split(' ')[0])).toEqual(['.drone.yml:5:3:', '.drone.yml:7:3:']);
+    expect(r.lines.map((l) => l.split(' ')[0])).toEqual(['.drone.yml:5:3', '.drone.yml:7:3']);
     expect(r.lines[1]).toContain('warning: `shell`');
   });
 

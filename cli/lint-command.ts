@@ -1,6 +1,6 @@
 // `harrier lint [FILE]`: the checks the server makes before it creates a build, on a
-// file on disk, with every problem as `FILE:LINE:COL: message` so editors can jump to it.
-import { lintPipelines, parsePipelines, substituteVariables } from '../pipeline/index.ts';
+// file on disk, with every problem as `FILE:LINE:COL message` so editors can jump to it.
+import { lintPipelines, parsePipelines, pipelineLocation, sortErrors, substituteVariables } from '../pipeline/index.ts';
 import type { Pipeline, PipelineError } from '../pipeline/types.ts';
 import {
   type CommandIO,
@@ -32,14 +32,9 @@ export function lintText(text: string, opts: { trusted: boolean }): LintReport {
   const substituted = substituteVariables(text, {});
   const substitutionErrors = substituted.ok ? [] : substituted.errors;
   const parsed = parsePipelines(text);
-  if (!parsed.ok) return { pipelines: [], errors: byPosition([...substitutionErrors, ...parsed.errors]), warnings: [] };
-  const errors = byPosition([...substitutionErrors, ...lintPipelines(parsed.pipelines, opts)]);
-  return { pipelines: errors.length > 0 ? [] : parsed.pipelines, errors, warnings: byPosition(parsed.warnings ?? []) };
-}
-
-function byPosition(errors: PipelineError[]): PipelineError[] {
-  const unique = new Map(errors.map((e) => [`${e.line}:${e.col}:${e.message}`, e]));
-  return [...unique.values()].sort((a, b) => a.line - b.line || a.col - b.col);
+  if (!parsed.ok) return { pipelines: [], errors: sortErrors([...substitutionErrors, ...parsed.errors]), warnings: [] };
+  const errors = sortErrors([...substitutionErrors, ...lintPipelines(parsed.pipelines, opts)]);
+  return { pipelines: errors.length > 0 ? [] : parsed.pipelines, errors, warnings: sortErrors(parsed.warnings ?? []) };
 }
 
 export function lintCommand(file: string | undefined, opts: LintCommandOptions = {}, io: CommandIO = processIO()): number {
@@ -66,7 +61,7 @@ export function lintCommand(file: string | undefined, opts: LintCommandOptions =
     ...report.errors.map((e) => ({ ...e, text: e.message })),
     ...report.warnings.map((w) => ({ ...w, text: `warning: ${w.message}` })),
   ].sort((a, b) => a.line - b.line || a.col - b.col);
-  for (const p of problems) io.stdout(`${source.display}:${p.line}:${p.col}: ${p.text}\n`);
+  for (const p of problems) io.stdout(`${pipelineLocation(source.display, p)} ${p.text}\n`);
   // The summary goes to stderr, so stdout holds nothing but problems, one per line.
   io.stderr(`harrier lint: ${source.display}: ${summary(report)}\n`);
   return code;

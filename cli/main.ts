@@ -21,7 +21,7 @@ const exitOnUsageError = (err: { exitCode: number }) => process.exit(err.exitCod
 
 program
   .command('lint')
-  .description('check a pipeline file as the server does; problems print as FILE:LINE:COL: message (exit 1 on errors)')
+  .description('check a pipeline file as the server does; problems print as FILE:LINE:COL message (exit 1 on errors)')
   .argument('[file]', 'the pipeline file', '.drone.yml')
   .option('--trusted', 'allow what only trusted repositories may do (privileged steps, host volumes)')
   .addOption(new Option('--format <format>', 'text, or json: the parsed pipelines (or {errors}) as JSON').choices(['text', 'json']).default('text'))

@@ -1,7 +1,7 @@
 // The pipeline engine's public surface. Everything here is pure: no I/O, no clock.
 
 export type * from './types.ts';
-export { parsePipelines } from './parse.ts';
+export { parsePipelines, sortErrors } from './parse.ts';
 export { checkPipelines, lintPipelines, type CheckResult, type LintOptions } from './lint.ts';
 export { globMatch, matchCondition, matchConditions, matchPaths, type MatchFacts } from './conditions.ts';
 export { CLONE_STEP_NAME, stageSteps, type RecordedStep } from './stage-steps.ts';
@@ -38,4 +38,4 @@ export { shellQuote, shellScript } from './step-script.ts';
 export { encodeSetting, pluginEnvName, settingsEnv } from './plugin-settings.ts';
 export { normalizeImage } from './image.ts';
 export { parseDuration } from './duration.ts';
-export { formatPipelineErrors } from './format-errors.ts';
+export { formatPipelineErrors, pipelineLocation } from './format-errors.ts';

@@ -20,12 +20,12 @@ describe('compileStagePlan', () => {
     const result = compileStagePlan(stageDetails({ config, steps: ['clone', 'x'] }), request);
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.error).toMatch(/^\.drone\.yml:8:\d+: /);
+    expect(result.error).toMatch(/^\.drone\.yml:8:\d+ /);
   });
 
   it('fails with FILE:LINE:COL when the file does not parse', () => {
     const result = compileStagePlan(stageDetails({ config: 'kind: pipeline\nsteps:\n\t- name: x\n', steps: ['clone'] }), request);
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.error).toMatch(/^\.drone\.yml:3:1: /);
+    if (!result.ok) expect(result.error).toMatch(/^\.drone\.yml:3:1 /);
   });
 });

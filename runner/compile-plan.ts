@@ -1,7 +1,7 @@
 // The runner's StageCompiler: checks the build's pipeline file again (the runner does
 // not take the server's word for trust rules), picks the stage's pipeline and compiles it.
 import type { StageDetails } from '../core/protocol.ts';
-import { checkPipelines, compileStage, formatPipelineErrors, substituteVariables, substitutionEnvironment } from '../pipeline/index.ts';
+import { checkPipelines, compileStage, formatPipelineErrors, pipelineLocation, substituteVariables, substitutionEnvironment } from '../pipeline/index.ts';
 import type { CompiledStage, CompileRequest } from './execute-stage.ts';
 
 const MAX_ERRORS_SHOWN = 5;
@@ -35,6 +35,6 @@ export function compileStagePlan(details: StageDetails, request: CompileRequest)
     return { ok: true, pipeline, plan };
   } catch (err) {
     const at = pipeline.position;
-    return { ok: false, error: `${file}:${at.line}:${at.col}: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, error: `${pipelineLocation(file, at)} ${err instanceof Error ? err.message : String(err)}` };
   }
 }

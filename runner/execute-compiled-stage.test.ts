@@ -125,7 +125,7 @@ describe('a compiled .drone.yml on the runner', () => {
       runnerName,
     });
     expect(outcome.status).toBe('error');
-    expect(outcome.error).toMatch(/^\.drone\.yml:5:3: .*image/);
+    expect(outcome.error).toMatch(/^\.drone\.yml:5:3 .*image/);
     expect(server.stageUpdates.get(details.stage.id)?.at(-1)).toMatchObject({ status: 'error', error: outcome.error });
   });
 });

@@ -298,11 +298,11 @@ describe('executeStage', () => {
     const outcome = await executeStage(details, {
       rpc,
       backend,
-      compile: () => ({ ok: false, error: '.drone.yml:3:5: steps[0].image is required' }),
+      compile: () => ({ ok: false, error: '.drone.yml:3:5 steps[0].image is required' }),
       workspaceDir,
       runnerName,
     });
-    expect(outcome).toEqual({ status: 'error', error: '.drone.yml:3:5: steps[0].image is required' });
+    expect(outcome).toEqual({ status: 'error', error: '.drone.yml:3:5 steps[0].image is required' });
     expect(server.stageStatus(details.stage.id)).toBe('error');
     expect(server.stepStatus(stepNamed(details, 'build').id)).toBe('skipped');
     expect(fs.readdirSync(workspaceDir).filter((d) => d.startsWith(`stage-${details.stage.id}-`))).toEqual([]);

@@ -95,8 +95,8 @@ describe.each(['sqlite', 'postgres'] as const)('language settings on %s', (flavo
     const res = await call('PATCH', LANGUAGE_PATH, { proposal: broken });
     expect(res.status).toBe(400);
     expect(res.body.message.split('\n')).toEqual([
-      '.drone.yml:5:3: step `a` depends on `missing`, which is not a step of pipeline `default`.',
-      '.drone.yml:8:3: step `b` depends on `gone`, which is not a step of pipeline `default`.',
+      '.drone.yml:5:3 step `a` depends on `missing`, which is not a step of pipeline `default`.',
+      '.drone.yml:8:3 step `b` depends on `gone`, which is not a step of pipeline `default`.',
     ]);
     expect(res.body.errors).toEqual([
       { line: 5, col: 3, message: expect.stringMatching(/missing/) },
@@ -108,7 +108,7 @@ describe.each(['sqlite', 'postgres'] as const)('language settings on %s', (flavo
   it('refuses YAML that does not parse with the line and column of the mistake', async () => {
     const res = await call('PATCH', LANGUAGE_PATH, { proposal: 'kind: pipeline\nsteps: [\n' });
     expect(res.status).toBe(400);
-    expect(res.body.message).toMatch(/^\.drone\.yml:\d+:\d+: /);
+    expect(res.body.message).toMatch(/^\.drone\.yml:\d+:\d+ /);
   });
 
   it('refuses an unknown language with 400 naming the field and the choices', async () => {

@@ -223,7 +223,7 @@ describe.each(['sqlite', 'postgres'] as const)('the server on %s', (flavour) => 
       const { responses } = await s.push({ '.drone.yml': 'kind: pipeline\nsteps:\n- name: x\n  image: alpine:3\n  comands: [ls]\n' }, 'Typo');
       const b = (await responses[0].json()) as Build;
       expect(b.status).toBe('error');
-      expect(b.error).toMatch(/\.drone\.yml:5:3: .*comands/);
+      expect(b.error).toMatch(/\.drone\.yml:5:3 .*comands/);
       const status = await s.fake.waitForStatus((st) => st.sha === b.after && st.state === 'error');
       expect(status.context).toBe('continuous-integration/harrier/push');
     });
