@@ -41,6 +41,7 @@ export async function updateStage(ctx: ServerContext, stageId: number, update: S
     data: { ...progress(update), updatedAt: now, version: { increment: 1 } },
   });
   if (isDone(update.status)) await settleSteps(ctx, stage);
+  if (isDone(update.status)) await ctx.queue.finished(stage);
   await advanceBuild(ctx, stage.buildId);
   return stage;
 }

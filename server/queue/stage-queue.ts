@@ -2,6 +2,11 @@
 // memory. A runner's long-poll looks through the waiting jobs for one its labels
 // match; the database decides who gets it (accept is a conditional update), so two
 // runners, or two servers, can race for a stage and exactly one wins.
+//
+// A pipeline's `concurrency: limit: N` holds a stage back while N stages of the same
+// pipeline name in the same repository are running or held by a runner; the count comes
+// from the Stage rows, so it holds across servers. When such a stage ends, the stages it
+// held back get a "progress" event on their jobs, which wakes long-polls everywhere.
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../core/log.ts';
@@ -44,9 +49,11 @@ export class StageQueue {
     this.connections = [redis.duplicate(), redis.duplicate()];
     this.queue = new Queue(STAGE_QUEUE, { connection: this.connections[0], prefix });
     this.events = new QueueEvents(STAGE_QUEUE, { connection: this.connections[1], prefix });
-    this.events.on('waiting', () => {
+    const wakeAll = () => {
       for (const wake of this.waiters) wake();
-    });
+    };
+    this.events.on('waiting', wakeAll);
+    this.events.on('progress', wakeAll);
     this.events.on('error', (error) => this.logger.warn({ err: error }, 'stage queue events error'));
   }
 
@@ -81,9 +88,34 @@ export class StageQueue {
         await this.remove(data.stageId);
         continue;
       }
+      if (await this.atLimit(stage)) continue;
       return stage;
     }
     return undefined;
+  }
+
+  /** Whether `limit` other stages of the stage's pipeline in its repository are running or held by a runner. */
+  private async atLimit(stage: StageRow): Promise<boolean> {
+    if (stage.limit <= 0) return false;
+    const busy = await this.db.stage.count({
+      where: {
+        repoId: stage.repoId,
+        name: stage.name,
+        id: { not: stage.id },
+        OR: [{ status: 'running' }, { status: 'pending', machine: { not: '' } }],
+      },
+    });
+    return busy >= stage.limit;
+  }
+
+  /** A stage ended: wake the runners if it held back stages of its pipeline (concurrency limit). */
+  async finished(stage: Pick<StageRow, 'repoId' | 'name' | 'limit'>): Promise<void> {
+    if (stage.limit <= 0) return;
+    const held = await this.db.stage.findMany({
+      where: { repoId: stage.repoId, name: stage.name, status: 'pending', machine: '' },
+      select: { id: true },
+    });
+    for (const { id } of held) await this.queue.updateJobProgress(jobId(id), Date.now()).catch(() => undefined);
   }
 
   /**
@@ -110,7 +142,14 @@ export class StageQueue {
     });
     if (count !== 1) return undefined;
     await this.remove(stageId);
-    return (await this.db.stage.findUnique({ where: { id: stageId } })) ?? undefined;
+    const stage = await this.db.stage.findUnique({ where: { id: stageId } });
+    if (stage && (await this.atLimit(stage))) {
+      // Another runner took a stage of the same pipeline between our look and this claim; give it back.
+      const released = await this.db.stage.updateMany({ where: { id: stageId, machine, status: 'pending' }, data: { machine: '', updatedAt: now } });
+      if (released.count) await this.enqueue(stage);
+      return undefined;
+    }
+    return stage ?? undefined;
   }
 
   async close(): Promise<void> {
