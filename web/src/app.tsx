@@ -31,8 +31,10 @@ export function App() {
     setUnauthorizedHandler(() => setState((s) => ({ kind: 'out', system: s.kind === 'in' ? s.session.system : undefined })));
     const system = loadSystem();
     api<User>('/api/user').then(
-      async (user) => {
-        setState({ kind: 'in', session: { user, system: await system } });
+      (user) => {
+        setState({ kind: 'in', session: { user } });
+        // The pages do not wait for /api/system; the badge and sign-in links read it when it is in.
+        void system.then((info) => setState((s) => (s.kind === 'in' ? { kind: 'in', session: { ...s.session, system: info } } : s)));
         const back = location.pathname === '/' ? takeReturnPath() : null;
         if (back) navigate(back, { replace: true });
       },

@@ -2,6 +2,7 @@
 // drops answers for a path the component no longer shows.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api } from './client.ts';
+import { takePrefetched } from './prefetch.ts';
 
 export interface Resource<T> {
   data: T | undefined;
@@ -25,7 +26,7 @@ export function useApi<T>(path: string | null): Resource<T> {
     if (p === null) return;
     setState((s) => ({ ...s, path: p, loading: true }));
     try {
-      const data = await api<T>(p, { signal });
+      const data = await (takePrefetched<T>(p) ?? api<T>(p, { signal }));
       if (current.current === p) setState({ path: p, data, loading: false });
     } catch (error) {
       if (signal?.aborted) return;

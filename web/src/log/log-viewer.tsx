@@ -165,7 +165,7 @@ export function LogViewer({ buffer, label, live, emptyText, selection, onSelect,
   const digits = String(count ? buffer.lastPos + 1 : 1).length;
 
   return (
-    <section className="log-panel" aria-label={label}>
+    <section className="log-panel">
       <div className="log-toolbar">
         <div className="log-title">{toolbar}</div>
         <span className="small muted log-count" aria-live="off">

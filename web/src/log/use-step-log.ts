@@ -4,6 +4,7 @@
 // it already has, so a reconnect neither repeats nor loses lines.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, messageOf, repoPath } from '../api/client.ts';
+import { takePrefetched } from '../api/prefetch.ts';
 import type { LogLine } from '../api/types.ts';
 import { LogBuffer } from './log-buffer.ts';
 
@@ -73,7 +74,7 @@ export function useStepLog(ref: StepRef, live: boolean, onDone?: (status: string
       } else if (!source) open();
     };
 
-    api<LogLine[]>(logsPath, { signal: ctl.signal }).then(
+    (takePrefetched<LogLine[]>(logsPath) ?? api<LogLine[]>(logsPath, { signal: ctl.signal })).then(
       (lines) => {
         buffer.append(lines);
         if (!liveAtOpen.current) {
