@@ -10,7 +10,9 @@ RUN apt-get update \
 # scripts; Prisma's engine download is denied). The image's own npm is 10.
 RUN npm install -g npm@11
 WORKDIR /app
+# web/ is an npm workspace of the root: its package.json belongs to the one install.
 COPY package.json package-lock.json ./
+COPY web/package.json web/
 RUN npm ci --no-audit --no-fund
 COPY . .
 # Generates the Prisma clients and compiles dist/ (and the web UI when web/ exists);
