@@ -24,7 +24,8 @@ export const PACKAGES = [
   // Test images are made from a static busybox (test/support/images.ts); the dynamic one
   // from Debian's `busybox` package would not run inside an image without libc.
   { name: 'busybox-static', for: ['test'], present: () => ['/bin/busybox', '/usr/bin/busybox'].some(isStaticElf) },
-  // Browser tests: { name: 'chromium', for: ['test'], present: () => !!which('chromium') },
+  // The web UI's browser tests (test/browser) drive Debian's Chromium with playwright-core, which cannot download a browser here.
+  { name: 'chromium', for: ['test'], present: () => !!which('chromium') },
 ];
 
 /** Installed PostgreSQL server versions, newest first (Debian keeps them in /usr/lib/postgresql/<ver>). */

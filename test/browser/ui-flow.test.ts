@@ -1,0 +1,181 @@
+// A person's way through the web UI, in headless Chromium against real server and
+// runner processes: sign in by clicking, activate a repository, review and edit the
+// pipeline its language settings propose, push, watch the log arrive live, cancel a
+// running build and restart it. The tests run in order and share one repository.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Build } from '../../core/domain.ts';
+import { startUiHarness, type UiHarness } from './ui-harness.ts';
+
+const PACKAGE_JSON = JSON.stringify({ name: 'hello-world', version: '1.0.0', scripts: { test: 'node test.js' } }, null, 2) + '\n';
+
+// What the test saves as the proposal: the stand-in images have no Node.js, only busybox.
+const PROPOSAL = `kind: pipeline
+type: docker
+name: default
+
+steps:
+- name: greet
+  image: alpine:3
+  commands:
+  - printf '\\033[32mgreen\\033[0m and \\033[1;31mbold red\\033[0m\\n'
+- name: slow
+  image: alpine:3
+  commands:
+  - echo first
+  - sleep 3
+  - echo second
+`;
+
+const LONG_RUNNING = `kind: pipeline
+type: docker
+name: default
+
+steps:
+- name: wait
+  image: alpine:3
+  commands:
+  - echo waiting for a cancel
+  - sleep 120
+  - echo never printed
+`;
+
+describe('the web UI', () => {
+  let h: UiHarness;
+  beforeAll(async () => {
+    h = await startUiHarness({ files: { 'README.md': '# hello\n', 'package.json': PACKAGE_JSON } });
+  }, 120_000);
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('serves the app for client routes and leaves the server paths alone', async () => {
+    const page = await fetch(`${h.host}/octocat/hello-world/12`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toContain('<div id="root">');
+    const api = await fetch(`${h.host}/api/nothing-here`);
+    expect(api.status).toBe(404);
+    expect(await api.json()).toHaveProperty('message');
+    const login = await fetch(`${h.host}/login/nowhere`, { redirect: 'manual' });
+    expect(login.headers.get('content-type') ?? '').not.toMatch(/text\/html/);
+  });
+
+  it('signs in by clicking the provider and lists the repositories', async () => {
+    const { page } = h;
+    await page.goto('/');
+    const signIn = page.getByRole('link', { name: 'Sign in with GitHub' });
+    await signIn.waitFor();
+    // Only GitHub is configured, so only GitHub is offered.
+    expect(await page.getByRole('link', { name: 'Sign in with Bitbucket' }).count()).toBe(0);
+    await h.screenshot('sign-in');
+    await signIn.click();
+    await page.getByRole('heading', { name: 'Repositories' }).waitFor();
+    await page.getByText('hello-world').waitFor();
+    await h.screenshot('repositories');
+    await page.getByLabel('Filter repositories').fill('nothing-like-this');
+    await page.getByText('No repository matches').waitFor();
+    await page.getByLabel('Filter repositories').fill('hello');
+    await page.getByRole('button', { name: 'Activate octocat/hello-world' }).waitFor();
+  });
+
+  it('activates the repository and shows the pipeline its language proposes, with errors next to the editor', async () => {
+    const { page } = h;
+    await page.getByRole('button', { name: 'Activate octocat/hello-world' }).click();
+    await page.waitForURL(/\/octocat\/hello-world\/settings$/);
+    await expectText(page.getByTestId('detected-language'), 'Node.js');
+    await page.getByText('The repository has no').waitFor();
+    const editor = page.getByRole('textbox', { name: 'Proposed pipeline' });
+    expect(await editor.inputValue()).toContain('npm');
+    expect(h.fake.state.hooks.items.filter((hook) => !hook.deleted)).toHaveLength(1);
+    await h.screenshot('settings', { fullPage: true });
+
+    // A broken proposal is refused with the file, line and column of each problem.
+    await editor.fill('kind: pipeline\ntype: docker\nname: default\nsteps:\n- name: x\n  commands: [true]\n');
+    await page.getByRole('button', { name: 'Save pipeline' }).click();
+    const problems = page.getByRole('list', { name: 'Pipeline problems' });
+    await problems.waitFor();
+    expect(await problems.textContent()).toMatch(/\.drone\.yml:\d+:\d+/);
+    await h.screenshot('settings-pipeline-errors');
+
+    await editor.fill(PROPOSAL);
+    await page.getByRole('button', { name: 'Save pipeline' }).click();
+    await page.getByText('Saved', { exact: true }).waitFor();
+    const saved = await h.api(`/api/repos/${h.slug}/language`);
+    expect(saved.body.proposal).toBe(PROPOSAL);
+  }, 60_000);
+
+  it('shows a pushed build appear in the list and its log arrive live, coloured, while the step runs', async () => {
+    const { page } = h;
+    await page.getByRole('link', { name: 'Builds' }).click();
+    await page.getByText('No builds yet — push a commit to octocat/hello-world').waitFor();
+    await h.screenshot('builds-empty');
+
+    const build = await h.push({ 'src/index.js': 'console.log(1)\n' }, 'Add the entry point');
+    expect(build.config_source).toBe('proposal');
+    // The row arrives through the repository's event stream, without a reload.
+    const row = page.getByRole('link', { name: /#1 Add the entry point/ });
+    await row.waitFor({ timeout: 10_000 });
+    await row.click();
+    await page.waitForURL(/\/octocat\/hello-world\/1$/);
+
+    // The running step is shown by itself; its first line is there before its last.
+    const log = page.getByRole('region', { name: /Log of step slow/ });
+    await log.getByText('first', { exact: true }).waitFor({ timeout: 60_000 });
+    expect(await log.getByText('second', { exact: true }).count()).toBe(0);
+    await h.screenshot('build-running');
+    await log.getByText('second', { exact: true }).waitFor({ timeout: 20_000 });
+    await page.locator('.build-head .status-pill[data-status="success"]').waitFor({ timeout: 20_000 });
+    // Lines came once each, though the page fetched the log and then streamed it.
+    const lines = await log.locator('.log-line .lt').allTextContents();
+    expect(lines).toEqual(['+ echo first', 'first', '+ sleep 3', '+ echo second', 'second']);
+
+    await page.getByRole('link', { name: /greet/ }).click();
+    const greet = page.getByRole('region', { name: /Log of step greet/ });
+    await expectText(greet.locator('.fg-2').first(), 'green');
+    await expectText(greet.locator('.fg-1.ansi-bold').first(), 'bold red');
+    await h.screenshot('build-finished');
+  }, 120_000);
+
+  it('cancels a running build and restarts it', async () => {
+    const { page } = h;
+    const build = await h.push({ '.drone.yml': LONG_RUNNING }, 'Wait for a long time');
+    await page.goto(`/${h.slug}/${build.number}`);
+    const log = page.getByRole('region', { name: /Log of step wait/ });
+    await log.getByText('waiting for a cancel', { exact: true }).waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('.build-head .status-pill[data-status="killed"]').waitFor({ timeout: 20_000 });
+    await h.screenshot('build-cancelled');
+
+    await page.getByRole('button', { name: 'Restart' }).click();
+    await page.waitForURL(new RegExp(`/${h.slug}/${build.number + 1}$`));
+    await page.getByText(`restart of #${build.number}`).waitFor();
+    await page.getByRole('region', { name: /Log of step wait/ }).getByText('waiting for a cancel', { exact: true }).waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('.build-head .status-pill[data-status="killed"]').waitFor({ timeout: 20_000 });
+    const list = await h.api<Build[]>(`/api/repos/${h.slug}/builds`);
+    expect(list.body.map((b) => [b.number, b.status])).toEqual([
+      [build.number + 1, 'killed'],
+      [build.number, 'killed'],
+      [1, 'success'],
+    ]);
+    await page.getByRole('link', { name: 'Builds', exact: true }).click();
+    await page.locator('.build-row').nth(2).waitFor();
+    await h.screenshot('builds');
+  }, 120_000);
+
+  it('shows the runners and what they run', async () => {
+    const { page } = h;
+    await page.getByRole('link', { name: 'Runners' }).click();
+    await page.getByRole('cell', { name: /online/ }).waitFor();
+    await h.screenshot('runners');
+  });
+
+  it('threw no errors in the pages', () => {
+    expect(h.pageErrors).toEqual([]);
+  });
+});
+
+async function expectText(locator: import('playwright-core').Locator, text: string): Promise<void> {
+  await locator.waitFor();
+  expect((await locator.textContent())?.trim()).toBe(text);
+}
