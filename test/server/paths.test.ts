@@ -143,6 +143,17 @@ describe.each(cases)('paths on %s with %s', (provider, flavour) => {
     expect(stageNames(build)).toEqual(['publish']);
   });
 
+  it('keeps the changed files when a build is restarted, so the same pipelines run again', async () => {
+    const { responses } = await s.push({ 'docs/restart.md': 'r\n' }, 'Docs to restart');
+    const old = await built(responses[0]);
+    expect((await s.api(`/api/repos/${SLUG}/builds/${old.number}`, { method: 'DELETE' })).status).toBe(200);
+    const res = await s.api(`/api/repos/${SLUG}/builds/${old.number}`, { method: 'POST' });
+    const restarted = await built(res);
+    expect(restarted.parent).toBe(old.number);
+    expect(stageNames(restarted)).toEqual(['docs', 'publish']);
+    expect(await storedChanges(restarted)).toEqual(['docs/restart.md']);
+  });
+
   it('uses the pull request\'s own files for a pull request', async () => {
     const res = await openPullRequest(21, 'docs-pr', { 'docs/pr.md': 'pr\n' });
     const build = await built(res);
