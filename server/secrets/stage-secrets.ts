@@ -1,8 +1,10 @@
 // Which secrets a runner gets for a stage: only those the stage's pipeline names, and,
-// for pull requests, only those marked pull_request. Drone withholds the others from
-// every pull_request build, from a fork or not (its secret and registry services check
-// the event, not the fork): a pull request can change the pipeline file, so whoever can
-// open one could print any secret the build receives.
+// for pull requests from forks, only those marked pull_request. A fork's pull request
+// can change the pipeline file, so whoever can open one could print any secret the
+// build receives. A pull request from a branch of the repository itself comes from
+// someone who can push there, and a push builds with every secret anyway, so withholding
+// them from it protects nothing (Drone withholds them from every pull request; Harrier
+// follows the issue's rule: forks only).
 import type { Logger } from '../../core/log.ts';
 import { parsePipelines } from '../../pipeline/index.ts';
 import { isSecretRef } from '../../pipeline/plugin-settings.ts';
@@ -68,8 +70,8 @@ export async function stageSecrets(input: StageSecretsInput): Promise<StageSecre
       log.info({ event: 'secret_not_found', secret: name }, `the pipeline names secret "${name}", which the repository does not have`);
       continue;
     }
-    if (build.event === 'pull_request' && !row.pullRequest) {
-      log.info({ event: 'secret_withheld', secret: row.name, fork: build.fork }, `secret "${row.name}" withheld from a pull request (it does not allow pull requests)`);
+    if (build.event === 'pull_request' && build.fork && !row.pullRequest) {
+      log.info({ event: 'secret_withheld', secret: row.name, fork: build.fork }, `secret "${row.name}" withheld from a fork's pull request (it does not allow pull requests)`);
       continue;
     }
     if (!box) {

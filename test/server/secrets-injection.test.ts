@@ -1,5 +1,5 @@
 // Which secrets a runner receives with a stage's details: only those its pipeline names,
-// none without pull_request on any pull request (from a fork or not, as Drone), none for a
+// none without pull_request on a pull request from a fork, none for a
 // stage no runner holds; and, through a real runner on Docker, that a step sees its secret
 // while its log, the API and the server log never show the value.
 import os from 'node:os';
@@ -136,7 +136,7 @@ describe.each(['sqlite', 'postgres'] as const)('secrets in stage details on %s',
     s.git.commit({ '.drone.yml': PIPELINE }, 'Back to the usual name');
   });
 
-  it('withholds secrets without pull_request from a pull request of a branch in the same repository', async () => {
+  it('gives a pull request from a branch of the same repository the secrets its pipeline names', async () => {
     const sha = s.git.commit({ 'feature.txt': 'f' }, 'Feature', 'feature');
     s.git.checkout('main');
     const [res] = await s.fake.pullRequest(SLUG, { number: 3, head: { ref: 'feature', sha }, base: { ref: 'main' } });
@@ -144,11 +144,15 @@ describe.each(['sqlite', 'postgres'] as const)('secrets in stage details on %s',
     expect(build).toMatchObject({ event: 'pull_request' });
     const details = await detailsOf(build, 'default');
     expect(details.build.event).toBe('pull_request');
-    expect(secretsOf(details)).toEqual({ docker_password: VALUES.docker_password });
-    expect(logs.lines.some((l) => l.includes('"event":"secret_withheld"') && l.includes('api_token'))).toBe(true);
+    expect(secretsOf(details)).toEqual({
+      shared_secret: VALUES.shared_secret,
+      dockerconfig: VALUES.dockerconfig,
+      api_token: VALUES.api_token,
+      docker_password: VALUES.docker_password,
+    });
   });
 
-  it('withholds them from a fork\'s pull request too, giving only secrets marked pull_request', async () => {
+  it('withholds secrets without pull_request from a fork\'s pull request, giving only those marked pull_request', async () => {
     const fork = s.fake.repo('forker/hello-world') ?? s.fake.addRepo({ slug: 'forker/hello-world', gitDir: s.git.dir, private: false });
     const sha = s.git.commit({ 'fork.txt': 'f' }, 'From a fork', 'fork-feature');
     s.git.checkout('main');
@@ -158,6 +162,7 @@ describe.each(['sqlite', 'postgres'] as const)('secrets in stage details on %s',
     expect(row.fork).toBe(true);
     const details = await detailsOf(build, 'default');
     expect(Object.keys(secretsOf(details))).toEqual(['docker_password']);
+    expect(logs.lines.some((l) => l.includes('"event":"secret_withheld"') && l.includes('api_token'))).toBe(true);
     const other = await detailsOf(build, 'other');
     expect(other.secrets).toEqual([]);
   });
