@@ -41,9 +41,9 @@ export async function migrateCommand(): Promise<void> {
   logger.info({ event: 'migrated', applied: result.applied, already_applied: result.alreadyApplied }, 'migrations applied');
 }
 
-/** `harrier up` needs no setup: the runner secret is made once and kept in the data folder. */
-export function localRpcSecret(dataDir: string): string {
-  const file = path.join(dataDir, 'rpc-secret');
+/** `harrier up` needs no setup: its secrets are made once and kept in the data folder. */
+export function localSecret(dataDir: string, name: 'rpc-secret' | 'database-secret'): string {
+  const file = path.join(dataDir, name);
   if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
   fs.mkdirSync(dataDir, { recursive: true });
   const secret = randomBytes(32).toString('hex');
@@ -55,7 +55,8 @@ export async function upCommand(): Promise<void> {
   const signal = stopSignal();
   const env = { ...process.env };
   const base = loadServerConfig(env);
-  env.HARRIER_RPC_SECRET ||= localRpcSecret(base.dataDir);
+  env.HARRIER_RPC_SECRET ||= localSecret(base.dataDir, 'rpc-secret');
+  env.HARRIER_DATABASE_SECRET ||= localSecret(base.dataDir, 'database-secret');
   const server = await startServer(loadServerConfig(env));
   env.HARRIER_SERVER_URL ||= `http://127.0.0.1:${server.port}`;
   const runnerStopped = startRunner(loadRunnerConfig(env), { signal });
