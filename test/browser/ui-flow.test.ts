@@ -14,10 +14,10 @@ type: docker
 name: default
 
 steps:
-- name: greet
+- name: test
   image: alpine:3
   commands:
-  - printf '\\033[32mgreen\\033[0m and \\033[1;31mbold red\\033[0m\\n'
+  - sh ci/report.sh
 - name: slow
   image: alpine:3
   commands:
@@ -25,6 +25,17 @@ steps:
   - sleep 3
   - echo second
 `;
+
+// What a test runner prints, in colour: the page's screenshot in docs/ shows it.
+const REPORT_SH = [
+  "printf '\\033[1mRunning 4 test files\\033[0m\\n\\n'",
+  "printf ' \\033[30;42m PASS \\033[0m pipeline/parse.test.ts \\033[90m(38 tests, 41 ms)\\033[0m\\n'",
+  "printf ' \\033[30;42m PASS \\033[0m pipeline/compile.test.ts \\033[90m(22 tests, 65 ms)\\033[0m\\n'",
+  "printf ' \\033[30;42m PASS \\033[0m server/trigger.test.ts \\033[90m(17 tests, 212 ms)\\033[0m\\n'",
+  "printf ' \\033[30;43m SKIP \\033[0m runner/gpu.test.ts \\033[38;5;208mno runner with gpu=yes\\033[0m\\n\\n'",
+  "printf '\\033[1mTests:\\033[0m \\033[1;32m77 passed\\033[0m, \\033[33m1 skipped\\033[0m, \\033[1;31m0 failed\\033[0m\\n'",
+  "printf '\\033[1mTime:\\033[0m  0.318 s\\n'",
+].join('\n') + '\n';
 
 const LONG_RUNNING = `kind: pipeline
 type: docker
@@ -110,10 +121,10 @@ describe('the web UI', () => {
     await page.getByText('No builds yet — push a commit to octocat/hello-world').waitFor();
     await h.screenshot('builds-empty');
 
-    const build = await h.push({ 'src/index.js': 'console.log(1)\n' }, 'Add the entry point');
+    const build = await h.push({ 'src/index.js': 'console.log(1)\n', 'ci/report.sh': REPORT_SH }, 'Add the entry point and a test report');
     expect(build.config_source).toBe('proposal');
     // The row arrives through the repository's event stream, without a reload.
-    const row = page.getByRole('link', { name: /#1 Add the entry point/ });
+    const row = page.getByRole('link', { name: /#1 Add the entry point and a test report/ });
     await row.waitFor({ timeout: 10_000 });
     await row.click();
     await page.waitForURL(/\/octocat\/hello-world\/1$/);
@@ -129,10 +140,12 @@ describe('the web UI', () => {
     const lines = await log.locator('.log-line .lt').allTextContents();
     expect(lines).toEqual(['+ echo first', 'first', '+ sleep 3', '+ echo second', 'second']);
 
-    await page.getByRole('link', { name: /greet/ }).click();
-    const greet = page.getByRole('region', { name: /Log of step greet/ });
-    await expectText(greet.locator('.fg-2').first(), 'green');
-    await expectText(greet.locator('.fg-1.ansi-bold').first(), 'bold red');
+    await page.getByRole('link', { name: /^test/ }).click();
+    const report = page.getByRole('region', { name: /Log of step test/ });
+    await expectText(report.locator('.fg-0.bg-2').first(), 'PASS');
+    await expectText(report.locator('.fg-1.ansi-bold').first(), '0 failed');
+    expect(await report.locator('span[style*="color"]', { hasText: 'no runner with gpu=yes' }).count()).toBe(1);
+    // docs/build-page.png, the README's picture of the build page, is a copy of this screenshot.
     await h.screenshot('build-finished');
   }, 120_000);
 

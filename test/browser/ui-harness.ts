@@ -79,6 +79,8 @@ export async function startUiHarness(opts: UiHarnessOptions): Promise<UiHarness>
     HARRIER_RUNNER_NAME: `e2e-${prefix}`,
     HARRIER_RUNNER_CAPACITY: '2',
     HARRIER_RUNNER_WORKSPACE: workspaceDir,
+    // A test's last build may still run when the harness closes; nothing needs it to finish.
+    HARRIER_RUNNER_GRACE_SECONDS: '2',
   });
   const [browser] = await Promise.all([
     chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
