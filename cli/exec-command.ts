@@ -8,7 +8,7 @@ import type { Stage, Status, Step } from '../core/domain.ts';
 import { isFailed } from '../core/domain.ts';
 import type { Logger } from '../core/log.ts';
 import type { StageDetails } from '../core/protocol.ts';
-import { checkPipelines, CLONE_STEP_NAME, formatPipelineErrors, type MatchFacts, pipelineLocation, stageSteps } from '../pipeline/index.ts';
+import { buildFacts, checkPipelines, CLONE_STEP_NAME, formatPipelineErrors, pipelineLocation, stageSteps } from '../pipeline/index.ts';
 import type { Pipeline } from '../pipeline/types.ts';
 import type { Backend } from '../runner/backend/backend.ts';
 import { DockerBackend } from '../runner/backend/docker/docker-backend.ts';
@@ -99,7 +99,7 @@ async function execPipelines(file: string, opts: ExecCommandOptions, runtime: Ex
   }
   for (const w of checked.warnings) io.stderr(`${pipelineLocation(source.display, w)} warning: ${w.message}\n`);
 
-  const choice = choosePipelines(checked.pipelines, opts.pipeline ?? [], matchFacts(facts));
+  const choice = choosePipelines(checked.pipelines, opts.pipeline ?? [], buildFacts(facts));
   for (const { pipeline, reason } of choice.left) io.stdout(`pipeline ${JSON.stringify(pipeline.name)}: skipped: ${reason}\n`);
   if (choice.run.length === 0) {
     io.stderr('harrier exec: no pipeline to run\n');
@@ -158,21 +158,6 @@ async function execPipelines(file: string, opts: ExecCommandOptions, runtime: Ex
   if (choice.run.length > 1) io.stdout(`${summary(results)}\n`);
   if (interrupt.aborted) return EXIT_SIGNAL[interrupt.reason as keyof typeof EXIT_SIGNAL] ?? EXIT_SIGNAL.SIGINT;
   return [...results.values()].some(isFailed) ? EXIT_PROBLEMS : EXIT_OK;
-}
-
-/** What triggers are matched against: the local facts, as a webhook's would be. */
-function matchFacts({ repo, build, system }: LocalFacts): MatchFacts {
-  return {
-    branch: build.target,
-    event: build.event,
-    ref: build.ref,
-    target: build.deploy_to,
-    cron: build.cron,
-    action: build.action,
-    repo: repo.slug,
-    instance: system.host,
-    status: 'success',
-  };
 }
 
 /** The stage and steps the server would record, without the clone: exec mounts the working copy instead. */

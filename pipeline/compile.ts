@@ -93,7 +93,7 @@ function pipelineVolumes(pipeline: Pipeline, idPrefix: string): PlanVolume[] {
 }
 
 /** What `when` is evaluated against: the build as the trigger saw it. */
-export function buildFacts(input: CompileInput): MatchFacts {
+export function buildFacts(input: Pick<CompileInput, 'build' | 'repo' | 'system' | 'changedFiles'>): MatchFacts {
   const { build, repo, system } = input;
   return {
     branch: build.target,

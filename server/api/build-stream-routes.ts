@@ -11,9 +11,8 @@ import { Router } from 'express';
 import { repoAccess } from '../auth/repo-access.ts';
 import type { ServerContext } from '../context.ts';
 import { channels } from '../events/event-bus.ts';
+import { HEARTBEAT_MS, keepAlive, startEventStream } from '../http/event-stream.ts';
 import { buildJson } from './serialize.ts';
-
-export const HEARTBEAT_MS = 15_000;
 
 interface BuildMessage {
   build?: number;
@@ -26,11 +25,11 @@ export function buildStreamRouter(ctx: ServerContext, shutdown: AbortSignal, hea
     const repo = req.repo!;
     let closed = false;
     let unsubscribe = () => {};
-    let heartbeat: NodeJS.Timeout | undefined;
+    let stopHeartbeat = () => {};
     const close = () => {
       if (closed) return;
       closed = true;
-      clearInterval(heartbeat);
+      stopHeartbeat();
       unsubscribe();
       shutdown.removeEventListener('abort', close);
       res.end();
@@ -58,14 +57,8 @@ export function buildStreamRouter(ctx: ServerContext, shutdown: AbortSignal, hea
     const stop = await ctx.events.subscribe(channels.repoBuilds(repo.id), (m) => send(m as BuildMessage));
     if (closed) return stop();
     unsubscribe = stop;
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-    });
-    res.write('retry: 2000\n\n');
-    heartbeat = setInterval(() => !closed && res.write(': ping\n\n'), heartbeatMs);
+    startEventStream(res);
+    stopHeartbeat = keepAlive(res, heartbeatMs);
   });
 
   return router;

@@ -7,9 +7,9 @@ import type { LogLine, Status } from '../../core/domain.ts';
 import { isDone } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
 import { channels } from '../events/event-bus.ts';
+import { keepAlive, startEventStream } from '../http/event-stream.ts';
 import { readLogLines } from './log-store.ts';
 
-const HEARTBEAT_MS = 15_000;
 const BACKLOG_CHUNK = 5_000;
 
 interface StepMessage {
@@ -27,13 +27,7 @@ export function resumePosition(req: Request): number {
 export async function streamStepLog(ctx: ServerContext, req: Request, res: Response, stepId: number): Promise<void> {
   let sent = resumePosition(req);
   let closed = false;
-  res.writeHead(200, {
-    'Content-Type': 'text/event-stream; charset=utf-8',
-    'Cache-Control': 'no-cache, no-transform',
-    Connection: 'keep-alive',
-    'X-Accel-Buffering': 'no',
-  });
-  res.write('retry: 2000\n\n');
+  startEventStream(res);
 
   const writeLines = (lines: LogLine[]) => {
     let chunk = '';
@@ -79,11 +73,11 @@ export async function streamStepLog(ctx: ServerContext, req: Request, res: Respo
   };
 
   const unsubscribe = await ctx.events.subscribe(channels.stepLog(stepId), (m) => handle(m as StepMessage));
-  const heartbeat = setInterval(() => !closed && res.write(': ping\n\n'), HEARTBEAT_MS);
+  const stopHeartbeat = keepAlive(res);
   function close() {
     if (closed) return;
     closed = true;
-    clearInterval(heartbeat);
+    stopHeartbeat();
     unsubscribe();
     res.end();
   }

@@ -5,7 +5,6 @@ import type { Provider } from '../../core/domain.ts';
 import { isDone } from '../../core/domain.ts';
 import type { StageDetails, WatchResponse } from '../../core/protocol.ts';
 import { LONG_POLL_MS } from '../../core/protocol.ts';
-import { HARRIER_VERSION } from '../../core/version.ts';
 import { buildJson, repoJson, stageJson, stepJson } from '../api/serialize.ts';
 import { updateStage, updateStep } from '../builds/build-state.ts';
 import type { ServerContext } from '../context.ts';
@@ -15,6 +14,7 @@ import { appendLogLines } from '../logs/log-store.ts';
 import { repoToken } from '../builds/repo-token.ts';
 import { secretBoxFor } from '../secrets/secret-box.ts';
 import { stageSecrets } from '../secrets/stage-secrets.ts';
+import { systemInfo } from '../system-info.ts';
 import { rpcAuth } from './rpc-auth.ts';
 import { acceptSchema, logBatchSchema, runnerInfoSchema, stageUpdateSchema, stepUpdateSchema } from './rpc-schemas.ts';
 
@@ -132,8 +132,4 @@ async function recordRunner(ctx: ServerContext, info: ReturnType<typeof runnerIn
   await ctx.db.runner.upsert({ where: { name: info.name }, create: { name: info.name, ...data }, update: data });
 }
 
-function systemInfo(host: string) {
-  const url = new URL(host);
-  return { link: host, host: url.host, proto: url.protocol.replace(':', ''), version: HARRIER_VERSION };
-}
 

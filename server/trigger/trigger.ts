@@ -3,10 +3,12 @@
 // stages and steps in one transaction, queue the stages that can start, and tell
 // the provider the build is pending.
 import type { Hook, Provider } from '../../core/domain.ts';
-import { checkPipelines, formatPipelineErrors, matchConditions, stageSteps, type MatchFacts } from '../../pipeline/index.ts';
+import { buildFacts, checkPipelines, formatPipelineErrors, matchConditions, stageSteps, type MatchFacts } from '../../pipeline/index.ts';
 import type { Conditions, Pipeline } from '../../pipeline/types.ts';
 import { publishBuild } from '../builds/build-state.ts';
 import { reportCommitStatus } from '../builds/commit-status.ts';
+import { buildJson, repoJson } from '../api/serialize.ts';
+import { systemInfo } from '../system-info.ts';
 import type { ServerContext } from '../context.ts';
 import type { Build as BuildRow, Prisma, Repo as RepoRow } from '../db/generated/sqlite/client.ts';
 import { repoToken } from '../builds/repo-token.ts';
@@ -159,11 +161,12 @@ export async function trigger(ctx: ServerContext, hook: Hook, opts: TriggerOptio
 export async function restartBuild(ctx: ServerContext, repo: RepoRow, old: BuildRow, by: string): Promise<BuildRow> {
   const now = ctx.now();
   const { id: _id, number: _number, repoId: _repoId, status: _s, error: _e, started: _st, finished: _f, version: _v, cancelled: _c, createdAt: _ca, updatedAt: _ua, config, ...kept } = old;
-  const facts: MatchFacts = {
-    branch: old.target, event: old.event, ref: old.ref, target: old.deployTo, action: old.action,
-    repo: repo.slug, instance: new URL(ctx.config.host).host, cron: old.cron, status: 'success',
+  const facts = buildFacts({
+    build: buildJson(old),
+    repo: repoJson(repo),
+    system: systemInfo(ctx.config.host),
     changedFiles: old.changedFiles ? (JSON.parse(old.changedFiles) as string[]) : undefined,
-  };
+  });
   const plan = planStages(config, repo, facts, repo.configPath, now);
   const fields = { ...kept, status: 'pending', parent: old.number, trigger: by, createdAt: now, updatedAt: now };
   const build = await createBuild(ctx, repo, fields, config, plan.ok === 'none' ? { ok: true, stages: [], error: '' } : plan);
