@@ -66,7 +66,7 @@ describe('the log viewer', () => {
     expect(usableMs).toBeLessThan(3000);
 
     const log = page.getByRole('region', { name: /Log of step long/ });
-    expect(await log.getAttribute('aria-label')).toContain(`${LINES + 1} lines`);
+    expect(await log.getAttribute('data-lines')).toBe(String(LINES + 1));
     const rows = await page.locator('.log-line').count();
     expect(rows).toBeGreaterThan(20);
     expect(rows).toBeLessThan(200);
@@ -94,6 +94,21 @@ describe('the log viewer', () => {
     await page.reload();
     await page.locator('.log-line.hl').first().waitFor();
     expect(await page.locator('.log-line.hl').count()).toBe(6);
+  });
+
+  it('finds text anywhere in the log, though most rows are not in the DOM', async () => {
+    const { page } = h;
+    const find = page.getByRole('searchbox', { name: 'Find in the log' });
+    await page.getByRole('region', { name: /Log of step long/ }).press('Control+f');
+    expect(await find.evaluate((el) => el === document.activeElement)).toBe(true);
+    await find.fill('LINE 7777 of');
+    await find.press('Enter');
+    await expectText(page.locator('.log-line.found .lt'), 'line 7777 of a long log, with some text to make it wider than a word');
+    await expectText(page.getByRole('status').filter({ hasText: ' of ' }), '1 of 1');
+    await find.fill('no such text');
+    await find.press('Enter');
+    await page.getByRole('status').filter({ hasText: 'No match' }).waitFor();
+    await find.press('Escape');
   });
 
   it('scrolls to the end of the log with only a window of rows in the DOM, and downloads the raw log', async () => {
@@ -145,7 +160,7 @@ describe('the log viewer', () => {
         });
         return Number(/tick (\d+)/.exec(visible[visible.length - 1]?.textContent ?? '')?.[1] ?? -1);
       });
-    const total = () => page.evaluate(() => Number(/(\d+) lines/.exec(document.querySelector('.log')!.getAttribute('aria-label')!)![1]));
+    const total = async () => Number(await log.getAttribute('data-lines'));
     await page.waitForTimeout(500);
     // The last line on screen is the newest: total minus the "+ i=0; …" command line.
     expect(Math.abs((await lastShown()) - ((await total()) - 1))).toBeLessThanOrEqual(2);
@@ -172,3 +187,8 @@ describe('the log viewer', () => {
     expect(h.pageErrors).toEqual([]);
   });
 });
+
+async function expectText(locator: import('playwright-core').Locator, text: string): Promise<void> {
+  await locator.waitFor();
+  expect((await locator.textContent())?.trim()).toBe(text);
+}

@@ -1,10 +1,13 @@
 // A person's way through the web UI, in headless Chromium against real server and
 // runner processes: sign in by clicking, activate a repository, review and edit the
-// pipeline its language settings propose, push, watch the log arrive live, cancel a
-// running build and restart it. The tests run in order and share one repository.
+// pipeline its language settings propose, manage secrets, push, watch the log arrive live,
+// cancel a running build and restart it, sign out. The tests run in order and share one repository.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Build } from '../../core/domain.ts';
 import { startUiHarness, type UiHarness } from './ui-harness.ts';
+
+// Functions given to page.waitForFunction run in the browser; the tests' tsconfig has no DOM types.
+declare const document: any;
 
 const PACKAGE_JSON = JSON.stringify({ name: 'hello-world', version: '1.0.0', scripts: { test: 'node test.js' } }, null, 2) + '\n';
 
@@ -115,6 +118,38 @@ describe('the web UI', () => {
     expect(saved.body.proposal).toBe(PROPOSAL);
   }, 60_000);
 
+  it('adds, updates and deletes a secret without ever showing its value, and offers the status badge', async () => {
+    const { page } = h;
+    await page.getByRole('button', { name: 'Add a secret' }).click();
+    await page.getByLabel('Name').fill('DEPLOY_TOKEN');
+    await page.getByLabel('Value').fill('hunter2');
+    await page.getByLabel('Available to pull requests').check();
+    await page.getByRole('button', { name: 'Add secret' }).click();
+    const secrets = page.getByRole('list', { name: 'Secrets' });
+    await secrets.getByText('DEPLOY_TOKEN').waitFor();
+    await secrets.getByText('pull requests too').waitFor();
+    const stored = await h.api(`/api/repos/${h.slug}/secrets`);
+    expect(stored.body.map((x: any) => [x.name, x.pull_request])).toEqual([['DEPLOY_TOKEN', true]]);
+    expect(JSON.stringify(stored.body)).not.toContain('hunter2');
+    await h.screenshot('settings-secrets');
+
+    await page.getByRole('button', { name: 'Update DEPLOY_TOKEN' }).click();
+    await page.getByLabel('Available to pull requests').uncheck();
+    await page.getByRole('button', { name: 'Save', exact: true }).last().click();
+    await secrets.getByText('not for pull requests').waitFor();
+
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Delete DEPLOY_TOKEN' }).click();
+    await page.getByText('No secrets yet.').waitFor();
+
+    const badge = page.getByRole('img', { name: `Build status of ${h.slug}` });
+    await page.waitForFunction(() => document.querySelector('.badge-row img')?.naturalWidth > 0);
+    expect(await badge.count()).toBe(1);
+    expect(await page.getByLabel('Markdown for a README').inputValue()).toBe(
+      `[![Build status](${h.host}/api/badges/${h.slug}/status.svg?ref=main)](${h.host}/${h.slug})`,
+    );
+  });
+
   it('shows a pushed build appear in the list and its log arrive live, coloured, while the step runs', async () => {
     const { page } = h;
     await page.getByRole('link', { name: 'Builds' }).click();
@@ -181,6 +216,13 @@ describe('the web UI', () => {
     await page.getByRole('link', { name: 'Runners' }).click();
     await page.getByRole('cell', { name: /online/ }).waitFor();
     await h.screenshot('runners');
+  });
+
+  it('signs out', async () => {
+    const { page } = h;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in with GitHub' }).waitFor();
+    expect((await h.api('/api/user')).status).toBe(401);
   });
 
   it('threw no errors in the pages', () => {

@@ -1,6 +1,6 @@
 // The shell: find out who is signed in, then show the page the path names inside the
 // header and main landmarks. Signed-out visitors get the sign-in page on every path.
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { ApiError, api, setUnauthorizedHandler, signOut } from './api/client.ts';
 import type { SystemInfo, User } from './api/types.ts';
 import { Avatar, ErrorNotice, Loading } from './components/common.tsx';
@@ -63,10 +63,29 @@ export function App() {
       </a>
       <Header session={state.session} route={route} onSignedOut={() => setState({ kind: 'out', system: state.session.system })} />
       <main id="content" tabIndex={-1}>
+        <FocusOnNewPage route={route} />
         <Page route={route} />
       </main>
     </SessionContext.Provider>
   );
+}
+
+/**
+ * After a link opens another page, focus goes to the page's content, so a keyboard or
+ * screen reader user starts there rather than on the link they left. Moving between a
+ * build's steps is the same page and keeps focus in the step list.
+ */
+function FocusOnNewPage({ route }: { route: Route }) {
+  const key = [route.page, 'slug' in route ? route.slug : '', 'number' in route ? route.number : ''].join(' ');
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    document.getElementById('content')?.focus({ preventScroll: true });
+  }, [key]);
+  return null;
 }
 
 function Page({ route }: { route: Route }) {

@@ -2,9 +2,10 @@
 // height, so 100,000 lines cost what 100 do; the buffer tells it about new lines once
 // per frame. It follows the tail while the reader is at the bottom, stops when they
 // scroll up, and starts again when they return. Line numbers are #L links.
-import { useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { parseLine, PLAIN, styleProps } from './ansi.ts';
 import type { LogBuffer } from './log-buffer.ts';
+import { countRows, findRow } from './log-search.ts';
 
 /** Row height in px; the stylesheet's .log-line uses the same. */
 export const ROW = 20;
@@ -108,6 +109,38 @@ export function LogViewer({ buffer, label, live, emptyText, selection, onSelect,
     setView({ top: el.scrollTop, height: el.clientHeight });
   };
 
+  // Find: Enter goes to the next line containing the text, Shift+Enter to the previous.
+  const noFind = { query: '', row: -1, nth: 0, total: 0, searched: false };
+  const [find, setFind] = useState(noFind);
+  const findInput = useRef<HTMLInputElement>(null);
+  const findNext = (dir: 1 | -1) => {
+    const el = box.current!;
+    const from = find.row >= 0 ? find.row + dir : Math.floor(el.scrollTop / ROW);
+    const row = findRow(buffer, find.query, from, dir);
+    if (row < 0) return setFind((f) => ({ ...f, row: -1, nth: 0, total: 0, searched: true }));
+    setFind((f) => ({ ...f, row, nth: countRows(buffer, f.query, row) + 1, total: countRows(buffer, f.query), searched: true }));
+    followRef.current = false;
+    setFollowing(false);
+    el.scrollTop = Math.max(0, row * ROW - el.clientHeight / 3);
+  };
+  const onFindKey = (e: KeyboardEvent<HTMLInputElement>) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      findNext(e.shiftKey ? -1 : 1);
+    } else if (e.key === 'Escape') {
+      setFind(noFind);
+      box.current!.focus();
+    }
+  };
+  // Ctrl+F inside the log opens this find, since the browser's cannot see rows out of view.
+  const onPanelKey = (e: KeyboardEvent<HTMLElement>) => {
+    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'f') {
+      e.preventDefault();
+      findInput.current?.focus();
+      findInput.current?.select();
+    }
+  };
+
   const toBottom = () => {
     const el = box.current!;
     followRef.current = true;
@@ -143,8 +176,9 @@ export function LogViewer({ buffer, label, live, emptyText, selection, onSelect,
       cache.set(pos, text);
     }
     const hl = selection && line >= selection.from && line <= selection.to;
+    const found = i === find.row;
     rows.push(
-      <div key={pos} className={hl ? 'log-line hl' : 'log-line'} style={{ top: i * ROW }}>
+      <div key={pos} className={`log-line${hl ? ' hl' : ''}${found ? ' found' : ''}`} style={{ top: i * ROW }}>
         <a
           className="ln"
           href={`#L${line}`}
@@ -165,12 +199,29 @@ export function LogViewer({ buffer, label, live, emptyText, selection, onSelect,
   const digits = String(count ? buffer.lastPos + 1 : 1).length;
 
   return (
-    <section className="log-panel">
+    <section className="log-panel" onKeyDown={onPanelKey}>
       <div className="log-toolbar">
         <div className="log-title">{toolbar}</div>
         <span className="small muted log-count" aria-live="off">
           {count.toLocaleString()} {count === 1 ? 'line' : 'lines'}
         </span>
+        <label className="log-find">
+          <span className="visually-hidden">Find in the log</span>
+          <input
+            ref={findInput}
+            type="search"
+            placeholder="Find"
+            value={find.query}
+            onChange={(e) => setFind({ ...noFind, query: e.target.value })}
+            onKeyDown={onFindKey}
+            disabled={!count}
+          />
+        </label>
+        {find.query && (
+          <span className="small log-count" role="status">
+            {!find.searched ? 'Enter to find' : find.row >= 0 ? `${find.nth} of ${find.total}` : 'No match'}
+          </span>
+        )}
         <button type="button" className="btn btn-small btn-dark" onClick={toTop} disabled={!count}>
           Top
         </button>
@@ -187,7 +238,8 @@ export function LogViewer({ buffer, label, live, emptyText, selection, onSelect,
         style={{ height, ['--ln-ch' as string]: digits }}
         tabIndex={0}
         role="region"
-        aria-label={`${label}: ${count} lines; scroll with the arrow keys`}
+        aria-label={`${label}; scroll with the arrow keys, Ctrl+F to find`}
+        data-lines={count}
         onScroll={onScroll}
         data-following={following ? 'true' : 'false'}
       >

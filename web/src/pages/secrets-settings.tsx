@@ -6,7 +6,8 @@ import type { SecretInfo } from '../api/types.ts';
 import { useApi } from '../api/use-api.ts';
 import { ErrorNotice, Loading } from '../components/common.tsx';
 
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** The server's rule (Drone's): what from_secret can name unquoted. */
+const NAME = /^[A-Za-z0-9_.-]+$/;
 
 export function SecretsSection({ slug, onChanged }: { slug: string; onChanged: (message: string) => void }) {
   const base = `/api/repos/${repoPath(slug)}/secrets`;
@@ -119,7 +120,7 @@ function SecretForm({ initial, onSave, onCancel }: { initial?: SecretInfo; onSav
       <div className="field">
         <label htmlFor={`${id}-name`}>Name</label>
         <input id={`${id}-name`} value={name} onChange={(e) => setName(e.target.value)} readOnly={!isNew} required spellCheck={false} autoComplete="off" />
-        {isNew && name && !nameOk && <p className="hint hint-error">Letters, digits and underscores, not starting with a digit.</p>}
+        {isNew && name && !nameOk && <p className="hint hint-error">Letters, digits, dots, dashes and underscores only.</p>}
       </div>
       <div className="field">
         <label htmlFor={`${id}-value`}>{isNew ? 'Value' : 'New value (leave empty to keep the current one)'}</label>
