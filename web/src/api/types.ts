@@ -1,8 +1,7 @@
 // The JSON the UI reads. Domain types come from the server's own core/domain.ts, so a
 // renamed field breaks the UI's type check rather than the page.
-export type { Build, LogLine, Permission, Repo, Stage, Status, Step, User } from '@core/domain.ts';
+export type { Build, LogLine, Permission, Repo, Stage, Status, Step, User, Webhook } from '@core/domain.ts';
 export { isDone, isFailed } from '@core/domain.ts';
-import type { Repo, Stage } from '@core/domain.ts';
 
 /** GET /api/system */
 export interface SystemInfo {
@@ -27,18 +26,6 @@ export interface SecretInfo {
   name: string;
   pull_request: boolean;
 }
-
-/** The webhook state an administrator sees on the repository JSON. */
-export interface WebhookState {
-  active: boolean;
-  id: string;
-  url: string;
-}
-
-export type RepoDetail = Repo & { webhook?: WebhookState };
-
-/** A pending stage says what it waits for (a runner with labels, other pipelines). */
-export type StageDetail = Stage & { waiting?: string };
 
 /** GET /api/runners */
 export interface RunnerInfo {

@@ -1,9 +1,9 @@
 // The heading of every repository page: its name, a link to it at the provider, and
 // the Builds / Settings tabs.
-import type { RepoDetail } from '../api/types.ts';
+import type { Repo } from '../api/types.ts';
 import { Link, repoUrl } from '../router.tsx';
 
-export function RepoHeader({ slug, repo, tab }: { slug: string; repo?: RepoDetail; tab: 'builds' | 'settings' | 'build' }) {
+export function RepoHeader({ slug, repo, tab }: { slug: string; repo?: Repo; tab: 'builds' | 'settings' | 'build' }) {
   const [owner, name] = slug.split('/');
   return (
     <div className="repo-head">

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, messageOf, repoPath } from '../api/client.ts';
 import { useRepoStream } from '../api/repo-stream.ts';
-import type { Build, RepoDetail, StageDetail, Status } from '../api/types.ts';
+import type { Build, Repo, Stage, Status } from '../api/types.ts';
 import { isDone, isFailed } from '../api/types.ts';
 import { useApi } from '../api/use-api.ts';
 import { buildTitle, BuildRef } from '../components/build-ref.tsx';
@@ -21,7 +21,7 @@ import { StepLog } from './step-log.tsx';
 const RUNNING_REFRESH_MS = 4000;
 
 /** The step to show when the URL names none: the running one, else the first failure, else the last that ran. */
-export function defaultStep(stages: StageDetail[]): StepKey | undefined {
+export function defaultStep(stages: Stage[]): StepKey | undefined {
   const all = stages.flatMap((s) => (s.steps ?? []).map((st) => ({ stage: s.number, step: st.number, status: st.status as Status })));
   const pick =
     all.find((x) => x.status === 'running') ??
@@ -41,7 +41,7 @@ export function parseLineHash(hash: string): LineRange | null {
 
 export function BuildPage({ slug, number, stage, step }: { slug: string; number: number; stage?: number; step?: number }) {
   const loc = useLocation();
-  const repo = useApi<RepoDetail>(`/api/repos/${repoPath(slug)}`);
+  const repo = useApi<Repo>(`/api/repos/${repoPath(slug)}`);
   const build = useApi<Build>(`/api/repos/${repoPath(slug)}/builds/${number}`);
   const [action, setAction] = useState<{ busy?: 'cancel' | 'restart'; error?: unknown }>({});
   const [announce, setAnnounce] = useState('');
@@ -90,7 +90,7 @@ export function BuildPage({ slug, number, stage, step }: { slug: string; number:
     );
   }
 
-  const stages = (b.stages ?? []) as StageDetail[];
+  const stages = (b.stages ?? []) as Stage[];
   const explicit = stage !== undefined && step !== undefined ? { stage, step } : undefined;
   const selected = explicit ?? defaultStep(stages);
   const selectedStep = selected && stages.find((s) => s.number === selected.stage)?.steps?.find((s) => s.number === selected.step);

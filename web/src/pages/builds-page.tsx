@@ -2,7 +2,7 @@
 import { useCallback, useState } from 'react';
 import { api, messageOf, repoPath } from '../api/client.ts';
 import { useRepoStream } from '../api/repo-stream.ts';
-import type { Build, RepoDetail } from '../api/types.ts';
+import type { Build, Repo } from '../api/types.ts';
 import { useApi } from '../api/use-api.ts';
 import { buildTitle, BuildRef } from '../components/build-ref.tsx';
 import { EmptyState, ErrorNotice, LiveRegion, Loading } from '../components/common.tsx';
@@ -29,7 +29,7 @@ export function upsertBuild(list: Build[], build: Build): Build[] {
 
 export function BuildsPage({ slug }: { slug: string }) {
   useTitle(slug);
-  const repo = useApi<RepoDetail>(`/api/repos/${repoPath(slug)}`);
+  const repo = useApi<Repo>(`/api/repos/${repoPath(slug)}`);
   const builds = useApi<Build[]>(`/api/repos/${repoPath(slug)}/builds?per_page=${PER_PAGE}`);
   const [more, setMore] = useState<{ page: number; done: boolean; loading: boolean; error?: unknown }>({ page: 1, done: false, loading: false });
   const [announce, setAnnounce] = useState('');
@@ -121,7 +121,7 @@ function BuildRow({ slug, build }: { slug: string; build: Build }) {
   );
 }
 
-function InactiveNotice({ repo, onActivated }: { repo: RepoDetail; onActivated: () => void }) {
+function InactiveNotice({ repo, onActivated }: { repo: Repo; onActivated: () => void }) {
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   return (

@@ -2,7 +2,7 @@
 // pipeline file (language), its secrets, its badge, its webhook, and deactivation.
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { api, messageOf, repoPath } from '../api/client.ts';
-import type { Repo, RepoDetail } from '../api/types.ts';
+import type { Repo } from '../api/types.ts';
 import { useApi } from '../api/use-api.ts';
 import { ErrorNotice, LiveRegion, Loading } from '../components/common.tsx';
 import { RepoHeader } from '../components/repo-header.tsx';
@@ -16,7 +16,7 @@ const GENERAL_KEYS: (keyof General)[] = ['config_path', 'timeout', 'visibility',
 
 export function SettingsPage({ slug }: { slug: string }) {
   useTitle(`Settings · ${slug}`);
-  const repo = useApi<RepoDetail>(`/api/repos/${repoPath(slug)}`);
+  const repo = useApi<Repo>(`/api/repos/${repoPath(slug)}`);
   const [announce, setAnnounce] = useState('');
   const r = repo.data;
   return (
@@ -45,7 +45,7 @@ export function SettingsPage({ slug }: { slug: string }) {
   );
 }
 
-function GeneralSection({ repo, onSaved }: { repo: RepoDetail; onSaved: (r: Repo) => void }) {
+function GeneralSection({ repo, onSaved }: { repo: Repo; onSaved: (r: Repo) => void }) {
   const { user } = useSession();
   const initial = () => Object.fromEntries(GENERAL_KEYS.map((k) => [k, repo[k]])) as General;
   const [form, setForm] = useState<General>(initial);
@@ -130,7 +130,7 @@ function Check({ id, checked, onChange, label, children }: { id: string; checked
   );
 }
 
-function BadgeSection({ repo }: { repo: RepoDetail }) {
+function BadgeSection({ repo }: { repo: Repo }) {
   const session = useSession();
   const host = publicHost(session);
   const [branch, setBranch] = useState(repo.default_branch || '');
@@ -165,7 +165,7 @@ function BadgeSection({ repo }: { repo: RepoDetail }) {
   );
 }
 
-function WebhookSection({ repo }: { repo: RepoDetail }) {
+function WebhookSection({ repo }: { repo: Repo }) {
   if (!repo.permissions?.admin || !repo.active) return null;
   const hook = repo.webhook;
   return (
@@ -188,7 +188,7 @@ function WebhookSection({ repo }: { repo: RepoDetail }) {
   );
 }
 
-function DeactivateSection({ repo }: { repo: RepoDetail }) {
+function DeactivateSection({ repo }: { repo: Repo }) {
   const [state, setState] = useState<{ busy?: boolean; error?: string }>({});
   if (!repo.permissions?.admin || !repo.active) return null;
   const deactivate = async () => {

@@ -1,6 +1,6 @@
 // A build's stages and their steps, each with its status and duration; the selected
 // step is marked, and a pending stage says what it waits for.
-import type { StageDetail } from '../api/types.ts';
+import type { Stage } from '../api/types.ts';
 import { StatusIcon, statusLabel } from '../components/status.tsx';
 import { Duration } from '../components/time.tsx';
 import { Link } from '../router.tsx';
@@ -10,7 +10,7 @@ export interface StepKey {
   step: number;
 }
 
-export function StageTree({ stages, selected, stepUrl }: { stages: StageDetail[]; selected?: StepKey; stepUrl: (k: StepKey) => string }) {
+export function StageTree({ stages, selected, stepUrl }: { stages: Stage[]; selected?: StepKey; stepUrl: (k: StepKey) => string }) {
   if (stages.length === 0) return <p className="muted small">This build has no stages.</p>;
   return (
     <nav className="stage-tree" aria-label="Stages and steps">
