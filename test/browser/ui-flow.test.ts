@@ -211,6 +211,19 @@ describe('the web UI', () => {
     await h.screenshot('builds');
   }, 120_000);
 
+  it('says why a pending stage waits', async () => {
+    const { page } = h;
+    const gpu = LONG_RUNNING.replace('name: default\n', 'name: default\nnode:\n  gpu: "yes"\n');
+    const build = await h.push({ '.drone.yml': gpu }, 'Needs a GPU');
+    await page.goto(`/${h.slug}/${build.number}`);
+    const waiting = page.locator('.stage-waiting');
+    await waiting.waitFor();
+    expect(await waiting.textContent()).toMatch(/gpu=yes/);
+    await h.screenshot('build-waiting');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('.build-head .status-pill[data-status="killed"]').waitFor();
+  });
+
   it('shows the runners and what they run', async () => {
     const { page } = h;
     await page.getByRole('link', { name: 'Runners' }).click();
