@@ -231,6 +231,25 @@ describe('the web UI', () => {
     await h.screenshot('runners');
   });
 
+  it('deactivates the repository, and shows the provider\'s refusal when activating it again is not allowed', async () => {
+    const { page } = h;
+    await page.goto(`/${h.slug}/settings`);
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: `Deactivate ${h.slug}` }).click();
+    await page.waitForURL(`${h.host}/`);
+    expect(h.fake.state.hooks.items.filter((hook) => !hook.deleted)).toHaveLength(0);
+
+    // GitHub no longer lets this user manage the repository's hooks.
+    const repo = h.fake.repo(h.slug)!;
+    repo.permissions.admin = false;
+    await page.getByRole('button', { name: `Activate ${h.slug}` }).click();
+    const refusal = page.getByRole('alert').filter({ hasText: 'GitHub refused' });
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toContain(`check that you are an admin of ${h.slug}`);
+    await h.screenshot('repositories-refused');
+    repo.permissions.admin = true;
+  });
+
   it('signs out', async () => {
     const { page } = h;
     await page.getByRole('button', { name: 'Sign out' }).click();
