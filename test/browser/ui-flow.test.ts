@@ -211,6 +211,24 @@ describe('the web UI', () => {
     await h.screenshot('builds');
   }, 120_000);
 
+  it('works from the keyboard: the skip link, then a step chosen with Tab and Enter', async () => {
+    const { page } = h;
+    await page.goto(`/${h.slug}/1`);
+    await page.getByRole('region', { name: /Log of step/ }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(`document.activeElement.textContent`)).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(`document.activeElement.id`)).toBe('content');
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press('Tab');
+      if ((await page.evaluate(`document.activeElement.dataset.step ?? ''`)) === 'slow') break;
+    }
+    await h.screenshot('keyboard-focus');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(new RegExp(`/${h.slug}/1/1/3$`));
+    await page.getByRole('region', { name: /Log of step slow/ }).waitFor();
+  });
+
   it('says why a pending stage waits', async () => {
     const { page } = h;
     const gpu = LONG_RUNNING.replace('name: default\n', 'name: default\nnode:\n  gpu: "yes"\n');
