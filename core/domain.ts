@@ -194,7 +194,7 @@ export interface Secret {
   id: number;
   repo_id: number;
   name: string;
-  /** Whether pull_request builds get it; without it they never do (forks included). */
+  /** Whether pull requests from forks get it; without it they never do. */
   pull_request: boolean;
 }
 
@@ -254,4 +254,54 @@ export interface Netrc {
   machine: string;
   login: string;
   password: string;
+}
+
+/** GET /api/system: what the sign-in page needs to know. */
+export interface SystemJson {
+  version: string;
+  /** HARRIER_HOST: the server's public URL, e.g. https://ci.example.com */
+  host: string;
+  providers: Record<Provider, boolean>;
+}
+
+/** GET /api/runners: a runner as the server last heard from it. */
+export interface RunnerJson {
+  name: string;
+  labels: Record<string, string>;
+  capacity: number;
+  os: string;
+  arch: string;
+  version: string;
+  /** Unix seconds of the runner's last ping or poll. */
+  last_contact: number;
+  /** Heard from within the last minute. */
+  online: boolean;
+  running: RunningStageJson[];
+}
+
+export interface RunningStageJson {
+  stage_id: number;
+  /** The stage's (pipeline's) name. */
+  stage: string;
+  /** The build number. */
+  build: number;
+  /** The repository's slug. */
+  repo: string;
+  status: Status;
+}
+
+/** GET/PATCH /api/repos/{owner}/{name}/language and POST …/language/detect answer this. */
+export interface LanguageSettings<L extends string = string> {
+  /** The language in effect: the one stored, or the detected one before anything is stored. */
+  language: L;
+  /** What the repository's files say now. */
+  detected: L;
+  languages: { id: L; name: string }[];
+  /** The pipeline builds run when a commit has no pipeline file; empty when there is none. */
+  proposal: string;
+  /** The unedited proposal for `language`, to start from or reset to. */
+  default_proposal: string;
+  config_path: string;
+  /** Whether the default branch has config_path; builds of such commits run the file, not the proposal. */
+  has_config: boolean;
 }

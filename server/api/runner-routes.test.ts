@@ -5,7 +5,7 @@ import { RpcClient } from '../../runner/rpc-client.ts';
 import { githubScenario, SLUG, type GithubScenario } from '../../test/support/scenario.ts';
 import { TEST_RPC_SECRET } from '../../test/support/server.ts';
 import { createApiToken } from '../auth/api-token.ts';
-import type { RunnerJson } from './runner-routes.ts';
+import type { RunnerJson } from '../../core/domain.ts';
 
 const PIPELINE = `kind: pipeline
 type: docker

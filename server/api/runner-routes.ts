@@ -4,36 +4,11 @@
 // does not leak private repository names.
 // Mount after authenticate(ctx).
 import { Router } from 'express';
-import type { Status } from '../../core/domain.ts';
+import type { RunnerJson, RunningStageJson, Status } from '../../core/domain.ts';
 import { requireUser } from '../auth/authenticate.ts';
 import type { ServerContext } from '../context.ts';
 import type { UserRow } from '../http/request.ts';
 import { knownRunners, type KnownRunner } from '../runners/known-runners.ts';
-
-export interface RunnerJson {
-  name: string;
-  labels: Record<string, string>;
-  capacity: number;
-  os: string;
-  arch: string;
-  version: string;
-  /** Unix seconds of the runner's last ping or poll. */
-  last_contact: number;
-  /** Heard from within the last minute. */
-  online: boolean;
-  running: RunningStageJson[];
-}
-
-export interface RunningStageJson {
-  stage_id: number;
-  /** The stage's (pipeline's) name. */
-  stage: string;
-  /** The build number. */
-  build: number;
-  /** The repository's slug. */
-  repo: string;
-  status: Status;
-}
 
 export function runnerRouter(ctx: ServerContext): Router {
   const router = Router();

@@ -3,16 +3,9 @@
 // A provider is offered for sign-in when its OAuth client id and secret are configured.
 // Mount after authenticate(ctx).
 import { Router } from 'express';
-import type { Provider } from '../../core/domain.ts';
+import type { Provider, SystemJson } from '../../core/domain.ts';
 import { HARRIER_VERSION } from '../../core/version.ts';
 import type { ServerContext } from '../context.ts';
-
-export interface SystemJson {
-  version: string;
-  /** HARRIER_HOST: the server's public URL, e.g. https://ci.example.com */
-  host: string;
-  providers: Record<Provider, boolean>;
-}
 
 export function systemRouter(ctx: ServerContext): Router {
   const router = Router();

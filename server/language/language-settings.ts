@@ -1,27 +1,13 @@
 // A repository's language settings: the language detected or chosen, and the
 // pipeline proposed for it, which builds run when a commit has no pipeline file
 // (server/trigger/trigger.ts). Stored on the Repo row (language, pipelineProposal).
-import type { Provider } from '../../core/domain.ts';
+import type { LanguageSettings as CoreLanguageSettings, Provider } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
 import type { RepoRow } from '../http/request.ts';
 import { detectLanguage, fileExists } from './detect-language.ts';
 import { defaultProposal, isLanguageId, LANGUAGES, type LanguageId } from './proposals.ts';
 
-/** GET/PATCH /api/repos/{owner}/{name}/language and POST …/language/detect answer this. */
-export interface LanguageSettings {
-  /** The language in effect: the one stored, or the detected one before anything is stored. */
-  language: LanguageId;
-  /** What the repository's files say now. */
-  detected: LanguageId;
-  languages: { id: LanguageId; name: string }[];
-  /** The pipeline builds run when a commit has no pipeline file; empty when there is none (see detectedProposal). */
-  proposal: string;
-  /** The unedited proposal for `language`, to start from or reset to. */
-  default_proposal: string;
-  config_path: string;
-  /** Whether the default branch has config_path; builds of such commits run the file, not the proposal. */
-  has_config: boolean;
-}
+export type LanguageSettings = CoreLanguageSettings<LanguageId>;
 
 /** What the provider says about the repository's default branch. */
 export interface RepoProbe {
