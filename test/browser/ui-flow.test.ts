@@ -123,20 +123,20 @@ describe('the web UI', () => {
     await page.getByRole('button', { name: 'Add a secret' }).click();
     await page.getByLabel('Name').fill('DEPLOY_TOKEN');
     await page.getByLabel('Value').fill('hunter2');
-    await page.getByLabel('Available to pull requests').check();
+    await page.getByLabel('Available to pull requests from forks').check();
     await page.getByRole('button', { name: 'Add secret' }).click();
     const secrets = page.getByRole('list', { name: 'Secrets' });
     await secrets.getByText('DEPLOY_TOKEN').waitFor();
-    await secrets.getByText('pull requests too').waitFor();
+    await secrets.getByText('fork pull requests too').waitFor();
     const stored = await h.api(`/api/repos/${h.slug}/secrets`);
     expect(stored.body.map((x: any) => [x.name, x.pull_request])).toEqual([['DEPLOY_TOKEN', true]]);
     expect(JSON.stringify(stored.body)).not.toContain('hunter2');
     await h.screenshot('settings-secrets');
 
     await page.getByRole('button', { name: 'Update DEPLOY_TOKEN' }).click();
-    await page.getByLabel('Available to pull requests').uncheck();
+    await page.getByLabel('Available to pull requests from forks').uncheck();
     await page.getByRole('button', { name: 'Save', exact: true }).last().click();
-    await secrets.getByText('not for pull requests').waitFor();
+    await secrets.getByText('not for fork pull requests').waitFor();
 
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Delete DEPLOY_TOKEN' }).click();

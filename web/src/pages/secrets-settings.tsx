@@ -33,8 +33,8 @@ export function SecretsSection({ slug, onChanged }: { slug: string; onChanged: (
     <section className="card settings-card" aria-labelledby="secrets-head">
       <h2 id="secrets-head">Secrets</h2>
       <p className="hint">
-        Steps read a secret with <code>from_secret</code>. Values are write-only: once saved, nobody can read them here again; pull requests get a secret only when
-        you allow it.
+        Steps read a secret with <code>from_secret</code>. Values are write-only: once saved, nobody can read them here again; pull requests from forks get a secret
+        only when you allow it.
       </p>
       {unavailable ? (
         <p className="notice" role="note">
@@ -57,7 +57,7 @@ export function SecretsSection({ slug, onChanged }: { slug: string; onChanged: (
                 ) : (
                   <li key={s.name} className="secret-row">
                     <code className="secret-name">{s.name}</code>
-                    {s.pull_request ? <span className="tag">pull requests too</span> : <span className="tag">not for pull requests</span>}
+                    {s.pull_request ? <span className="tag">fork pull requests too</span> : <span className="tag">not for fork pull requests</span>}
                     <span className="spacer" />
                     <button type="button" className="btn btn-small" onClick={() => setEditing(s.name)} aria-label={`Update ${s.name}`}>
                       Update
@@ -128,7 +128,7 @@ function SecretForm({ initial, onSave, onCancel }: { initial?: SecretInfo; onSav
       </div>
       <div className="check">
         <input id={`${id}-pr`} type="checkbox" checked={pr} onChange={(e) => setPr(e.target.checked)} />
-        <label htmlFor={`${id}-pr`}>Available to pull requests</label>
+        <label htmlFor={`${id}-pr`}>Available to pull requests from forks</label>
         <p className="hint">Pull requests from forks run code you have not reviewed; allow only secrets that are safe to leak.</p>
       </div>
       <ErrorNotice error={state.error} />
