@@ -4,15 +4,13 @@
 // One harness per test file: starting Chromium and the processes costs a few seconds.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Build } from '../../core/domain.ts';
 import { startGithubFake, type GithubFake } from '../fakes/github-api.ts';
 import { LocalGitRepo } from '../fakes/local-git-repo.ts';
-import { sqliteTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { spawnHarrier, type HarrierProcess } from '../support/processes.ts';
-import { freePort, providerEnv } from '../support/server.ts';
+import { startHarrierPair, type HarrierProcess } from '../support/processes.ts';
+import { providerEnv } from '../support/server.ts';
 
 export const CHROMIUM = process.env.HARRIER_TEST_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-artifacts/screenshots');
@@ -58,33 +56,16 @@ export async function startUiHarness(opts: UiHarnessOptions): Promise<UiHarness>
   git.commit(opts.files, 'Initial commit');
   const fake = await startGithubFake({ fixtureRepos: false, user: { avatarUrl: AVATAR } });
   fake.addRepo({ slug, gitDir: git.dir, private: true, permissions: { admin: true, push: true, pull: true } });
-  const db: TestDatabase = sqliteTestDatabase();
-  const port = await freePort();
-  const host = `http://127.0.0.1:${port}`;
-  const secret = randomBytes(16).toString('hex');
-  const prefix = `harrier-ui-${randomBytes(4).toString('hex')}`;
-  const server = spawnHarrier('server', {
-    HARRIER_HOST: host,
-    HARRIER_PORT: String(port),
-    HARRIER_DATABASE_URL: db.url,
-    HARRIER_DATABASE_SECRET: randomBytes(32).toString('hex'),
-    HARRIER_RPC_SECRET: secret,
-    HARRIER_REDIS_PREFIX: prefix,
-    ...providerEnv({ github: fake }),
-  });
-  const workspaceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'harrier-ui-ws-'));
-  const runner = spawnHarrier('runner', {
-    HARRIER_SERVER_URL: host,
-    HARRIER_RPC_SECRET: secret,
-    HARRIER_RUNNER_NAME: `e2e-${prefix}`,
-    HARRIER_RUNNER_CAPACITY: '2',
-    HARRIER_RUNNER_WORKSPACE: workspaceDir,
+  const harrier = await startHarrierPair({
+    name: 'ui',
+    serverEnv: { HARRIER_DATABASE_SECRET: randomBytes(32).toString('hex'), ...providerEnv({ github: fake }) },
     // A test's last build may still run when the harness closes; nothing needs it to finish.
-    HARRIER_RUNNER_GRACE_SECONDS: '2',
+    runnerEnv: { HARRIER_RUNNER_CAPACITY: '2', HARRIER_RUNNER_GRACE_SECONDS: '2' },
   });
+  const { host, server, runner } = harrier;
   const [browser] = await Promise.all([
     chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
-    server.waitForEvent((e) => e.event === 'listening'),
+    harrier.listening,
   ]);
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, baseURL: host, acceptDownloads: true });
   const page = await context.newPage();
@@ -128,11 +109,8 @@ export async function startUiHarness(opts: UiHarnessOptions): Promise<UiHarness>
     },
     async close() {
       await browser.close().catch(() => undefined);
-      await runner.stop();
-      await server.stop();
+      await harrier.stop();
       await fake.close();
-      await db.drop();
-      fs.rmSync(workspaceDir, { recursive: true, force: true });
       fs.rmSync(git.dir, { recursive: true, force: true });
     },
   };

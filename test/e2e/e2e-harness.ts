@@ -1,18 +1,14 @@
 // The real chain for end-to-end tests: a provider stand-in, a real git repository,
 // `harrier server` and `harrier runner` as processes, and a person who signs in
 // through the OAuth web flow and activates the repository through the REST API.
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Build, LogLine } from '../../core/domain.ts';
 import { startBitbucketFake, type BitbucketFake } from '../fakes/bitbucket-api.ts';
 import { startGithubFake, type GithubFake } from '../fakes/github-api.ts';
 import { LocalGitRepo } from '../fakes/local-git-repo.ts';
-import { sqliteTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { Browser } from '../support/http.ts';
-import { spawnHarrier, type HarrierProcess } from '../support/processes.ts';
-import { freePort, providerEnv } from '../support/server.ts';
+import { startHarrierPair, type HarrierProcess } from '../support/processes.ts';
+import { providerEnv } from '../support/server.ts';
 
 export interface E2e {
   provider: 'github' | 'bitbucket';
@@ -45,20 +41,9 @@ export async function startE2e(provider: 'github' | 'bitbucket', pipeline: strin
   } else {
     (fake as BitbucketFake).addRepo({ slug, gitDir: git.dir, private: true, permission: 'admin' });
   }
-  const db: TestDatabase = sqliteTestDatabase();
-  const port = await freePort();
-  const host = `http://127.0.0.1:${port}`;
-  const secret = randomBytes(16).toString('hex');
-  const prefix = `harrier-e2e-${randomBytes(4).toString('hex')}`;
-  const server = spawnHarrier('server', {
-    HARRIER_HOST: host,
-    HARRIER_PORT: String(port),
-    HARRIER_DATABASE_URL: db.url,
-    HARRIER_RPC_SECRET: secret,
-    HARRIER_REDIS_PREFIX: prefix,
-    ...providerEnv({ [provider]: fake }),
-  });
-  await server.waitForEvent((e) => e.event === 'listening');
+  const harrier = await startHarrierPair({ name: 'e2e', serverEnv: providerEnv({ [provider]: fake }) });
+  const { host, server, runner, runnerName, workspaceDir } = harrier;
+  await harrier.listening;
 
   const browser = new Browser(host);
   await browser.signIn(provider);
@@ -74,16 +59,6 @@ export async function startE2e(provider: 'github' | 'bitbucket', pipeline: strin
   if (!repos.body.some((r) => r.slug === slug)) throw new Error(`${slug} is not among the user's repositories: ${JSON.stringify(repos.body)}`);
   const activated = await api(`/api/repos/${slug}`, { method: 'POST' });
   if (activated.status !== 200) throw new Error(`activating ${slug}: ${activated.status} ${JSON.stringify(activated.body)}`);
-
-  const workspaceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'harrier-e2e-ws-'));
-  const runnerName = `e2e-${prefix}`;
-  const runner = spawnHarrier('runner', {
-    HARRIER_SERVER_URL: host,
-    HARRIER_RPC_SECRET: secret,
-    HARRIER_RUNNER_NAME: runnerName,
-    HARRIER_RUNNER_CAPACITY: '1',
-    HARRIER_RUNNER_WORKSPACE: workspaceDir,
-  });
 
   const e2e: E2e = {
     provider,
@@ -118,11 +93,8 @@ export async function startE2e(provider: 'github' | 'bitbucket', pipeline: strin
       return (await api<LogLine[]>(`/api/repos/${slug}/builds/${number}/logs/${stage}/${step}`)).body;
     },
     async close() {
-      await runner.stop();
-      await server.stop();
+      await harrier.stop();
       await fake.close();
-      await db.drop();
-      fs.rmSync(workspaceDir, { recursive: true, force: true });
       fs.rmSync(git.dir, { recursive: true, force: true });
     },
   };

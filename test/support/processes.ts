@@ -2,7 +2,12 @@
 // processes from the build in dist/ (npm test builds it first), their JSON logs
 // kept for the test to read and printed when a test fails.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { sqliteTestDatabase } from './databases.ts';
+import { freePort } from './server.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin/harrier.js');
@@ -77,6 +82,64 @@ export function spawnHarrier(command: 'server' | 'runner' | 'up' | 'migrate', en
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       return exited;
+    },
+  };
+}
+
+export interface HarrierPair {
+  /** HARRIER_HOST: where the server listens. */
+  host: string;
+  server: HarrierProcess;
+  runner: HarrierProcess;
+  runnerName: string;
+  workspaceDir: string;
+  /** Resolves when the server listens. */
+  listening: Promise<unknown>;
+  /** Stops the runner, then the server, and removes the database and workspaces. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `harrier server` on a fresh SQLite database and its own Redis prefix, and one
+ * `harrier runner` talking to it, as an operator would start them.
+ */
+export async function startHarrierPair(opts: { name: string; serverEnv?: Record<string, string>; runnerEnv?: Record<string, string> }): Promise<HarrierPair> {
+  const db = sqliteTestDatabase();
+  const port = await freePort();
+  const host = `http://127.0.0.1:${port}`;
+  const secret = randomBytes(16).toString('hex');
+  const prefix = `harrier-${opts.name}-${randomBytes(4).toString('hex')}`;
+  const server = spawnHarrier('server', {
+    HARRIER_HOST: host,
+    HARRIER_PORT: String(port),
+    HARRIER_DATABASE_URL: db.url,
+    HARRIER_RPC_SECRET: secret,
+    HARRIER_REDIS_PREFIX: prefix,
+    ...opts.serverEnv,
+  });
+  const workspaceDir = fs.mkdtempSync(path.join(os.tmpdir(), `harrier-${opts.name}-ws-`));
+  // Test runner names share the e2e- prefix, so a later run sweeps what a killed run left.
+  const runnerName = `e2e-${prefix}`;
+  const runner = spawnHarrier('runner', {
+    HARRIER_SERVER_URL: host,
+    HARRIER_RPC_SECRET: secret,
+    HARRIER_RUNNER_NAME: runnerName,
+    HARRIER_RUNNER_CAPACITY: '1',
+    HARRIER_RUNNER_WORKSPACE: workspaceDir,
+    ...opts.runnerEnv,
+  });
+  return {
+    host,
+    server,
+    runner,
+    runnerName,
+    workspaceDir,
+    listening: server.waitForEvent((e) => e.event === 'listening'),
+    async stop() {
+      await runner.stop();
+      await server.stop();
+      await db.drop();
+      fs.rmSync(workspaceDir, { recursive: true, force: true });
     },
   };
 }
