@@ -150,7 +150,9 @@ describe('the log viewer', () => {
     await log.getByText(/^tick \d+$/).first().waitFor({ timeout: 30_000 });
     await page.waitForFunction(() => document.querySelectorAll('.log .log-line').length > 40);
     expect(await log.getAttribute('data-following')).toBe('true');
-    const lastShown = () =>
+    // The newest tick on screen and the line count, read in one frame: ticks keep arriving,
+    // so two separate reads could straddle a new line.
+    const view = () =>
       page.evaluate(() => {
         const el = document.querySelector('.log')!;
         const box = el.getBoundingClientRect();
@@ -158,12 +160,17 @@ describe('the log viewer', () => {
           const b = r.getBoundingClientRect();
           return b.top >= box.top && b.bottom <= box.bottom + 1;
         });
-        return Number(/tick (\d+)/.exec(visible[visible.length - 1]?.textContent ?? '')?.[1] ?? -1);
+        const last = Number(/tick (\d+)/.exec(visible[visible.length - 1]?.textContent ?? '')?.[1] ?? -1);
+        return { last, total: Number(el.getAttribute('data-lines')) };
       });
-    const total = async () => Number(await log.getAttribute('data-lines'));
-    await page.waitForTimeout(500);
-    // The last line on screen is the newest: total minus the "+ i=0; …" command line.
-    expect(Math.abs((await lastShown()) - ((await total()) - 1))).toBeLessThanOrEqual(2);
+    const lastShown = async () => (await view()).last;
+    const total = async () => (await view()).total;
+    // Following means the last line on screen is the newest: total minus the "+ i=0; …" command line.
+    const behindTail = async () => {
+      const v = await view();
+      return Math.abs(v.last - (v.total - 1));
+    };
+    await expect.poll(behindTail, { timeout: 5_000 }).toBeLessThanOrEqual(2);
     await h.screenshot('log-following');
 
     await log.hover();
@@ -178,9 +185,8 @@ describe('the log viewer', () => {
     expect(await total()).toBeGreaterThan(heldLine + 5);
 
     await page.getByRole('button', { name: 'Follow the log ↓' }).click();
-    await page.waitForTimeout(400);
-    expect(await log.getAttribute('data-following')).toBe('true');
-    expect(Math.abs((await lastShown()) - ((await total()) - 1))).toBeLessThanOrEqual(2);
+    await expect.poll(() => log.getAttribute('data-following'), { timeout: 5_000 }).toBe('true');
+    await expect.poll(behindTail, { timeout: 5_000 }).toBeLessThanOrEqual(2);
   }, 60_000);
 
   it('threw no errors in the pages', () => {
