@@ -11,7 +11,9 @@ import { repoAccess } from '../auth/repo-access.ts';
 import { waitingReasons } from '../builds/waiting-reason.ts';
 import { notFound } from '../http/errors.ts';
 import { parseInput } from './body-validation.ts';
-import { buildJson, logLineJson } from './serialize.ts';
+import { readLogLines } from '../logs/log-store.ts';
+import { findStep } from './find-step.ts';
+import { buildJson } from './serialize.ts';
 
 const BUILDS = '/api/repos/:owner/:name/builds';
 
@@ -72,21 +74,14 @@ export function buildRouter(ctx: ServerContext): Router {
   });
 
   router.get(`${BUILDS}/:number/logs/:stage/:step`, repoAccess(ctx, 'read'), async (req, res) => {
-    const slug = req.repo!.slug;
-    const number = numberParam(req, 'number', 'build number');
-    const stageNumber = numberParam(req, 'stage', 'stage number');
-    const stepNumber = numberParam(req, 'step', 'step number');
-    const build = await ctx.db.build.findUnique({ where: { repoId_number: { repoId: req.repo!.id, number } }, select: { id: true } });
-    if (!build) throw notFound(`${slug} has no build ${number}`);
-    const stage = await ctx.db.stage.findUnique({
-      where: { buildId_number: { buildId: build.id, number: stageNumber } },
-      select: { id: true, name: true },
-    });
-    if (!stage) throw notFound(`build ${number} of ${slug} has no stage ${stageNumber}`);
-    const step = await ctx.db.step.findUnique({ where: { stageId_number: { stageId: stage.id, number: stepNumber } }, select: { id: true } });
-    if (!step) throw notFound(`stage ${stageNumber} (${stage.name}) of build ${number} of ${slug} has no step ${stepNumber}`);
-    const lines = await ctx.db.logLine.findMany({ where: { stepId: step.id }, orderBy: { pos: 'asc' } });
-    res.json(lines.map(logLineJson));
+    const step = await findStep(
+      ctx,
+      req.repo!,
+      numberParam(req, 'number', 'build number'),
+      numberParam(req, 'stage', 'stage number'),
+      numberParam(req, 'step', 'step number'),
+    );
+    res.json(await readLogLines(ctx, step.id));
   });
 
   return router;

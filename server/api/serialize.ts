@@ -1,9 +1,8 @@
 // Database rows to the Drone-shaped JSON of core/domain.ts. Nothing else turns
 // rows into API answers, so field names stay the same everywhere.
-import type { Build, EventName, LogLine, Repo, Stage, Status, Step, User } from '../../core/domain.ts';
+import type { Build, EventName, Repo, Stage, Status, Step, User } from '../../core/domain.ts';
 import type {
   Build as BuildRow,
-  LogLine as LogLineRow,
   Repo as RepoRow,
   Stage as StageRow,
   Step as StepRow,
@@ -164,8 +163,4 @@ export function buildJson(b: BuildRow & { stages?: (StageRow & { steps?: StepRow
     config_source: b.configSource as Build['config_source'],
     ...(b.stages ? { stages: [...b.stages].sort((x, y) => x.number - y.number).map((s) => stageJson(s, waiting?.get(s.id))) } : {}),
   };
-}
-
-export function logLineJson(l: LogLineRow): LogLine {
-  return { pos: l.pos, out: l.out, time: l.time };
 }
