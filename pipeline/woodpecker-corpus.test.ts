@@ -1,4 +1,4 @@
-// Woodpecker's pipeline samples (../shared/corpus/woodpecker, Apache-2.0) run through
+// Woodpecker's pipeline samples (test/fixtures/corpus/woodpecker, Apache-2.0) run through
 // Harrier's parser. Woodpecker files have no `kind:` and may write steps as a map;
 // those two purely syntactic differences are translated to Drone's form here. Files
 // using syntax only Woodpecker has must be refused with an error that names the
@@ -6,13 +6,12 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isMap, parseDocument, YAMLMap, YAMLSeq, type Pair } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { corpusPath } from '../test/fakes/corpus.ts';
 import { parsePipelines } from './parse.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const schemaDir = path.resolve(repoRoot, '../shared/corpus/woodpecker/pipeline/frontend/yaml/linter/schema');
+const schemaDir = corpusPath('woodpecker/pipeline/frontend/yaml/linter/schema');
 const samplesDir = path.join(schemaDir, '.woodpecker');
 
 type Case =

@@ -1,13 +1,13 @@
-// The shared corpus of real provider data lives beside the repository (../shared/corpus
-// from the repo root). Tests read it in place rather than copying it, so its licences
-// and provenance stay in one folder. HARRIER_CORPUS_DIR points elsewhere when needed.
+// Real provider data the tests check Harrier against, recorded by others: test/fixtures/corpus,
+// each source with its licence and provenance (see the README there). HARRIER_CORPUS_DIR
+// points elsewhere, to try a newer recording; nothing needs it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export const CORPUS_DIR = process.env.HARRIER_CORPUS_DIR ?? path.resolve(REPO_ROOT, '../shared/corpus');
+export const CORPUS_DIR = process.env.HARRIER_CORPUS_DIR ?? path.join(REPO_ROOT, 'test/fixtures/corpus');
 
 export function corpusPath(relative: string): string {
   return path.join(CORPUS_DIR, relative);
