@@ -17,6 +17,7 @@ import { runRunner } from './runner.ts';
 import { FakeRpcServer } from './testing/fake-rpc-server.ts';
 import { stageDetails, stepNamed } from './testing/stage-details.ts';
 import { sweepStaleTestObjects, testRunnerName } from './testing/test-runner-names.ts';
+import { meetCommands } from '../test/support/rendezvous.ts';
 
 const secret = 'compiled-test-secret';
 const runnerName = testRunnerName('compiled');
@@ -69,12 +70,12 @@ steps:
   image: alpine:3
   depends_on: [build]
   commands:
-  - sleep 1
+${meetCommands('unit', 'lint').map((c) => `  - ${JSON.stringify(c)}`).join('\n')}
 - name: lint
   image: alpine:3
   depends_on: [build]
   commands:
-  - sleep 1
+${meetCommands('lint', 'unit').map((c) => `  - ${JSON.stringify(c)}`).join('\n')}
 - name: only-on-failure
   image: alpine:3
   depends_on: [unit, lint]
@@ -107,9 +108,9 @@ describe('a compiled .drone.yml on the runner', () => {
     const buildLog = server.logText(stepNamed(details, 'build').id);
     expect(buildLog).toContain('hello from the repository\n');
     expect(buildLog).toContain(`commit ${sha} token ******\n`);
-    const unit = server.stepUpdates.get(stepNamed(details, 'unit').id)!;
-    const lint = server.stepUpdates.get(stepNamed(details, 'lint').id)!;
-    expect(Math.max(unit[0].at, lint[0].at)).toBeLessThan(Math.min(unit[1].at, lint[1].at));
+    // unit and lint each waited for the other's mark: they ran at the same time.
+    expect(server.logText(stepNamed(details, 'unit').id)).toContain('met lint\n');
+    expect(server.logText(stepNamed(details, 'lint').id)).toContain('met unit\n');
     expect(execFileSync('docker', ['ps', '-aq', '--filter', `label=io.harrier.stage=${details.stage.id}`], { encoding: 'utf8' }).trim()).toBe('');
   });
 
