@@ -149,12 +149,11 @@ describe('cloneRepo', () => {
     });
 
     it('fails without prompting when the repository is private and no credentials are given', async () => {
+      // A prompt would wait for an answer past the test's time limit.
       const dir = workspace();
-      const t0 = Date.now();
       await expect(
         cloneRepo({ dir, remote: `${server.url}/repo.git`, build: { ref: 'refs/heads/main', after: commits.second, event: 'push' }, depth: 1, retries: 0, netrc: null, output: () => {}, signal: never }),
       ).rejects.toThrow(CloneError);
-      expect(Date.now() - t0).toBeLessThan(10_000);
     });
   });
 });

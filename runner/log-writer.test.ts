@@ -56,11 +56,12 @@ describe('LogWriter', () => {
   });
 
   it('sends buffered lines within the flush interval without waiting for close', async () => {
-    const rec = recorder();
-    const w = new LogWriter({ send: rec.send, flushIntervalMs: 250 });
+    let sent: (lines: LogLine[]) => void = () => {};
+    const first = new Promise<LogLine[]>((resolve) => (sent = resolve));
+    const w = new LogWriter({ send: async (lines) => sent(lines), flushIntervalMs: 250 });
     w.write('early\n');
-    await new Promise((r) => setTimeout(r, 400));
-    expect(rec.lines().map((l) => l.out)).toEqual(['early\n']);
+    // Only the timer can send it: close() is called after.
+    expect((await first).map((l) => l.out)).toEqual(['early\n']);
     await w.close();
   });
 
@@ -74,11 +75,12 @@ describe('LogWriter', () => {
   });
 
   it('sends a large batch at once instead of waiting for the timer', async () => {
-    const rec = recorder();
-    const w = new LogWriter({ send: rec.send, flushIntervalMs: 60_000, maxBatchLines: 10 });
+    let sent: (lines: LogLine[]) => void = () => {};
+    const first = new Promise<LogLine[]>((resolve) => (sent = resolve));
+    // The timer would send it only after the test's time limit; close() is called after.
+    const w = new LogWriter({ send: async (lines) => sent(lines), flushIntervalMs: 10 * 60_000, maxBatchLines: 10 });
     for (let i = 0; i < 10; i++) w.write(`line ${i}\n`);
-    await new Promise((r) => setTimeout(r, 20));
-    expect(rec.lines().length).toBe(10);
+    expect((await first).length).toBe(10);
     await w.close();
   });
 
@@ -120,23 +122,32 @@ describe('LogWriter', () => {
   });
 
   it('asks the writer to wait while too many bytes are unsent', async () => {
-    let release: () => void = () => {};
+    // Each send is held until the test lets it go; `sending` resolves when the next one starts.
+    const held: (() => void)[] = [];
+    let started: () => void = () => {};
+    let sending = new Promise<void>((r) => (started = r));
     const w = new LogWriter({
-      send: () => new Promise<void>((r) => (release = r)),
+      send: () =>
+        new Promise<void>((r) => {
+          held.push(r);
+          started();
+        }),
       highWaterBytes: 100,
       maxBatchBytes: 1_000_000,
       flushIntervalMs: 1,
     });
     expect(w.write('x'.repeat(50) + '\n')).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 10));
+    await sending;
+    sending = new Promise<void>((r) => (started = r));
     const wait = w.write('y'.repeat(200) + '\n');
     expect(wait).toBeInstanceOf(Promise);
     let resolved = false;
     void wait!.then(() => (resolved = true));
-    release();
-    await new Promise((r) => setTimeout(r, 10));
-    release();
-    await new Promise((r) => setTimeout(r, 10));
+    held.shift()!();
+    await sending;
+    expect(resolved).toBe(false);
+    held.shift()!();
+    await wait;
     expect(resolved).toBe(true);
     await w.close();
   });

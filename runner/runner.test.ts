@@ -78,12 +78,11 @@ describe('runRunner', () => {
   it('takes a stage queued while it idles through the long poll it already holds, without polling again', async () => {
     const r = start();
     await server.until(() => requests().length >= 1);
-    await new Promise((resolve) => setTimeout(resolve, 50));
     const details = quickStage(0);
     server.enqueue(details);
     await server.until(() => acceptOf(details.stage.id) !== undefined);
     const accept = acceptOf(details.stage.id)!;
-    expect(requests().filter((c) => c.at <= accept.at)).toHaveLength(1);
+    expect(requests().filter((c) => c.seq < accept.seq)).toHaveLength(1);
     await server.until(() => server.stageStatus(details.stage.id) === 'success');
     r.ac.abort();
     await r.done;
@@ -127,13 +126,13 @@ describe('runRunner', () => {
   });
 
   it('stops polling at once when aborted while idle', async () => {
+    // The server holds these polls past the test's time limit: only the runner can end them.
+    server.pollWindowMs = 10 * 60_000;
     const r = start({ capacity: 3 });
     await server.until(() => requests().length >= 3);
-    const t0 = Date.now();
     r.ac.abort();
     await r.done;
-    // Far below the 25 s poll window: the runner did not wait the poll out.
-    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(requests()).toHaveLength(3);
   });
 
   it('lets a running stage finish after the abort, without taking new ones', async () => {
@@ -142,24 +141,23 @@ describe('runRunner', () => {
     server.enqueue(running);
     await server.until(() => server.stageStatus(running.stage.id) === 'running');
     r.ac.abort();
-    const abortedAt = Date.now();
+    const heardBeforeAbort = server.receivedCount;
     const later = quickStage(0);
     server.enqueue(later);
     await r.done;
     expect(server.stageStatus(running.stage.id)).toBe('success');
     expect(acceptOf(later.stage.id)).toBeUndefined();
-    expect(requests().every((c) => c.at <= abortedAt)).toBe(true);
+    expect(requests().every((c) => c.seq <= heardBeforeAbort)).toBe(true);
   });
 
   it('kills stages still running when the grace period ends', async () => {
     const r = start({ grace: 0.2 });
-    const long = quickStage(60_000);
+    // Left to finish, the step would outlast the test's time limit.
+    const long = quickStage(10 * 60_000);
     server.enqueue(long);
     await server.until(() => server.stageStatus(long.stage.id) === 'running');
-    const t0 = Date.now();
     r.ac.abort();
     await r.done;
-    expect(Date.now() - t0).toBeLessThan(5_000);
     expect(server.stageStatus(long.stage.id)).toBe('killed');
   });
 

@@ -9,7 +9,8 @@ export interface RecordedCall {
   method: string;
   path: string;
   body: unknown;
-  at: number;
+  /** The order the server received it in, across every kind of call: proves order without clocks. */
+  seq: number;
 }
 
 export interface FakeRpcServerOptions {
@@ -25,17 +26,21 @@ export class FakeRpcServer {
   readonly stages = new Map<number, StageDetails>();
   readonly accepted = new Map<number, string>();
   readonly logs = new Map<number, LogLine[]>();
-  readonly stepUpdates = new Map<number, (StepUpdate & { at: number })[]>();
-  readonly stageUpdates = new Map<number, (StageUpdate & { at: number })[]>();
+  readonly stepUpdates = new Map<number, (StepUpdate & { seq: number })[]>();
+  readonly stageUpdates = new Map<number, (StageUpdate & { seq: number })[]>();
   readonly cancelled = new Set<number>();
   /** Stage ids another runner "took": accept answers 409. */
   readonly takenElsewhere = new Set<number>();
+  /** How long long polls are held before 204; a test may change it. */
+  pollWindowMs: number;
+  private received = 0;
   private queue: number[] = [];
   private waiters: Waiter[] = [];
   private server: http.Server;
   url = '';
 
   constructor(private readonly options: FakeRpcServerOptions) {
+    this.pollWindowMs = options.pollWindowMs ?? 2_000;
     this.server = http.createServer((req, res) => void this.handle(req, res));
   }
 
@@ -48,6 +53,11 @@ export class FakeRpcServer {
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  /** How many calls have arrived so far; calls with a higher `seq` came later. */
+  get receivedCount(): number {
+    return this.received;
   }
 
   /** Queues a stage for the next `request`; long polls waiting now get it at once. */
@@ -96,7 +106,7 @@ export class FakeRpcServer {
 
   /** Holds a long poll until `ready` gives an answer or the window ends. */
   private async longPoll<T>(req: http.IncomingMessage, ready: () => T | undefined): Promise<T | undefined> {
-    const deadline = Date.now() + (this.options.pollWindowMs ?? 2_000);
+    const deadline = Date.now() + this.pollWindowMs;
     let closed = false;
     req.socket.once('close', () => {
       closed = true;
@@ -123,7 +133,8 @@ export class FakeRpcServer {
     const text = Buffer.concat(chunks).toString();
     const body = text ? JSON.parse(text) : undefined;
     const path = (req.url ?? '').replace(RPC_PREFIX, '');
-    this.calls.push({ method: req.method ?? '', path, body, at: Date.now() });
+    const seq = ++this.received;
+    this.calls.push({ method: req.method ?? '', path, body, seq });
     const send = (status: number, payload?: unknown) => {
       if (payload === undefined) res.writeHead(status).end();
       else res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
@@ -147,7 +158,7 @@ export class FakeRpcServer {
     if ((m = path.match(/^\/stages\/(\d+)$/))) {
       const id = Number(m[1]);
       const list = this.stageUpdates.get(id) ?? [];
-      list.push({ ...(body as StageUpdate), at: Date.now() });
+      list.push({ ...(body as StageUpdate), seq });
       this.stageUpdates.set(id, list);
       return send(200, { ...this.stages.get(id)?.stage, ...(body as StageUpdate) } as Stage);
     }
@@ -161,7 +172,7 @@ export class FakeRpcServer {
     if ((m = path.match(/^\/steps\/(\d+)$/))) {
       const id = Number(m[1]);
       const list = this.stepUpdates.get(id) ?? [];
-      list.push({ ...(body as StepUpdate), at: Date.now() });
+      list.push({ ...(body as StepUpdate), seq });
       this.stepUpdates.set(id, list);
       return send(200, { id, ...(body as StepUpdate) } as Partial<Step>);
     }
