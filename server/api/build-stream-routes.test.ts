@@ -61,7 +61,7 @@ function openStream(url: string, token?: string) {
   return Object.assign(stream, { opened, done });
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -139,7 +139,7 @@ describe.each(['sqlite', 'postgres'] as const)('GET /api/stream/{owner}/{name} o
     await stream.opened;
     expect(await subscribers(id)).toBe(1);
     stream.close();
-    const deadline = Date.now() + 5_000;
+    const deadline = Date.now() + 30_000;
     while ((await subscribers(id)) !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(await subscribers(id)).toBe(0);
   });

@@ -64,19 +64,20 @@ describe('detectLanguage', () => {
   });
 
   it('asks for all marker files at once rather than one after another', async () => {
-    let inFlight = 0;
-    let most = 0;
+    // No answer comes until every question has been asked: one after another, this would never end.
+    const all = MARKERS.flatMap((m) => m.files).length;
+    let asked = 0;
+    let allAsked: () => void = () => {};
+    const everyone = new Promise<void>((resolve) => (allAsked = resolve));
     const scm = {
       async file() {
-        inFlight++;
-        most = Math.max(most, inFlight);
-        await new Promise((r) => setTimeout(r, 10));
-        inFlight--;
+        if (++asked === all) allAsked();
+        await everyone;
         return null;
       },
     } as unknown as Scm;
     await detectLanguage(scm, '', 'octo/app', 'main');
-    expect(most).toBe(MARKERS.flatMap((m) => m.files).length);
+    expect(asked).toBe(all);
   });
 
   it('does not take a directory named like a marker for the marker', async () => {

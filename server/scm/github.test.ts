@@ -75,10 +75,14 @@ describe('GithubScm OAuth', () => {
     const expiring = await startGithubFake({ expiringTokens: true });
     try {
       const client = new GithubScm({ clientId: expiring.clientId, clientSecret: expiring.clientSecret, url: expiring.url, apiUrl: expiring.apiUrl });
+      const before = Math.floor(Date.now() / 1000);
       const token = await client.refresh(expiring.state.refreshToken);
+      const after = Math.ceil(Date.now() / 1000);
       expect(token.access).toBe(expiring.state.token);
       expect(token.refresh).toBe(expiring.state.refreshToken);
-      expect(token.expires).toBeGreaterThan(Date.now() / 1000 + 28000);
+      // expires_in 28800, counted from the answer.
+      expect(token.expires).toBeGreaterThanOrEqual(before + 28800);
+      expect(token.expires).toBeLessThanOrEqual(after + 28800);
     } finally {
       await expiring.close();
     }

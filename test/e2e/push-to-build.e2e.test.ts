@@ -129,7 +129,7 @@ async function waitForLine(e: E2e, build: number, stage: number, step: number, t
 
 async function statusesFor(e: E2e, sha: string, count: number): Promise<string[]> {
   const list = () => e.fake.state.statuses.items.filter((s: { sha: string }) => s.sha === sha || sha.startsWith(s.sha));
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 30_000;
   while (list().length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   return list().map((s: { state: string }) => s.state);
 }

@@ -113,7 +113,7 @@ export class WatchedList<T> {
   }
 
   /** The first entry, already recorded or still to come, that matches; rejects after timeoutMs. */
-  waitFor(pred: (item: T) => boolean = () => true, timeoutMs = 15_000): Promise<T> {
+  waitFor(pred: (item: T) => boolean = () => true, timeoutMs = 30_000): Promise<T> {
     const found = this.items.find(pred);
     if (found) return Promise.resolve(found);
     return new Promise<T>((resolve, reject) => {

@@ -8,6 +8,7 @@ import type { RunnerInfo } from '../../core/protocol.ts';
 import { RpcClient } from '../../runner/rpc-client.ts';
 import { deliverGithubHook } from '../fakes/github-payloads.ts';
 import { githubScenario, SLUG, type GithubScenario } from '../support/scenario.ts';
+import { longPollHeld } from '../support/long-poll.ts';
 import { TEST_RPC_SECRET } from '../support/server.ts';
 
 const PIPELINE = `kind: pipeline
@@ -153,7 +154,7 @@ describe.each(['sqlite', 'postgres'] as const)('the server on %s', (flavour) => 
   describe('waiting runners', () => {
     it('wakes a long-polling runner as soon as a stage is queued', async () => {
       const polling = rpc.request(RUNNER);
-      await new Promise((r) => setTimeout(r, 200));
+      await longPollHeld(s.server.ctx);
       const { sha } = await s.push({ 'b.txt': 'b' }, 'Add b');
       const stage = await polling;
       expect(stage).not.toBeNull();
@@ -249,7 +250,7 @@ function pushBody(scenario: GithubScenario, sha = scenario.git.head()) {
   };
 }
 
-async function waitFor(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+async function waitFor(check: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error('timed out waiting');

@@ -54,7 +54,7 @@ export function spawnHarrier(command: 'server' | 'runner' | 'up' | 'migrate', en
     child,
     events,
     output: () => text,
-    waitForEvent(pred, timeoutMs = 20_000) {
+    waitForEvent(pred, timeoutMs = 45_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const found = events.find(pred);

@@ -30,10 +30,15 @@ describe('LogBuffer', () => {
   it('tells listeners once per batch, not once per line', async () => {
     const b = new LogBuffer();
     let calls = 0;
-    b.subscribe(() => calls++);
+    let told: () => void = () => {};
+    const first = new Promise<void>((resolve) => (told = resolve));
+    b.subscribe(() => {
+      calls++;
+      told();
+    });
     for (let i = 0; i < 1000; i++) b.push(line(i));
     expect(calls).toBe(0);
-    await new Promise((r) => setTimeout(r, 150));
+    await first;
     expect(calls).toBe(1);
     expect(b.length).toBe(1000);
   });
