@@ -1,17 +1,26 @@
 // A person's way through the web UI, in headless Chromium against real server and
 // runner processes: sign in by clicking, activate a repository, review and edit the
 // pipeline its language settings propose, manage secrets, push, watch the log arrive live,
-// cancel a running build and restart it, sign out. The tests run in order and share one repository.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// cancel a running build and restart it, sign out. The processes and Chromium are shared;
+// each test adds its own repository, opens its own browser session and makes its own builds,
+// so any one of them runs alone (`npm test -- -t "cancels a running build"`).
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Build } from '../../core/domain.ts';
-import { startUiHarness, type UiHarness } from './ui-harness.ts';
+import { PATIENCE_MS, startUiHarness, type UiHarness } from './ui-harness.ts';
 
 // Functions given to page.waitForFunction run in the browser; the tests' tsconfig has no DOM types.
 declare const document: any;
 
+const README = '# hello\n';
 const PACKAGE_JSON = JSON.stringify({ name: 'hello-world', version: '1.0.0', scripts: { test: 'node test.js' } }, null, 2) + '\n';
+/** A Node.js project without a pipeline file: activating it proposes one. */
+const NODE_PROJECT = { 'README.md': README, 'package.json': PACKAGE_JSON };
 
-// What the test saves as the proposal: the stand-in images have no Node.js, only busybox.
+// The file the slow step waits for: the test writes it once it has seen the first line,
+// so "the first line is there before the last" holds however long the test takes to look.
+const GO_ON = 'go-on';
+
+// What the tests save as the proposal: the stand-in images have no Node.js, only busybox.
 const PROPOSAL = `kind: pipeline
 type: docker
 name: default
@@ -25,7 +34,7 @@ steps:
   image: alpine:3
   commands:
   - echo first
-  - sleep 3
+  - for i in $(seq 12000); do [ -e ${GO_ON} ] && break; sleep 0.1; done
   - echo second
 `;
 
@@ -40,6 +49,7 @@ const REPORT_SH = [
   "printf '\\033[1mTime:\\033[0m  0.318 s\\n'",
 ].join('\n') + '\n';
 
+// Runs until cancelled (the test cancels it; endTest does when the test fails first), at most 20 minutes.
 const LONG_RUNNING = `kind: pipeline
 type: docker
 name: default
@@ -49,18 +59,45 @@ steps:
   image: alpine:3
   commands:
   - echo waiting for a cancel
-  - sleep 120
+  - sleep 1200
   - echo never printed
+`;
+
+const TWO_STEPS = `kind: pipeline
+type: docker
+name: default
+
+steps:
+- name: build
+  image: alpine:3
+  commands:
+  - echo built
+- name: test
+  image: alpine:3
+  commands:
+  - echo tested
 `;
 
 describe('the web UI', () => {
   let h: UiHarness;
   beforeAll(async () => {
-    h = await startUiHarness({ files: { 'README.md': '# hello\n', 'package.json': PACKAGE_JSON } });
+    h = await startUiHarness();
   }, 120_000);
+  afterEach(async () => {
+    // Each test's pages must not throw; checked here so that a failing test does not hide the others' errors.
+    const errors = await h?.endTest();
+    expect(errors ?? []).toEqual([]);
+  });
   afterAll(async () => {
     await h?.close();
   });
+
+  /** Adds the repository and activates it, as a test that starts from an active repository needs. */
+  async function activeRepo(slug: string, files: Record<string, string> = { 'README.md': README }): Promise<string> {
+    h.addRepo(slug, files);
+    await h.activate(slug);
+    return slug;
+  }
 
   it('serves the app for client routes and leaves the server paths alone', async () => {
     const page = await fetch(`${h.host}/octocat/hello-world/12`);
@@ -75,33 +112,37 @@ describe('the web UI', () => {
   });
 
   it('signs in by clicking the provider and lists the repositories', async () => {
-    const { page } = h;
+    h.addRepo('octocat/spoon-knife', { 'README.md': README });
+    const { page } = await h.session({ signedIn: false });
     await page.goto('/');
     const signIn = page.getByRole('link', { name: 'Sign in with GitHub' });
     await signIn.waitFor();
     // Only GitHub is configured, so only GitHub is offered.
     expect(await page.getByRole('link', { name: 'Sign in with Bitbucket' }).count()).toBe(0);
-    await h.screenshot('sign-in');
+    await h.screenshot(page, 'sign-in');
     await signIn.click();
-    await page.getByRole('heading', { name: 'Repositories' }).waitFor();
-    await page.getByText('hello-world').waitFor();
-    await h.screenshot('repositories');
+    await page.getByRole('heading', { name: 'Repositories' }).waitFor({ timeout: PATIENCE_MS });
+    await page.getByText('spoon-knife').waitFor();
+    await h.screenshot(page, 'repositories');
     await page.getByLabel('Filter repositories').fill('nothing-like-this');
     await page.getByText('No repository matches').waitFor();
-    await page.getByLabel('Filter repositories').fill('hello');
-    await page.getByRole('button', { name: 'Activate octocat/hello-world' }).waitFor();
+    await page.getByLabel('Filter repositories').fill('spoon');
+    await page.getByRole('button', { name: 'Activate octocat/spoon-knife' }).waitFor();
   });
 
   it('activates the repository and shows the pipeline its language proposes, with errors next to the editor', async () => {
-    const { page } = h;
-    await page.getByRole('button', { name: 'Activate octocat/hello-world' }).click();
-    await page.waitForURL(/\/octocat\/hello-world\/settings$/);
+    const slug = 'octocat/node-app';
+    h.addRepo(slug, NODE_PROJECT);
+    const { page, api } = await h.session();
+    await page.goto('/');
+    await page.getByRole('button', { name: `Activate ${slug}` }).click();
+    await page.waitForURL(new RegExp(`/${slug}/settings$`));
     await expectText(page.getByTestId('detected-language'), 'Node.js');
     await page.getByText('The repository has no').waitFor();
     const editor = page.getByRole('textbox', { name: 'Proposed pipeline' });
     expect(await editor.inputValue()).toContain('npm');
-    expect(h.fake.state.hooks.items.filter((hook) => !hook.deleted)).toHaveLength(1);
-    await h.screenshot('settings', { fullPage: true });
+    expect(h.fake.state.hooks.items.filter((hook) => hook.repo === slug && !hook.deleted)).toHaveLength(1);
+    await h.screenshot(page, 'settings', { fullPage: true });
 
     // A broken proposal is refused with the file, line and column of each problem.
     await editor.fill('kind: pipeline\ntype: docker\nname: default\nsteps:\n- name: x\n  commands: [true]\n');
@@ -109,17 +150,19 @@ describe('the web UI', () => {
     const problems = page.getByRole('list', { name: 'Pipeline problems' });
     await problems.waitFor();
     expect(await problems.textContent()).toMatch(/\.drone\.yml:\d+:\d+/);
-    await h.screenshot('settings-pipeline-errors');
+    await h.screenshot(page, 'settings-pipeline-errors');
 
     await editor.fill(PROPOSAL);
     await page.getByRole('button', { name: 'Save pipeline' }).click();
     await page.getByText('Saved', { exact: true }).waitFor();
-    const saved = await h.api(`/api/repos/${h.slug}/language`);
+    const saved = await api(`/api/repos/${slug}/language`);
     expect(saved.body.proposal).toBe(PROPOSAL);
-  }, 60_000);
+  }, 120_000);
 
   it('adds, updates and deletes a secret without ever showing its value, and offers the status badge', async () => {
-    const { page } = h;
+    const slug = await activeRepo('octocat/secret-keeper');
+    const { page, api } = await h.session();
+    await page.goto(`/${slug}/settings`);
     await page.getByRole('button', { name: 'Add a secret' }).click();
     await page.getByLabel('Name').fill('DEPLOY_TOKEN');
     await page.getByLabel('Value').fill('hunter2');
@@ -128,10 +171,10 @@ describe('the web UI', () => {
     const secrets = page.getByRole('list', { name: 'Secrets' });
     await secrets.getByText('DEPLOY_TOKEN').waitFor();
     await secrets.getByText('fork pull requests too').waitFor();
-    const stored = await h.api(`/api/repos/${h.slug}/secrets`);
+    const stored = await api(`/api/repos/${slug}/secrets`);
     expect(stored.body.map((x: any) => [x.name, x.pull_request])).toEqual([['DEPLOY_TOKEN', true]]);
     expect(JSON.stringify(stored.body)).not.toContain('hunter2');
-    await h.screenshot('settings-secrets');
+    await h.screenshot(page, 'settings-secrets');
 
     await page.getByRole('button', { name: 'Update DEPLOY_TOKEN' }).click();
     await page.getByLabel('Available to pull requests from forks').uncheck();
@@ -142,38 +185,43 @@ describe('the web UI', () => {
     await page.getByRole('button', { name: 'Delete DEPLOY_TOKEN' }).click();
     await page.getByText('No secrets yet.').waitFor();
 
-    const badge = page.getByRole('img', { name: `Build status of ${h.slug}` });
+    const badge = page.getByRole('img', { name: `Build status of ${slug}` });
     await page.waitForFunction(() => document.querySelector('.badge-row img')?.naturalWidth > 0);
     expect(await badge.count()).toBe(1);
     expect(await page.getByLabel('Markdown for a README').inputValue()).toBe(
-      `[![Build status](${h.host}/api/badges/${h.slug}/status.svg?ref=main)](${h.host}/${h.slug})`,
+      `[![Build status](${h.host}/api/badges/${slug}/status.svg?ref=main)](${h.host}/${slug})`,
     );
-  });
+  }, 120_000);
 
   it('shows a pushed build appear in the list and its log arrive live, coloured, while the step runs', async () => {
-    const { page } = h;
-    await page.getByRole('link', { name: 'Builds' }).click();
-    await page.getByText('No builds yet — push a commit to octocat/hello-world').waitFor();
-    await h.screenshot('builds-empty');
+    // docs/build-page.png shows this repository's build: the name and the proposal notice are part of the picture.
+    const slug = await activeRepo('octocat/hello-world', NODE_PROJECT);
+    await h.saveProposal(slug, PROPOSAL);
+    const { page } = await h.session();
+    await page.goto(`/${slug}`);
+    await page.getByText(`No builds yet — push a commit to ${slug}`).waitFor();
+    await h.screenshot(page, 'builds-empty');
 
-    const build = await h.push({ 'src/index.js': 'console.log(1)\n', 'ci/report.sh': REPORT_SH }, 'Add the entry point and a test report');
+    const build = await h.push(slug, { 'src/index.js': 'console.log(1)\n', 'ci/report.sh': REPORT_SH }, 'Add the entry point and a test report');
     expect(build.config_source).toBe('proposal');
     // The row arrives through the repository's event stream, without a reload.
-    const row = page.getByRole('link', { name: /#1 Add the entry point and a test report/ });
-    await row.waitFor({ timeout: 10_000 });
+    const row = page.getByRole('link', { name: new RegExp(`#${build.number} Add the entry point and a test report`) });
+    await row.waitFor({ timeout: PATIENCE_MS });
     await row.click();
-    await page.waitForURL(/\/octocat\/hello-world\/1$/);
+    await page.waitForURL(new RegExp(`/${slug}/${build.number}$`));
 
-    // The running step is shown by itself; its first line is there before its last.
+    // The running step is shown by itself; its first line is there before its last, which waits for the test.
     const log = page.getByRole('region', { name: /Log of step slow/ });
-    await log.getByText('first', { exact: true }).waitFor({ timeout: 60_000 });
+    await log.getByText('first', { exact: true }).waitFor({ timeout: PATIENCE_MS });
     expect(await log.getByText('second', { exact: true }).count()).toBe(0);
-    await h.screenshot('build-running');
-    await log.getByText('second', { exact: true }).waitFor({ timeout: 20_000 });
-    await page.locator('.build-head .status-pill[data-status="success"]').waitFor({ timeout: 20_000 });
+    await h.screenshot(page, 'build-running');
+    const running = await h.waitForBuild(slug, build.number, (b) => b.stages?.[0]?.status === 'running');
+    h.release(running.stages![0].id, GO_ON);
+    await log.getByText('second', { exact: true }).waitFor({ timeout: PATIENCE_MS });
+    await page.locator('.build-head .status-pill[data-status="success"]').waitFor({ timeout: PATIENCE_MS });
     // Lines came once each, though the page fetched the log and then streamed it.
     const lines = await log.locator('.log-line .lt').allTextContents();
-    expect(lines).toEqual(['+ echo first', 'first', '+ sleep 3', '+ echo second', 'second']);
+    expect(lines).toEqual(['+ echo first', 'first', `+ for i in $(seq 12000); do [ -e ${GO_ON} ] && break; sleep 0.1; done`, '+ echo second', 'second']);
 
     await page.getByRole('link', { name: /^test/ }).click();
     const report = page.getByRole('region', { name: /Log of step test/ });
@@ -181,39 +229,42 @@ describe('the web UI', () => {
     await expectText(report.locator('.fg-1.ansi-bold').first(), '0 failed');
     expect(await report.locator('span[style*="color"]', { hasText: 'no runner with gpu=yes' }).count()).toBe(1);
     // docs/build-page.png, the README's picture of the build page, is a copy of this screenshot.
-    await h.screenshot('build-finished');
-  }, 120_000);
+    await h.screenshot(page, 'build-finished');
+  }, 180_000);
 
   it('cancels a running build and restarts it', async () => {
-    const { page } = h;
-    const build = await h.push({ '.drone.yml': LONG_RUNNING }, 'Wait for a long time');
-    await page.goto(`/${h.slug}/${build.number}`);
+    const slug = await activeRepo('octocat/long-wait');
+    const { page, api } = await h.session();
+    const build = await h.push(slug, { '.drone.yml': LONG_RUNNING }, 'Wait for a long time');
+    await page.goto(`/${slug}/${build.number}`);
     const log = page.getByRole('region', { name: /Log of step wait/ });
-    await log.getByText('waiting for a cancel', { exact: true }).waitFor({ timeout: 60_000 });
+    await log.getByText('waiting for a cancel', { exact: true }).waitFor({ timeout: PATIENCE_MS });
     await page.getByRole('button', { name: 'Cancel' }).click();
-    await page.locator('.build-head .status-pill[data-status="killed"]').waitFor({ timeout: 20_000 });
-    await h.screenshot('build-cancelled');
+    await page.locator('.build-head .status-pill[data-status="killed"]').waitFor({ timeout: PATIENCE_MS });
+    await h.screenshot(page, 'build-cancelled');
 
     await page.getByRole('button', { name: 'Restart' }).click();
-    await page.waitForURL(new RegExp(`/${h.slug}/${build.number + 1}$`));
+    await page.waitForURL(new RegExp(`/${slug}/${build.number + 1}$`));
     await page.getByText(`restart of #${build.number}`).waitFor();
-    await page.getByRole('region', { name: /Log of step wait/ }).getByText('waiting for a cancel', { exact: true }).waitFor({ timeout: 60_000 });
+    await page.getByRole('region', { name: /Log of step wait/ }).getByText('waiting for a cancel', { exact: true }).waitFor({ timeout: PATIENCE_MS });
     await page.getByRole('button', { name: 'Cancel' }).click();
-    await page.locator('.build-head .status-pill[data-status="killed"]').waitFor({ timeout: 20_000 });
-    const list = await h.api<Build[]>(`/api/repos/${h.slug}/builds`);
+    await page.locator('.build-head .status-pill[data-status="killed"]').waitFor({ timeout: PATIENCE_MS });
+    const list = await api<Build[]>(`/api/repos/${slug}/builds`);
     expect(list.body.map((b) => [b.number, b.status])).toEqual([
       [build.number + 1, 'killed'],
       [build.number, 'killed'],
-      [1, 'success'],
     ]);
     await page.getByRole('link', { name: 'Builds', exact: true }).click();
-    await page.locator('.build-row').nth(2).waitFor();
-    await h.screenshot('builds');
-  }, 120_000);
+    await page.locator('.build-row').nth(1).waitFor();
+    await h.screenshot(page, 'builds');
+  }, 180_000);
 
   it('works from the keyboard: the skip link, then a step chosen with Tab and Enter', async () => {
-    const { page } = h;
-    await page.goto(`/${h.slug}/1`);
+    const slug = await activeRepo('octocat/keyboard');
+    const build = await h.push(slug, { '.drone.yml': TWO_STEPS }, 'Build and test');
+    await h.waitForBuild(slug, build.number, (b) => b.status === 'success', 120_000);
+    const { page } = await h.session();
+    await page.goto(`/${slug}/${build.number}`);
     await page.getByRole('region', { name: /Log of step/ }).waitFor();
     await page.keyboard.press('Tab');
     expect(await page.evaluate(`document.activeElement.textContent`)).toBe('Skip to content');
@@ -221,62 +272,63 @@ describe('the web UI', () => {
     expect(await page.evaluate(`document.activeElement.id`)).toBe('content');
     for (let i = 0; i < 30; i++) {
       await page.keyboard.press('Tab');
-      if ((await page.evaluate(`document.activeElement.dataset.step ?? ''`)) === 'slow') break;
+      if ((await page.evaluate(`document.activeElement.dataset.step ?? ''`)) === 'test') break;
     }
-    await h.screenshot('keyboard-focus');
+    await h.screenshot(page, 'keyboard-focus');
     await page.keyboard.press('Enter');
-    await page.waitForURL(new RegExp(`/${h.slug}/1/1/3$`));
-    await page.getByRole('region', { name: /Log of step slow/ }).waitFor();
-  });
+    // Stage 1, step 3: the clone, then build, then test.
+    await page.waitForURL(new RegExp(`/${slug}/${build.number}/1/3$`));
+    await page.getByRole('region', { name: /Log of step test/ }).waitFor();
+  }, 180_000);
 
   it('says why a pending stage waits', async () => {
-    const { page } = h;
+    const slug = await activeRepo('octocat/needs-gpu');
     const gpu = LONG_RUNNING.replace('name: default\n', 'name: default\nnode:\n  gpu: "yes"\n');
-    const build = await h.push({ '.drone.yml': gpu }, 'Needs a GPU');
-    await page.goto(`/${h.slug}/${build.number}`);
+    const build = await h.push(slug, { '.drone.yml': gpu }, 'Needs a GPU');
+    const { page } = await h.session();
+    await page.goto(`/${slug}/${build.number}`);
     const waiting = page.locator('.stage-waiting');
     await waiting.waitFor();
     expect(await waiting.textContent()).toMatch(/gpu=yes/);
-    await h.screenshot('build-waiting');
+    await h.screenshot(page, 'build-waiting');
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.locator('.build-head .status-pill[data-status="killed"]').waitFor();
   });
 
   it('shows the runners and what they run', async () => {
-    const { page } = h;
+    const { page } = await h.session();
+    await page.goto('/');
     await page.getByRole('link', { name: 'Runners' }).click();
-    await page.getByRole('cell', { name: /online/ }).waitFor();
-    await h.screenshot('runners');
+    await page.getByRole('cell', { name: /online/ }).waitFor({ timeout: PATIENCE_MS });
+    await h.screenshot(page, 'runners');
   });
 
   it('deactivates the repository, and shows the provider\'s refusal when activating it again is not allowed', async () => {
-    const { page } = h;
-    await page.goto(`/${h.slug}/settings`);
+    const slug = 'octocat/short-lived';
+    const { remote } = h.addRepo(slug, { 'README.md': README });
+    await h.activate(slug);
+    const { page } = await h.session();
+    await page.goto(`/${slug}/settings`);
     page.once('dialog', (d) => void d.accept());
-    await page.getByRole('button', { name: `Deactivate ${h.slug}` }).click();
+    await page.getByRole('button', { name: `Deactivate ${slug}` }).click();
     await page.waitForURL(`${h.host}/`);
-    expect(h.fake.state.hooks.items.filter((hook) => !hook.deleted)).toHaveLength(0);
+    expect(h.fake.state.hooks.items.filter((hook) => hook.repo === slug && !hook.deleted)).toHaveLength(0);
 
     // GitHub no longer lets this user manage the repository's hooks.
-    const repo = h.fake.repo(h.slug)!;
-    repo.permissions.admin = false;
-    await page.getByRole('button', { name: `Activate ${h.slug}` }).click();
+    remote.permissions.admin = false;
+    await page.getByRole('button', { name: `Activate ${slug}` }).click();
     const refusal = page.getByRole('alert').filter({ hasText: 'GitHub refused' });
     await refusal.waitFor();
-    expect(await refusal.textContent()).toContain(`check that you are an admin of ${h.slug}`);
-    await h.screenshot('repositories-refused');
-    repo.permissions.admin = true;
+    expect(await refusal.textContent()).toContain(`check that you are an admin of ${slug}`);
+    await h.screenshot(page, 'repositories-refused');
   });
 
   it('signs out', async () => {
-    const { page } = h;
+    const { page, api } = await h.session();
+    await page.goto('/');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('link', { name: 'Sign in with GitHub' }).waitFor();
-    expect((await h.api('/api/user')).status).toBe(401);
-  });
-
-  it('threw no errors in the pages', () => {
-    expect(h.pageErrors).toEqual([]);
+    expect((await api('/api/user')).status).toBe(401);
   });
 });
 
