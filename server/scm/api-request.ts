@@ -25,6 +25,17 @@ export type ErrorMessageReader = (body: unknown) => string | undefined;
 
 const TIMEOUT_MS = 30_000;
 
+/**
+ * How a call fails when it went out on a pooled keep-alive connection that the provider had
+ * closed an instant before: the call never reached it, so a GET may be sent again.
+ */
+const STALE_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
+function onStaleConnection(err: unknown): boolean {
+  const cause = err instanceof Error ? (err.cause as { code?: unknown } | undefined) : undefined;
+  return typeof cause?.code === 'string' && STALE_CONNECTION_CODES.has(cause.code);
+}
+
 export class ApiRequester {
   constructor(
     readonly provider: Provider,
@@ -51,15 +62,19 @@ export class ApiRequester {
       headers['Content-Type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(call.form).toString();
     }
-    try {
-      return await fetch(call.url, { method, headers, body, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'follow' });
-    } catch (err) {
-      const reason = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
-      throw new ScmError(
-        `${this.label} did not answer ${method} ${describeUrl(call.url)}: ${reason}; check that the ${this.label} URL is right and reachable from the server`,
-        502,
-        this.provider,
-      );
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fetch(call.url, { method, headers, body, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'follow' });
+      } catch (err) {
+        // Only a GET is sent again: another method might have been carried out before the reset.
+        if (method === 'GET' && attempt === 1 && onStaleConnection(err)) continue;
+        const reason = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+        throw new ScmError(
+          `${this.label} did not answer ${method} ${describeUrl(call.url)}: ${reason}; check that the ${this.label} URL is right and reachable from the server`,
+          502,
+          this.provider,
+        );
+      }
     }
   }
 

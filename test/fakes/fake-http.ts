@@ -170,6 +170,9 @@ export async function startFakeServer(router: Router, notFound: (req: FakeReques
         });
     });
   });
+  // Providers keep idle connections open for a minute or more; Node's 5 s default would close one
+  // just as a client on a busy machine reuses it, failing a call that never reached the fake.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
