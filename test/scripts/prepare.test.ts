@@ -2,6 +2,7 @@
 // nobody watches it; these tests drive its steps against real processes (redis-server, child
 // processes, other users) and stand-ins for what cannot be touched here (dockerd, apt-get).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -114,8 +115,12 @@ describe('redis-server step', () => {
 
 describe('docker engine step', () => {
   // A stand-in dockerd: answers /_ping on the socket --host names, after a short start-up.
-  function fakeDockerd(name: string, body: string): string {
-    const file = path.join(tmp, name);
+  // The engine step finds a starting engine by its process name, so each run's stand-ins get
+  // names of their own (within the kernel's 15 characters): a second test run on the machine
+  // must not take this run's stand-in for its own.
+  const run = randomBytes(3).toString('hex');
+  function fakeDockerd(kind: string, body: string): string {
+    const file = path.join(tmp, `${kind}-${run}`);
     fs.writeFileSync(file, `#!${process.execPath}\n${body}\n`, { mode: 0o755 });
     return file;
   }
@@ -125,7 +130,7 @@ describe('docker engine step', () => {
     const socket = path.join(tmp, 'docker.sock');
     const pidOut = path.join(tmp, 'fake-dockerd.pid');
     const dockerd = fakeDockerd(
-      'dockerd-ok',
+      'dd-ok',
       `const http = require('node:http');
        const sock = process.argv.find((a) => a.startsWith('--host=unix://')).slice('--host=unix://'.length);
        require('node:fs').writeFileSync(${JSON.stringify(pidOut)}, String(process.pid));
@@ -144,7 +149,7 @@ describe('docker engine step', () => {
 
   it.skipIf(!isRoot)('reports the end of dockerd.log when dockerd dies before answering', async () => {
     const { ensureDockerEngine } = await load('docker-engine.mjs');
-    const dockerd = fakeDockerd('dockerd-dies', `console.error('failed to start daemon: iptables not found'); process.exit(1);`);
+    const dockerd = fakeDockerd('dd-dies', `console.error('failed to start daemon: iptables not found'); process.exit(1);`);
     const env = { ...process.env, DOCKER_HOST: `unix://${path.join(tmp, 'dead.sock')}` };
     // Waiting out its time limit would end in another message: this one says it saw the exit.
     await expect(
@@ -157,13 +162,13 @@ describe('docker engine step', () => {
     const socket = path.join(tmp, 'slow.sock');
     // Already running under the program's name, answering only after a while.
     const dockerd = fakeDockerd(
-      'dockerd-slow',
+      'dd-slow',
       `setTimeout(() => require('node:http').createServer((q, r) => r.end('OK')).listen(${JSON.stringify(socket)}), 500);`,
     );
     const slow = spawn(dockerd, [], { stdio: 'ignore' });
     cleanups.push(() => void slow.kill());
     await new Promise((resolve) => slow.on('spawn', resolve));
-    expect(findProcess('dockerd-slow')).toBe(slow.pid);
+    expect(findProcess(path.basename(dockerd))).toBe(slow.pid);
     const env = { ...process.env, DOCKER_HOST: `unix://${socket}` };
     const dataDir = path.join(tmp, 'data-slow');
     expect(await ensureDockerEngine({ dataDir, env, dockerd, timeoutMs: 30_000 })).toBe(true);
