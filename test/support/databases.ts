@@ -26,6 +26,8 @@ export function sqliteTestDatabase(): TestDatabase {
   return { url: `file:${path.join(dir, 'harrier.sqlite')}`, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
+const INSUFFICIENT_PRIVILEGE = '42501';
+
 export async function postgresTestDatabase(): Promise<TestDatabase> {
   const admin = postgresAdminUrl();
   const name = `harrier_test_${randomBytes(6).toString('hex')}`;
@@ -40,8 +42,18 @@ export async function postgresTestDatabase(): Promise<TestDatabase> {
     async drop() {
       const c = new pg.Client({ connectionString: admin });
       await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } catch (err) {
+        // FORCE may end only our role's sessions: an autovacuum worker busy on the fresh
+        // database (likelier on a loaded machine) makes it fail. A plain DROP asks autovacuum
+        // to stop and waits for it, once our own sessions there are ended.
+        if ((err as { code?: string }).code !== INSUFFICIENT_PRIVILEGE) throw err;
+        await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()', [name]);
+        await c.query(`DROP DATABASE IF EXISTS ${name}`);
+      } finally {
+        await c.end();
+      }
     },
   };
 }
