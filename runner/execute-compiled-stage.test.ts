@@ -111,7 +111,8 @@ describe('a compiled .drone.yml on the runner', () => {
     // unit and lint each waited for the other's mark: they ran at the same time.
     expect(server.logText(stepNamed(details, 'unit').id)).toContain('met lint\n');
     expect(server.logText(stepNamed(details, 'lint').id)).toContain('met unit\n');
-    expect(execFileSync('docker', ['ps', '-aq', '--filter', `label=io.harrier.stage=${details.stage.id}`], { encoding: 'utf8' }).trim()).toBe('');
+    const left = ['ps', '-aq', '--filter', `label=io.harrier.stage=${details.stage.id}`, '--filter', `label=${LABEL_RUNNER}=${runnerName}`];
+    expect(execFileSync('docker', left, { encoding: 'utf8' }).trim()).toBe('');
   });
 
   it('fails the stage as an error naming line and column when the file is malformed', async () => {

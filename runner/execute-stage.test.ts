@@ -99,7 +99,7 @@ async function runStage(input: StageRunInput) {
 }
 
 function containersOf(details: StageDetails): string {
-  return docker('ps', '-aq', '--filter', `label=io.harrier.stage=${details.stage.id}`);
+  return docker('ps', '-aq', '--filter', `label=io.harrier.stage=${details.stage.id}`, '--filter', `label=${LABEL_RUNNER}=${runnerName}`);
 }
 
 describe('executeStage', () => {

@@ -1,8 +1,11 @@
 // StageDetails as the server sends them, for executor and runner tests.
+import { randomInt } from 'node:crypto';
 import type { Build, Repo, Stage, Step } from '../../core/domain.ts';
 import type { StageDetails } from '../../core/protocol.ts';
 
-let nextId = 1000;
+// Containers carry their stage's id as a label: ids of their own keep two test runs on one
+// Docker engine from finding each other's containers.
+let nextId = randomInt(1_000, 1_000_000_000);
 
 export interface DetailsInput {
   config: string;
