@@ -10,7 +10,7 @@
 // Each figure is one page load; the first load of each kind warms caches and is not counted.
 //   npx tsx bench/log-viewer.ts [page loads]
 import type { Page } from 'playwright-core';
-import { LONG_LOG_LINES, startLongLogBuild } from '../test/browser/long-log-build.ts';
+import { colouredLinesCommand, LONG_LOG_LINES, startLongLogBuild } from '../test/browser/long-log-build.ts';
 import { startUiHarness, type UiHarness } from '../test/browser/ui-harness.ts';
 import { ensureTestImages } from '../test/support/images.ts';
 import { printTable } from './stats.ts';
@@ -34,7 +34,7 @@ steps:
 - name: long
   image: alpine:3
   commands:
-  - seq 1 ${SHORT_LINES} | awk '{ printf "\\033[3%dmline %d\\033[0m of a long log, with some text to make it wider than a word\\n", $1 % 8, $1 }'
+  - ${colouredLinesCommand(SHORT_LINES)}
 `;
 
 /**

@@ -7,6 +7,11 @@ import type { UiHarness } from './ui-harness.ts';
 export const LONG_LOG_LINES = 10_000;
 export const LONG_LOG_SLUG = 'octocat/long-logs';
 
+/** A step command printing `lines` coloured lines, line N in colour N % 8: the shape the log viewer is tried on. */
+export function colouredLinesCommand(lines: number): string {
+  return `seq 1 ${lines} | awk '{ printf "\\033[3%dmline %d\\033[0m of a long log, with some text to make it wider than a word\\n", $1 % 8, $1 }'`;
+}
+
 // The ticker runs until cancelled (at most 20 minutes: 24,000 ticks of 0.05 s), so a
 // test that looks at it late on a busy machine still finds it running.
 const PIPELINE = `kind: pipeline
@@ -17,7 +22,7 @@ steps:
 - name: long
   image: alpine:3
   commands:
-  - seq 1 ${LONG_LOG_LINES} | awk '{ printf "\\033[3%dmline %d\\033[0m of a long log, with some text to make it wider than a word\\n", $1 % 8, $1 }'
+  - ${colouredLinesCommand(LONG_LOG_LINES)}
 - name: ticker
   image: alpine:3
   commands:
