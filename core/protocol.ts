@@ -1,27 +1,46 @@
 // The HTTP contract between the server and its runners, imported by both sides.
 // Like Drone's runner protocol it is a handful of plain calls; every call carries
-// the shared secret as `Authorization: Bearer <HARRIER_RPC_SECRET>`.
+// the shared secret as `Authorization: Bearer <HARRIER_RPC_SECRET>`, and every call
+// that names a stage or step carries the runner's name in RUNNER_HEADER: the server
+// lets only the runner holding a stage change it (409 otherwise).
+//
+// A runner holds each stage it took under a lease. Its ping (and its long poll) renew
+// the leases of the stages it lists in `running`; a lease that is not renewed within
+// the server's lease time ends: a stage whose steps had not started goes back to the
+// queue, one whose steps had started ends `error` with the reason. A runner learns of
+// stages it lost from the ping's answer and stops them without reporting more.
 
 import type { Build, LogLine, Netrc, Repo, Stage, Status } from './domain.ts';
 
 export const RPC_PREFIX = '/rpc/v1';
 
+/** The name of the runner making a call; required on every call that names a stage or step. */
+export const RUNNER_HEADER = 'x-harrier-runner';
+
 export const rpcPaths = {
-  /** POST RunnerInfo -> 200 RequestResponse, or 204 when nothing arrived within the poll window. */
+  /**
+   * POST RunnerInfo -> 200 RequestResponse, or 204 when nothing arrived within the poll window.
+   * The stage offered is reserved for this runner under a lease until it accepts it.
+   */
   request: `${RPC_PREFIX}/request`,
-  /** POST AcceptRequest -> 200 Stage; 409 when another runner already took the stage. */
+  /**
+   * POST AcceptRequest -> 200 Stage; 409 when another runner holds the stage or it ended.
+   * Idempotent for the same runner: asking again after a lost answer gives the same stage.
+   */
   accept: (stageId: number) => `${RPC_PREFIX}/stages/${stageId}/accept`,
-  /** GET -> StageDetails. Only for the runner that accepted the stage. */
+  /** POST -> 204. Hands back a held stage whose steps have not started; it goes back to the queue. 409 once a step started. */
+  release: (stageId: number) => `${RPC_PREFIX}/stages/${stageId}/release`,
+  /** GET -> StageDetails. Only for the runner that holds the stage (409 otherwise). */
   details: (stageId: number) => `${RPC_PREFIX}/stages/${stageId}/details`,
-  /** POST StageUpdate -> 200 Stage. */
+  /** POST StageUpdate -> 200 Stage. 409 from a runner not holding it, or once the stage ended with another status. */
   updateStage: (stageId: number) => `${RPC_PREFIX}/stages/${stageId}`,
-  /** POST StepUpdate -> 200 Step. */
+  /** POST StepUpdate -> 200 Step. 409 as for updateStage; repeating the final update is answered 200. */
   updateStep: (stepId: number) => `${RPC_PREFIX}/steps/${stepId}`,
-  /** POST LogLine[] -> 204. Lines are appended; a pos already stored is ignored. */
+  /** POST LogLine[] -> 204. Lines are appended; a pos already stored is ignored. 409 from a runner not holding the stage. */
   logs: (stepId: number) => `${RPC_PREFIX}/steps/${stepId}/logs`,
   /** POST -> 200 WatchResponse when the build is cancelled or done, 204 when the poll window ends first. */
   watch: (buildId: number) => `${RPC_PREFIX}/builds/${buildId}/watch`,
-  /** POST RunnerInfo -> 204. Records the runner's last contact for the runners page. */
+  /** POST RunnerInfo -> 200 PingResponse. Records the runner's last contact and renews the leases of its running stages. */
   ping: `${RPC_PREFIX}/ping`,
 } as const;
 
@@ -38,6 +57,22 @@ export interface RunnerInfo {
   os: string;
   arch: string;
   version: string;
+  /**
+   * Random per runner process. A new instance under a known name means the runner
+   * restarted: the stages its earlier process held end at once instead of at lease expiry.
+   */
+  instance?: string;
+  /** Why the runner takes no work now (its container engine does not answer); empty when healthy. */
+  sick?: string;
+  /** The runner is shutting down: it takes no new stage. */
+  stopping?: boolean;
+}
+
+export interface PingResponse {
+  /** The server's lease time; the runner pings well within it. */
+  lease_seconds: number;
+  /** Stages the runner listed as running that it no longer holds (lease expired, build gone): stop them, report nothing more. */
+  lost: number[];
 }
 
 export interface RequestResponse {
