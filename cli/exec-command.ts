@@ -26,7 +26,7 @@ import {
   readPipelineFile,
   UsageError,
 } from './command-io.ts';
-import { choosePipelines, startsAfter } from './exec-pipelines.ts';
+import { choosePipelines, type ExecStage, execStages, nextStage } from './exec-pipelines.ts';
 import { ExecReporter } from './exec-reporter.ts';
 import { type LocalFacts, localFacts, workingCopyRoot } from './local-facts.ts';
 
@@ -115,20 +115,25 @@ async function execPipelines(file: string, opts: ExecCommandOptions, runtime: Ex
   const where = facts.fromGit ? `${root} at ${facts.build.after.slice(0, 8)} (${facts.build.target})` : `${root} (not a git repository)`;
   io.stdout(`harrier exec: ${facts.build.event} on ${where}\n`);
 
-  const results = new Map<string, Status>();
+  const stages = execStages(choice.run);
+  // Those that ran or were skipped by the rules, in that order; what the interrupt left out is not counted.
+  const handled: ExecStage[] = [];
   const finished: Stage[] = [];
-  for (const pipeline of choice.run) {
+  for (let next = nextStage(stages); next; next = nextStage(stages)) {
+    const { pipeline } = next.stage;
     const name = JSON.stringify(pipeline.name);
     if (interrupt.aborted) {
       io.stdout(`pipeline ${name}: skipped: interrupted\n`);
+      next.stage.status = 'skipped';
       continue;
     }
-    const start = startsAfter(pipeline, results);
-    if (!start.run) {
-      io.stdout(`pipeline ${name}: skipped: ${start.reason}\n`);
-      results.set(pipeline.name, 'skipped');
+    if (!next.run) {
+      io.stdout(`pipeline ${name}: skipped: ${next.reason}\n`);
+      next.stage.status = 'skipped';
+      handled.push(next.stage);
       continue;
     }
+    next.stage.status = 'running';
     const stage = stageFor(pipeline, checked.pipelines.indexOf(pipeline) + 1, facts.build.created);
     const details: StageDetails = {
       repo: facts.repo,
@@ -151,13 +156,15 @@ async function execPipelines(file: string, opts: ExecCommandOptions, runtime: Ex
       runnerName: runtime.runnerName ?? `exec-${os.hostname()}`,
       logger: terminalLogger(io),
     });
-    results.set(pipeline.name, outcome.status);
+    next.stage.status = outcome.status;
+    handled.push(next.stage);
     finished.push({ ...stage, status: outcome.status, steps: undefined });
   }
 
+  const results = handled.map((s) => s.status);
   if (choice.run.length > 1) io.stdout(`${summary(results)}\n`);
   if (interrupt.aborted) return EXIT_SIGNAL[interrupt.reason as keyof typeof EXIT_SIGNAL] ?? EXIT_SIGNAL.SIGINT;
-  return [...results.values()].some(isFailed) ? EXIT_PROBLEMS : EXIT_OK;
+  return results.some(isFailed) ? EXIT_PROBLEMS : EXIT_OK;
 }
 
 /** The stage and steps the server would record, without the clone: exec mounts the working copy instead. */
@@ -207,8 +214,8 @@ function terminalLogger(io: CommandIO): Logger {
   );
 }
 
-function summary(results: Map<string, Status>): string {
+function summary(results: Status[]): string {
   const counts = new Map<Status, number>();
-  for (const status of results.values()) counts.set(status, (counts.get(status) ?? 0) + 1);
+  for (const status of results) counts.set(status, (counts.get(status) ?? 0) + 1);
   return `pipelines: ${[...counts].map(([status, n]) => `${n} ${status}`).join(', ')}`;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parsePipelines, type MatchFacts } from '../pipeline/index.ts';
 import type { Pipeline } from '../pipeline/types.ts';
 import { UsageError } from './command-io.ts';
-import { choosePipelines, dependencyOrder, startsAfter } from './exec-pipelines.ts';
+import { choosePipelines, type ExecStage, execStages, nextStage } from './exec-pipelines.ts';
 
 const facts: MatchFacts = { branch: 'main', event: 'push', ref: 'refs/heads/main', target: '', cron: '', action: '', repo: 'local/x', instance: 'localhost', status: 'success' };
 
@@ -13,10 +13,20 @@ function pipelines(...docs: string[]): Pipeline[] {
 }
 const names = (ps: Pipeline[]) => ps.map((p) => p.name);
 
+/** Walks the stages as harrier exec does, each that runs ending with `outcome` (success unless said): what it decided, in order. */
+function walk(stages: ExecStage[], outcome: Record<string, 'success' | 'failure'> = {}): { name: string; run: boolean; reason: string }[] {
+  const out: { name: string; run: boolean; reason: string }[] = [];
+  for (let next = nextStage(stages); next; next = nextStage(stages)) {
+    out.push({ name: next.stage.name, run: next.run, reason: next.run ? '' : next.reason });
+    next.stage.status = next.run ? (outcome[next.stage.name] ?? 'success') : 'skipped';
+  }
+  return out;
+}
+
 describe('which pipelines harrier exec runs', () => {
   it('runs each pipeline after those it depends on, file order otherwise', () => {
     const ps = pipelines('name: deploy\ndepends_on: [test, build]', 'name: test\ndepends_on: [build]', 'name: build', 'name: docs');
-    expect(names(dependencyOrder(ps))).toEqual(['build', 'test', 'deploy', 'docs']);
+    expect(walk(execStages(ps)).map((d) => d.name)).toEqual(['build', 'test', 'deploy', 'docs']);
   });
 
   it('leaves out pipelines whose trigger does not match, and says why', () => {
@@ -40,15 +50,19 @@ describe('which pipelines harrier exec runs', () => {
   });
 
   it('a pipeline with depends_on runs after success, or after a failure when its trigger asks for it', () => {
-    const [plain, onFailure, both, alone] = pipelines(
+    const ps = pipelines(
+      'name: x',
       'name: plain\ndepends_on: [x]',
       'name: on-failure\ndepends_on: [x]\ntrigger: {status: [failure]}',
       'name: both\ndepends_on: [x]\ntrigger: {status: [success, failure]}',
       'name: alone',
     );
-    const ok = new Map([['x', 'success' as const]]);
-    const failed = new Map([['x', 'failure' as const]]);
-    expect([plain, onFailure, both, alone].map((p) => startsAfter(p, ok).run)).toEqual([true, false, true, true]);
-    expect([plain, onFailure, both, alone].map((p) => startsAfter(p, failed).run)).toEqual([false, true, true, true]);
+    const ok = new Map(walk(execStages(ps), { x: 'success' }).map((d) => [d.name, d]));
+    const failed = new Map(walk(execStages(ps), { x: 'failure' }).map((d) => [d.name, d]));
+    const which = ['plain', 'on-failure', 'both', 'alone'];
+    expect(which.map((n) => ok.get(n)?.run)).toEqual([true, false, true, true]);
+    expect(which.map((n) => failed.get(n)?.run)).toEqual([false, true, true, true]);
+    expect(ok.get('on-failure')?.reason).toBe('its trigger runs it only after a failure');
+    expect(failed.get('plain')?.reason).toBe('an earlier pipeline failed (add `status: [failure]` to its trigger to run it then)');
   });
 });

@@ -1,15 +1,14 @@
 // Which pipelines `harrier exec` runs and in what order, with the server's rules: a
 // pipeline whose `trigger` does not match the local facts is not part of the build; the
-// others run one after another, each after the pipelines it depends on; one with
-// `depends_on` runs after a failure only when its trigger asks for `status: failure`.
-import type { Status } from '../core/domain.ts';
-import { isFailed } from '../core/domain.ts';
-import { matchCondition, matchConditions, type MatchFacts } from '../pipeline/index.ts';
+// others run one after another, each after the pipelines it depends on, and whether one
+// with `depends_on` runs after a failure is decided by the server's own readyStages.
+import { isDone } from '../core/domain.ts';
+import { failedSoFar, matchConditions, readyStages, runsAfter, type MatchFacts, type ReadinessStage } from '../pipeline/index.ts';
 import type { Pipeline } from '../pipeline/types.ts';
 import { UsageError } from './command-io.ts';
 
 export interface PipelineChoice {
-  /** In an order that respects depends_on (file order otherwise). */
+  /** In file order; nextStage orders them by depends_on. */
   run: Pipeline[];
   /** Left out, with why. */
   left: { pipeline: Pipeline; reason: string }[];
@@ -28,36 +27,51 @@ export function choosePipelines(pipelines: Pipeline[], names: string[], facts: M
     if (matchConditions(trigger, facts)) run.push(p);
     else left.push({ pipeline: p, reason: `its trigger does not match event ${facts.event} on branch ${facts.branch} (ref ${facts.ref}); try --event or --branch` });
   }
-  return { run: dependencyOrder(run), left };
+  return { run, left };
 }
 
-/** Each pipeline after those it depends on; dependencies outside the list count as met, as the server's do. */
-export function dependencyOrder(pipelines: Pipeline[]): Pipeline[] {
-  const names = new Set(pipelines.map((p) => p.name));
-  const placed = new Set<string>();
-  const out: Pipeline[] = [];
-  let waiting = [...pipelines];
-  while (waiting.length > 0) {
-    const ready = waiting.find((p) => p.dependsOn.every((d) => !names.has(d) || placed.has(d)));
-    // The linter rejects cycles; should one get here, run the rest in file order.
-    const next = ready ?? waiting[0];
-    out.push(next);
-    placed.add(next.name);
-    waiting = waiting.filter((p) => p !== next);
-  }
-  return out;
+/** A chosen pipeline as the shared readiness rules see it, with where `harrier exec` has got to. */
+export interface ExecStage extends ReadinessStage {
+  pipeline: Pipeline;
 }
 
 /**
- * Whether a pipeline runs now, given the results so far: as on the server, a pipeline
- * without depends_on always starts; one with depends_on runs after success unless its
- * trigger excludes `success`, and after a failure only when it includes `failure`.
+ * The chosen pipelines as stages, in file order, set up as the server sets up a build's:
+ * one that depends on another chosen pipeline waits for it, the rest start at once.
  */
-export function startsAfter(pipeline: Pipeline, results: Map<string, Status>): { run: true } | { run: false; reason: string } {
-  if (pipeline.dependsOn.length === 0) return { run: true };
-  const failed = [...results.values()].some(isFailed);
-  const status = pipeline.trigger.status;
-  const wants = (outcome: 'success' | 'failure') => (status ? matchCondition(status, outcome) : outcome === 'success');
-  if (failed ? wants('failure') : wants('success')) return { run: true };
-  return { run: false, reason: failed ? 'an earlier pipeline failed (add `status: [failure]` to its trigger to run it then)' : 'its trigger runs it only after a failure' };
+export function execStages(pipelines: Pipeline[]): ExecStage[] {
+  const names = new Set(pipelines.map((p) => p.name));
+  return pipelines.map((pipeline) => {
+    const dependsOn = pipeline.dependsOn.filter((d) => names.has(d));
+    return {
+      pipeline,
+      name: pipeline.name,
+      status: dependsOn.length > 0 ? 'waiting_on_dependencies' : 'pending',
+      dependsOn,
+      ...runsAfter(pipeline.trigger.status),
+      errignore: false,
+    };
+  });
+}
+
+export type NextStage = { stage: ExecStage; run: true } | { stage: ExecStage; run: false; reason: string };
+
+/**
+ * What `harrier exec` does next, one pipeline at a time: the first stage in file order
+ * that may start or whose dependencies are all done, which then runs or is skipped by
+ * the server's rules (readyStages). Undefined once every stage is done. The caller
+ * records the outcome in the stage's status before asking again.
+ */
+export function nextStage(stages: ExecStage[]): NextStage | undefined {
+  const { run, skip } = readyStages(stages);
+  const next =
+    stages.find((s) => s.status === 'pending' || run.includes(s) || skip.includes(s)) ??
+    // The linter rejects cycles; should one get here, run the rest in file order.
+    stages.find((s) => !isDone(s.status));
+  if (!next) return undefined;
+  if (!skip.includes(next)) return { stage: next, run: true };
+  const reason = failedSoFar(stages)
+    ? 'an earlier pipeline failed (add `status: [failure]` to its trigger to run it then)'
+    : 'its trigger runs it only after a failure';
+  return { stage: next, run: false, reason };
 }

@@ -5,6 +5,7 @@ export { parsePipelines, sortErrors } from './parse.ts';
 export { checkPipelines, lintPipelines, type CheckResult, type LintOptions } from './lint.ts';
 export { globMatch, matchCondition, matchConditions, matchPaths, type MatchFacts } from './conditions.ts';
 export { CLONE_STEP_NAME, stageSteps, type RecordedStep } from './stage-steps.ts';
+export { failedSoFar, readyStages, runsAfter, type ReadinessStage } from './stage-readiness.ts';
 export {
   buildEnviron,
   failureEnviron,

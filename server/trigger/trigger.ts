@@ -3,7 +3,7 @@
 // stages and steps in one transaction, queue the stages that can start, and tell
 // the provider the build is pending.
 import type { Hook, Provider } from '../../core/domain.ts';
-import { buildFacts, checkPipelines, formatPipelineErrors, matchConditions, stageSteps, type MatchFacts } from '../../pipeline/index.ts';
+import { buildFacts, checkPipelines, formatPipelineErrors, matchConditions, runsAfter, stageSteps, type MatchFacts } from '../../pipeline/index.ts';
 import type { Conditions, Pipeline } from '../../pipeline/types.ts';
 import { publishBuild } from '../builds/build-state.ts';
 import { reportCommitStatus } from '../builds/commit-status.ts';
@@ -41,13 +41,6 @@ export function hookFacts(hook: Hook, repo: Pick<RepoRow, 'slug'>, host: string)
 function withoutStatus(conditions: Conditions): Conditions {
   const { status: _status, ...rest } = conditions;
   return rest;
-}
-
-export function runsOn(pipeline: Pipeline): { onSuccess: boolean; onFailure: boolean } {
-  const status = pipeline.trigger.status;
-  if (!status) return { onSuccess: true, onFailure: false };
-  const wants = (s: string) => (status.include.length === 0 || status.include.includes(s)) && !status.exclude.includes(s);
-  return { onSuccess: wants('success'), onFailure: wants('failure') };
 }
 
 function buildFields(hook: Hook, now: number) {
@@ -89,7 +82,7 @@ function stageRecords(pipelines: Pipeline[], repoId: number, now: number, depend
     arch: p.platform.arch,
     variant: p.platform.variant,
     limit: p.concurrency.limit,
-    ...runsOn(p),
+    ...runsAfter(p.trigger.status),
     dependsOn: JSON.stringify(dependsOn(p)),
     labels: JSON.stringify(p.node),
     createdAt: now,
