@@ -7,6 +7,7 @@ import { buildActionRouter } from './api/build-action-routes.ts';
 import { buildRouter } from './api/build-routes.ts';
 import { buildStreamRouter } from './api/build-stream-routes.ts';
 import { languageRouter } from './api/language-routes.ts';
+import { queueRouter } from './api/queue-routes.ts';
 import { repoRouter } from './api/repo-routes.ts';
 import { runnerRouter } from './api/runner-routes.ts';
 import { secretRouter } from './api/secret-routes.ts';
@@ -19,6 +20,7 @@ import { packageRoot } from './db/flavour.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
 import { webUiRouter } from './http/web-ui.ts';
 import { logStreamRouter } from './logs/log-stream-routes.ts';
+import { metricsRouter } from './metrics/metrics-routes.ts';
 import { rpcRouter } from './rpc/rpc-routes.ts';
 import { webhookRouter } from './webhook/webhook-route.ts';
 
@@ -35,6 +37,8 @@ export function createApp(ctx: ServerContext, shutdown: AbortSignal): express.Ex
   // The webhook is verified over its raw bytes, so it gets the body unparsed.
   app.use('/hook', express.raw({ type: () => true, limit: HOOK_BODY_LIMIT }), webhookRouter(ctx));
   app.use(RPC_PREFIX, express.json({ limit: '20mb' }), rpcRouter(ctx, shutdown));
+  // Scrapers authenticate with HARRIER_METRICS_TOKEN, not as a user.
+  app.use(metricsRouter(ctx));
 
   app.use(loginRouter(ctx));
   app.use('/api', express.json({ limit: '1mb' }), authenticate(ctx));
@@ -43,6 +47,7 @@ export function createApp(ctx: ServerContext, shutdown: AbortSignal): express.Ex
   app.use(languageRouter(ctx));
   app.use(badgeRouter(ctx));
   app.use(runnerRouter(ctx));
+  app.use(queueRouter(ctx));
   app.use(systemRouter(ctx));
   app.use(buildStreamRouter(ctx, shutdown));
   app.use(secretRouter(ctx));

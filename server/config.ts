@@ -29,6 +29,8 @@ export interface ServerConfig {
   secureCookies: boolean;
   /** HARRIER_DATABASE_SECRET: the key repository secrets are encrypted with (server/secrets/secret-box.ts); '' when unset. */
   databaseSecret: string;
+  /** HARRIER_METRICS_TOKEN: the Bearer token GET /metrics requires; '' leaves /metrics open on a local install only. */
+  metricsToken: string;
 }
 
 export class ConfigError extends Error {}
@@ -73,5 +75,6 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     dataDir,
     secureCookies: host.startsWith('https://'),
     databaseSecret,
+    metricsToken: (env.HARRIER_METRICS_TOKEN ?? '').trim(),
   };
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../core/log.ts';
 import type { ServerConfig } from './config.ts';
 import type { Db } from './db/client.ts';
 import type { EventBus } from './events/event-bus.ts';
+import type { Metrics } from './metrics/metrics.ts';
 import type { StageQueue } from './queue/stage-queue.ts';
 import type { Scm } from './scm/scm.ts';
 
@@ -21,6 +22,8 @@ export interface ServerContext {
   events: EventBus;
   /** Stages waiting for a runner. */
   queue: StageQueue;
+  /** This process's Prometheus metrics (GET /metrics). */
+  metrics: Metrics;
   /** Unix seconds; a function so tests can move time. */
   now(): number;
 }

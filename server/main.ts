@@ -11,6 +11,7 @@ import { unixNow } from './context.ts';
 import { openDatabase } from './db/client.ts';
 import { migrate } from './db/migrate.ts';
 import { EventBus } from './events/event-bus.ts';
+import { createMetrics } from './metrics/metrics.ts';
 import { StageQueue } from './queue/stage-queue.ts';
 import { createScms } from './scm/index.ts';
 
@@ -46,7 +47,7 @@ export async function startServer(config: ServerConfig, logger = createLogger('s
   const events = new EventBus(redis, logger, config.redisPrefix);
   const queue = new StageQueue(redis, database.db, logger, config.redisPrefix);
   await queue.ready();
-  const ctx: ServerContext = { config, db: database.db, redis, scms: createScms(config), logger, events, queue, now: unixNow };
+  const ctx: ServerContext = { config, db: database.db, redis, scms: createScms(config), logger, events, queue, metrics: createMetrics(), now: unixNow };
 
   const shutdown = new AbortController();
   const server = http.createServer(createApp(ctx, shutdown.signal));

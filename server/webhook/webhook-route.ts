@@ -17,6 +17,7 @@ export function webhookRouter(ctx: ServerContext): Router {
       const identity = identifyHookRepo(req.headers, body);
       const ignored = (reason: string) => {
         log.info({ event: 'hook_ignored', provider: identity.provider, hook: identity.event, reason }, 'webhook ignored');
+        ctx.metrics.delivery('ignored');
         res.json({ message: reason });
       };
       if (!identity.repo) return ignored('the delivery names no repository');
@@ -34,13 +35,17 @@ export function webhookRouter(ctx: ServerContext): Router {
       // Look the repository up by what the verified payload says, in case uid was missing before.
       const result = await trigger(ctx, { ...parsed.hook, repo: { ...parsed.hook.repo, uid: repo.uid } }, { requireNewHead: parsed.requireNewHead });
       if (result.kind === 'ignored') return ignored(result.reason);
+      ctx.metrics.delivery('build');
       res.json(buildJson(result.build));
     } catch (error) {
-      if (error instanceof HookError) throw new HttpError(error.status, error.message);
       if (error instanceof DuplicateDeliveryError) {
+        ctx.metrics.delivery('ignored');
         res.json({ message: error.message });
         return;
       }
+      const status = error instanceof HookError || error instanceof HttpError ? error.status : 500;
+      ctx.metrics.delivery(status < 500 ? 'refused' : 'failed');
+      if (error instanceof HookError) throw new HttpError(error.status, error.message);
       throw error;
     }
   });

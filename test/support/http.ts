@@ -13,6 +13,7 @@ import { loadServerConfig } from '../../server/config.ts';
 import { unixNow, type ServerContext } from '../../server/context.ts';
 import type { Db } from '../../server/db/client.ts';
 import { EventBus } from '../../server/events/event-bus.ts';
+import { createMetrics } from '../../server/metrics/metrics.ts';
 import { StageQueue } from '../../server/queue/stage-queue.ts';
 import { createScms } from '../../server/scm/index.ts';
 import { migratedDatabase } from './databases.ts';
@@ -79,6 +80,7 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
     get queue() {
       return (queue ??= new StageQueue(redis, database.db, logger, config.redisPrefix));
     },
+    metrics: createMetrics(),
     now: () => unixNow() + offset,
   };
   server.on('request', apiApp(ctx));
