@@ -4,6 +4,8 @@ import { createApiToken } from '../auth/api-token.ts';
 import { labelSetKey, laneOf, type LabelSet } from '../queue/lanes.ts';
 import type { QueueJson } from './queue-routes.ts';
 
+const messageOf = async (res: Response) => ((await res.json()) as { message: string }).message;
+
 const AMD64: LabelSet = { os: 'linux', arch: 'amd64', labels: {} };
 const GPU: LabelSet = { os: 'linux', arch: 'arm64', labels: { gpu: 'yes', zone: 'eu' } };
 const WINDOWS: LabelSet = { os: 'windows', arch: 'amd64', labels: {} };
@@ -134,9 +136,9 @@ describe.each(['sqlite', 'postgres'] as const)('GET /api/queue and the queue gau
   it('refuses callers who are not signed in with 401 and users who are not administrators with 403', async () => {
     const anonymous = await fetch(`${h.url}/api/queue`);
     expect(anonymous.status).toBe(401);
-    expect((await anonymous.json()).message).toMatch(/sign in/);
+    expect(await messageOf(anonymous)).toMatch(/sign in/);
     const user = await fetch(`${h.url}/api/queue`, { headers: { Authorization: `Bearer ${userToken}` } });
     expect(user.status).toBe(403);
-    expect((await user.json()).message).toMatch(/dev is not an administrator/);
+    expect(await messageOf(user)).toMatch(/dev is not an administrator/);
   });
 });

@@ -4,6 +4,8 @@ import { githubScenario, SLUG, type GithubScenario } from '../../test/support/sc
 import type { QueueFigures } from '../queue/queue-figures.ts';
 import { createMetrics } from './metrics.ts';
 
+const messageOf = async (res: Response) => ((await res.json()) as { message: string }).message;
+
 const PIPELINE = `kind: pipeline
 type: docker
 name: unit
@@ -106,10 +108,10 @@ describe('GET /metrics', () => {
     const h = await harness({ HARRIER_METRICS_TOKEN: 'scrape-me-please' });
     const without = await fetch(`${h.url}/metrics`);
     expect(without.status).toBe(401);
-    expect((await without.json()).message).toMatch(/HARRIER_METRICS_TOKEN as Authorization: Bearer/);
+    expect(await messageOf(without)).toMatch(/HARRIER_METRICS_TOKEN as Authorization: Bearer/);
     const wrong = await fetch(`${h.url}/metrics`, { headers: { Authorization: 'Bearer scrape-me-now' } });
     expect(wrong.status).toBe(401);
-    expect((await wrong.json()).message).toMatch(/not the server's HARRIER_METRICS_TOKEN/);
+    expect(await messageOf(wrong)).toMatch(/not the server's HARRIER_METRICS_TOKEN/);
     const right = await fetch(`${h.url}/metrics`, { headers: { Authorization: 'Bearer scrape-me-please' } });
     expect(right.status).toBe(200);
     expect(await right.text()).toContain('harrier_runners_connected');
@@ -119,7 +121,7 @@ describe('GET /metrics', () => {
     const h = await harness({ HARRIER_HOST: 'https://ci.example.com' });
     const res = await fetch(`${h.url}/metrics`);
     expect(res.status).toBe(403);
-    expect((await res.json()).message).toMatch(/^set HARRIER_METRICS_TOKEN/);
+    expect(await messageOf(res)).toMatch(/^set HARRIER_METRICS_TOKEN/);
   });
 });
 
