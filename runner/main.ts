@@ -9,7 +9,10 @@ import { RpcClient } from './rpc-client.ts';
 import { runRunner } from './runner.ts';
 
 export interface StartRunnerOptions {
-  /** Aborting stops polling at once; running stages get the grace period, then are killed. */
+  /**
+   * Aborting stops polling at once; running stages get the grace period, then those whose
+   * steps have not started are handed back and the others are killed.
+   */
   signal: AbortSignal;
   logger?: Logger;
   backend?: Backend;
@@ -19,7 +22,7 @@ export interface StartRunnerOptions {
 export async function startRunner(config: RunnerConfig, options: StartRunnerOptions): Promise<void> {
   await runRunner({
     config,
-    rpc: new RpcClient({ serverUrl: config.serverUrl, secret: config.rpcSecret }),
+    rpc: new RpcClient({ serverUrl: config.serverUrl, secret: config.rpcSecret, runner: config.name }),
     backend: options.backend ?? new DockerBackend(),
     compile: compileStagePlan,
     logger: options.logger ?? createLogger('runner'),

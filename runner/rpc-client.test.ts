@@ -1,13 +1,13 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunnerInfo } from '../core/protocol.ts';
+import { RUNNER_HEADER, type RunnerInfo } from '../core/protocol.ts';
 import { RpcClient, RpcError } from './rpc-client.ts';
 
 type Handler = (req: http.IncomingMessage, body: string, res: http.ServerResponse) => void;
 let server: http.Server | undefined;
 
-async function serve(handler: Handler): Promise<RpcClient> {
+async function serve(handler: Handler, runner?: string): Promise<RpcClient> {
   server = http.createServer(async (req, res) => {
     let body = '';
     for await (const chunk of req) body += chunk;
@@ -15,7 +15,7 @@ async function serve(handler: Handler): Promise<RpcClient> {
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return new RpcClient({ serverUrl: url, secret: 's3', retryBaseMs: 5, retryMaxMs: 20 });
+  return new RpcClient({ serverUrl: url, secret: 's3', runner, retryBaseMs: 5, retryMaxMs: 20 });
 }
 
 afterEach(async () => {
@@ -60,14 +60,82 @@ describe('RpcClient', () => {
     expect(calls).toBe(3);
   });
 
-  it('does not retry a call that is not safe to repeat', async () => {
+  it('does not retry a long poll: its caller polls again anyway', async () => {
     let calls = 0;
     const rpc = await serve((_req, _body, res) => {
       calls++;
       res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"boom"}');
     });
-    await expect(rpc.accept(1, 'm')).rejects.toThrow(RpcError);
+    await expect(rpc.request(info)).rejects.toThrow(RpcError);
     expect(calls).toBe(1);
+  });
+
+  it('does not send a malformed body again after a 400', async () => {
+    let calls = 0;
+    const rpc = await serve((_req, _body, res) => {
+      calls++;
+      res.writeHead(400, { 'content-type': 'application/json' }).end('{"message":"status: invalid"}');
+    });
+    const err = await rpc.updateStep(9, { status: 'running' }).catch((e) => e);
+    expect(err).toMatchObject({ status: 400, message: 'POST /rpc/v1/steps/9: 400 status: invalid' });
+    expect(calls).toBe(1);
+  });
+
+  it('names the runner in its header on every call', async () => {
+    const seen: (string | undefined)[] = [];
+    const rpc = await serve((req, _body, res) => {
+      seen.push(req.headers[RUNNER_HEADER] as string | undefined);
+      if (req.url?.endsWith('/details') || req.url?.endsWith('/accept')) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":1}');
+      if (req.url?.match(/\/(stages|steps)\/\d+$/)) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":1}');
+      res.writeHead(204).end();
+    }, 'ci-7');
+    await rpc.request(info);
+    await rpc.accept(1, 'ci-7');
+    await rpc.details(1);
+    await rpc.updateStage(1, { status: 'running' });
+    await rpc.updateStep(2, { status: 'running' });
+    await rpc.sendLogs(2, []);
+    await rpc.watch(3);
+    await rpc.release(1);
+    await rpc.ping(info);
+    expect(seen).toEqual(Array(9).fill('ci-7'));
+  });
+
+  it('accepts again after a 5xx or a dropped answer, and gets the stage', async () => {
+    let calls = 0;
+    const rpc = await serve((req, _body, res) => {
+      calls++;
+      if (calls === 1) return void res.writeHead(503, { 'content-type': 'application/json' }).end('{"message":"busy"}');
+      // The server accepted, but its answer never arrives.
+      if (calls === 2) return void req.socket.destroy();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 5, machine: 'm' }));
+    });
+    expect(await rpc.accept(5, 'm')).toEqual({ accepted: true, stage: { id: 5, machine: 'm' } });
+    expect(calls).toBe(3);
+  });
+
+  it('reads a ping answer, and a 204 from a server without leases as the default lease', async () => {
+    let answer: string | undefined = JSON.stringify({ lease_seconds: 20, lost: [4] });
+    const rpc = await serve((_req, _body, res) => {
+      if (answer) res.writeHead(200, { 'content-type': 'application/json' }).end(answer);
+      else res.writeHead(204).end();
+    });
+    expect(await rpc.ping(info)).toEqual({ lease_seconds: 20, lost: [4] });
+    answer = undefined;
+    expect(await rpc.ping(info)).toEqual({ lease_seconds: 60, lost: [] });
+  });
+
+  it('says whether the server took a released stage back: 204 yes, 409 no', async () => {
+    let status = 204;
+    const paths: (string | undefined)[] = [];
+    const rpc = await serve((req, _body, res) => {
+      paths.push(req.url);
+      res.writeHead(status, { 'content-type': 'application/json' }).end(status === 204 ? undefined : '{"message":"a step started"}');
+    });
+    expect(await rpc.release(8)).toBe(true);
+    status = 409;
+    expect(await rpc.release(8)).toBe(false);
+    expect(paths).toEqual(['/rpc/v1/stages/8/release', '/rpc/v1/stages/8/release']);
   });
 
   it('surfaces the server message and status of a client error without retrying', async () => {

@@ -1,12 +1,15 @@
 // The runner's side of core/protocol.ts: one method per call, every wait abortable.
 // Calls that are safe to repeat are retried with backoff on network errors and 5xx;
-// long polls are not, since their callers poll again anyway.
+// long polls are not, since their callers poll again anyway. A 4xx (a malformed body,
+// a stage the runner does not hold) is never retried: asking again gets the same answer.
 import type { LogLine, Stage, Step } from '../core/domain.ts';
 import {
   type AcceptRequest,
   type ErrorBody,
   LONG_POLL_MS,
+  type PingResponse,
   type RequestResponse,
+  RUNNER_HEADER,
   type RunnerInfo,
   rpcPaths,
   type StageDetails,
@@ -26,11 +29,21 @@ export class RpcError extends Error {
   }
 }
 
+/** The server answered 409 to a call naming a stage: the runner does not hold it (any more), or it ended. */
+export function isConflict(err: unknown): boolean {
+  return err instanceof RpcError && err.status === 409;
+}
+
 export type AcceptResult = { accepted: true; stage: Stage } | { accepted: false; reason: 'taken' };
+
+/** What a server from before leases answered a ping with (204): its default lease. */
+const PING_WITHOUT_LEASES: PingResponse = { lease_seconds: 60, lost: [] };
 
 export interface RpcClientOptions {
   serverUrl: string;
   secret: string;
+  /** The runner's name, sent in RUNNER_HEADER on every call: the server lets only a stage's holder change it. */
+  runner?: string;
   /** Attempts for calls that are safe to repeat, the first included. */
   attempts?: number;
   retryBaseMs?: number;
@@ -51,6 +64,7 @@ const NEVER = new AbortController().signal;
 export class RpcClient {
   private readonly baseUrl: string;
   private readonly secret: string;
+  private readonly runner: string | undefined;
   private readonly attempts: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
@@ -59,6 +73,7 @@ export class RpcClient {
   constructor(options: RpcClientOptions) {
     this.baseUrl = options.serverUrl.replace(/\/+$/, '');
     this.secret = options.secret;
+    this.runner = options.runner;
     this.attempts = options.attempts ?? 6;
     this.retryBaseMs = options.retryBaseMs ?? 250;
     this.retryMaxMs = options.retryMaxMs ?? 5_000;
@@ -71,15 +86,33 @@ export class RpcClient {
     return res?.stage ?? null;
   }
 
-  /** Claims a stage; `accepted: false` when another runner got it first. */
+  /**
+   * Claims a stage; `accepted: false` when another runner got it first. Retried like any
+   * safe call: the server gives the same runner the same stage again, so an answer lost
+   * on the way is not a stage lost.
+   */
   async accept(stageId: number, machine: string, signal?: AbortSignal): Promise<AcceptResult> {
     const body: AcceptRequest = { machine };
     try {
-      const stage = await this.call<Stage>('POST', rpcPaths.accept(stageId), { body, signal, retry: false });
+      const stage = await this.call<Stage>('POST', rpcPaths.accept(stageId), { body, signal, retry: true });
       if (!stage) throw new RpcError(`POST ${rpcPaths.accept(stageId)}: empty answer`, 204);
       return { accepted: true, stage };
     } catch (err) {
       if (err instanceof RpcError && err.status === 409) return { accepted: false, reason: 'taken' };
+      throw err;
+    }
+  }
+
+  /**
+   * Hands back a stage whose steps have not started, so another runner can take it.
+   * False when the server refused (409): a step started, or the runner does not hold it.
+   */
+  async release(stageId: number, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.call('POST', rpcPaths.release(stageId), { signal, retry: true });
+      return true;
+    } catch (err) {
+      if (err instanceof RpcError && err.status === 409) return false;
       throw err;
     }
   }
@@ -108,8 +141,10 @@ export class RpcClient {
     return this.call<WatchResponse>('POST', rpcPaths.watch(buildId), { signal, retry: false, longPoll: true });
   }
 
-  async ping(info: RunnerInfo, signal?: AbortSignal): Promise<void> {
-    await this.call('POST', rpcPaths.ping, { body: info, signal, retry: true });
+  /** Reports the runner's state and renews its leases; the answer says how often to ping and which stages it lost. */
+  async ping(info: RunnerInfo, signal?: AbortSignal): Promise<PingResponse> {
+    const answer = await this.call<PingResponse>('POST', rpcPaths.ping, { body: info, signal, retry: true });
+    return answer ?? PING_WITHOUT_LEASES;
   }
 
   private required<T>(value: T | null, path: string): T {
@@ -129,6 +164,7 @@ export class RpcClient {
           method,
           headers: {
             authorization: `Bearer ${this.secret}`,
+            ...(this.runner ? { [RUNNER_HEADER]: this.runner } : {}),
             ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
           },
           body: options.body === undefined ? undefined : JSON.stringify(options.body),
