@@ -8,9 +8,15 @@ export interface RunnerConfig {
   name: string;
   capacity: number;
   labels: Record<string, string>;
-  /** Host folder where stage workspaces are cloned; must be visible to the Docker engine at the same path. */
+  /**
+   * Host folder where stage workspaces are cloned; must be visible to the Docker engine at
+   * the same path. Each runner works in `<workspaceDir>/<name>/` and empties it at start.
+   */
   workspaceDir: string;
-  /** On shutdown, how long running stages may go on before they are killed. Default 60. */
+  /**
+   * On shutdown, how long running stages may go on; then stages whose steps have not
+   * started are handed back to the server and the others are killed. Default 60.
+   */
   shutdownGraceSeconds?: number;
 }
 

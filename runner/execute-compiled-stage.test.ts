@@ -90,7 +90,7 @@ describe('a compiled .drone.yml on the runner', () => {
     const ac = new AbortController();
     const done = runRunner({
       config: { serverUrl: server.url, rpcSecret: secret, name: runnerName, capacity: 1, labels: {}, workspaceDir: path.join(root, 'ws') },
-      rpc: new RpcClient({ serverUrl: server.url, secret }),
+      rpc: new RpcClient({ serverUrl: server.url, secret, runner: runnerName }),
       backend,
       compile: compileStagePlan,
       logger: pino({ level: 'silent' }),

@@ -64,6 +64,7 @@ interface StageRunInput {
   secrets?: { name: string; value: string }[];
   timeoutMinutes?: number;
   signal?: AbortSignal;
+  lost?: AbortSignal;
   /** Runs once the stage is under way, e.g. to cancel it. */
   during?: (details: StageDetails) => Promise<void>;
 }
@@ -88,7 +89,7 @@ async function runStage(input: StageRunInput) {
     return { ok: true, pipeline: pipelineStub(), plan };
   };
   const [outcome] = await Promise.all([
-    executeStage(details, { rpc, backend, compile, workspaceDir, runnerName, signal: input.signal }),
+    executeStage(details, { rpc, backend, compile, workspaceDir, runnerName, signal: input.signal, lost: input.lost }),
     input.during?.(details),
   ]);
   const step = (name: string) => {
@@ -246,6 +247,49 @@ describe('executeStage', () => {
     });
     expect(r.outcome.status).toBe('killed');
     expect(r.outcome.error).toContain(`runner ${runnerName} shut down`);
+  });
+
+  it('stops a stage the runner lost: its containers and workspace go, and nothing more is reported', async () => {
+    const lost = new AbortController();
+    let told = 0;
+    const r = await runStage({
+      lost: lost.signal,
+      steps: [
+        { name: 'forever', commands: ['echo up', 'sleep 600'] },
+        { name: 'next', commands: ['true'] },
+      ],
+      during: async (details) => {
+        await server.until(() => server.logText(stepNamed(details, 'forever').id).includes('up'));
+        told = server.receivedCount;
+        lost.abort(new Error('lease ended'));
+      },
+    });
+    expect(r.outcome).toEqual({ status: 'killed', error: 'lease ended', lost: true });
+    expect(server.callsAbout(r.details.stage.id).filter((c) => c.seq > told && !c.path.includes('/watch'))).toEqual([]);
+    expect(r.step('forever').status).toBe('running');
+    expect(r.step('next').status).toBeUndefined();
+    expect(r.stageUpdates.map((u) => u.status)).toEqual(['running']);
+    expect(containersOf(r.details)).toBe('');
+    expect(fs.existsSync(r.workspace)).toBe(false);
+  });
+
+  it('stops a stage silently when the server refuses its log lines with 409', async () => {
+    let refused = 0;
+    const r = await runStage({
+      steps: [{ name: 'forever', commands: ['echo up', 'sleep 600'] }],
+      during: async (details) => {
+        const step = stepNamed(details, 'forever');
+        // Before the stage sends anything: its first log batch is refused.
+        server.conflictPaths.add(`/steps/${step.id}/logs`);
+        await server.until(() => server.calls.some((c) => c.path === `/steps/${step.id}/logs` && c.status === 409));
+        refused = server.calls.find((c) => c.path === `/steps/${step.id}/logs` && c.status === 409)!.seq;
+      },
+    });
+    expect(r.outcome.lost).toBe(true);
+    expect(r.outcome.error).toContain('409');
+    expect(server.callsAbout(r.details.stage.id).filter((c) => c.seq > refused)).toEqual([]);
+    expect(r.stageUpdates.map((u) => u.status)).toEqual(['running']);
+    expect(containersOf(r.details)).toBe('');
   });
 
   it('gives steps their secrets as environment variables and masks them in the log', async () => {

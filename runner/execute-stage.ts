@@ -1,6 +1,9 @@
 // Runs one accepted stage from start to end: compile it, clone on the host, set up the
 // engine, start services, run the steps in dependency order, report every state change
 // and log line to the server, and always tear everything down again.
+// A stage the runner no longer holds (the server said so in a ping's `lost`, or answered
+// 409 to a call about it) is stopped the same way but reported no further: another
+// runner, or the server itself, owns its state now.
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -13,6 +16,7 @@ import { parseDockerConfig, type RegistryCredential } from './backend/registry-a
 import { CloneError, cloneRepo } from './clone.ts';
 import { LABEL_MANAGED, LABEL_RUNNER } from './labels.ts';
 import { LogWriter } from './log-writer.ts';
+import { isConflict } from './rpc-client.ts';
 import { stepDependencies } from './step-graph.ts';
 import { type BuildWatcher, watchForCancel } from './watch-build.ts';
 
@@ -44,12 +48,25 @@ export interface ExecuteStageOptions {
   logger?: Logger;
   /** Aborting kills the stage (the runner is shutting down and its grace period is over). */
   signal?: AbortSignal;
+  /**
+   * Aborting says the runner no longer holds the stage (its lease ended, the build is gone,
+   * or the runner handed it back): the stage stops at once, its containers and workspace
+   * are removed, and nothing more is reported for it. The abort reason is logged.
+   */
+  lost?: AbortSignal;
+  /**
+   * Called synchronously when the first step is reported running: from then on the server
+   * will not take the stage back, so a runner that stops must kill it rather than release it.
+   */
+  onStepStarted?: () => void;
   clone?: typeof cloneRepo;
 }
 
 export interface StageOutcome {
   status: Status;
   error: string;
+  /** The runner lost the stage while running it: `status` is what the runner saw, and was not reported. */
+  lost?: boolean;
 }
 
 const DEFAULT_TIMEOUT_MINUTES = 60;
@@ -70,6 +87,10 @@ function missingSecretMessage(secret: string, envName: string, event: string): s
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+function describeReason(reason: unknown): string {
+  return reason === undefined ? 'the runner no longer holds the stage' : messageOf(reason);
 }
 
 export async function executeStage(details: StageDetails, options: ExecuteStageOptions): Promise<StageOutcome> {
@@ -95,6 +116,9 @@ class StageRun {
   private firstProblem: Problem | undefined;
   private exitedEarly = false;
   private finished = false;
+  private stepStarted = false;
+  /** Why the runner no longer holds the stage; once set, nothing more is sent to the server. */
+  private lostReason: string | undefined;
   private readonly logger: Logger | undefined;
 
   constructor(
@@ -107,10 +131,13 @@ class StageRun {
   }
 
   async execute(): Promise<StageOutcome> {
-    const { rpc, backend, signal } = this.options;
+    const { rpc, backend, signal, lost } = this.options;
     const stage = this.details.stage;
     const started = unix();
-    await this.safely('report the stage running', () => rpc.updateStage(stage.id, { status: 'running', started }));
+    const onLost = () => this.markLost(describeReason(lost?.reason));
+    lost?.addEventListener('abort', onLost, { once: true });
+    if (lost?.aborted) onLost();
+    await this.unlessLost('report the stage running', () => rpc.updateStage(stage.id, { status: 'running', started }));
 
     const minutes = this.details.repo.timeout > 0 ? this.details.repo.timeout : DEFAULT_TIMEOUT_MINUTES;
     const timer = setTimeout(() => this.stop(new StageKilled(`stage timed out after ${minutes} minutes`)), minutes * 60_000);
@@ -158,9 +185,14 @@ class StageRun {
     await Promise.all(this.reportChains.values());
 
     const exitCode = this.firstProblem?.exitCode ?? 0;
-    await this.safely('report the stage result', () =>
+    await this.unlessLost('report the stage result', () =>
       rpc.updateStage(stage.id, { status: outcome.status, error: outcome.error || undefined, exit_code: exitCode, started, stopped: unix() }),
     );
+    lost?.removeEventListener('abort', onLost);
+    if (this.lostReason !== undefined) {
+      this.logger?.info({ event: 'stage_done', lost: true, reason: this.lostReason }, 'stage stopped and cleaned up; the runner no longer holds it, so nothing was reported');
+      return { status: outcome.status, error: this.lostReason, lost: true };
+    }
     this.logger?.info({ event: 'stage_done', status: outcome.status, error: outcome.error || undefined }, 'stage done');
     return outcome;
   }
@@ -364,7 +396,7 @@ class StageRun {
   private writerFor(serverStep: Step | undefined, startedAt: number, after: Promise<void> = Promise.resolve()): LogWriter {
     let warned = false;
     return new LogWriter({
-      send: serverStep ? (lines) => after.then(() => this.options.rpc.sendLogs(serverStep.id, lines)) : async () => {},
+      send: serverStep ? (lines) => after.then(() => this.sendLogs(serverStep.id, lines)) : async () => {},
       secrets: this.secretValues,
       startedAt,
       onError: (err) => {
@@ -382,10 +414,46 @@ class StageRun {
   private report(serverStep: Step | undefined, update: StepUpdate): Promise<void> {
     if (!serverStep) return Promise.resolve();
     this.reported.set(serverStep.id, update.status);
+    if (update.status === 'running' && !this.stepStarted && this.lostReason === undefined) {
+      this.stepStarted = true;
+      this.options.onStepStarted?.();
+    }
     const previous = this.reportChains.get(serverStep.id) ?? Promise.resolve();
-    const sent = previous.then(() => this.safely(`report step ${serverStep.name} ${update.status}`, () => this.options.rpc.updateStep(serverStep.id, update)));
+    const sent = previous.then(() => this.unlessLost(`report step ${serverStep.name} ${update.status}`, () => this.options.rpc.updateStep(serverStep.id, update)));
     this.reportChains.set(serverStep.id, sent);
     return sent;
+  }
+
+  /** Lines of a stage the runner lost are dropped: the server would refuse them, and retrying would hold the teardown. */
+  private async sendLogs(stepId: number, lines: LogLine[]): Promise<void> {
+    if (this.lostReason !== undefined) return;
+    try {
+      await this.options.rpc.sendLogs(stepId, lines);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      this.markLost(`the server refused its log lines: ${messageOf(err)}`);
+    }
+  }
+
+  /** Stops the stage and silences it: from here on nothing is sent to the server about it. */
+  private markLost(reason: string): void {
+    if (this.lostReason !== undefined) return;
+    this.lostReason = reason;
+    this.logger?.warn({ event: 'stage_lost', reason }, 'the runner no longer holds this stage; stopping it without reporting more');
+    if (!this.kill.signal.aborted) this.kill.abort(new StageKilled(reason));
+  }
+
+  /** A call to the server about this stage: skipped once the stage is lost, and a 409 answer means it just was. */
+  private async unlessLost(what: string, fn: () => Promise<unknown>): Promise<void> {
+    if (this.lostReason !== undefined) return;
+    await this.safely(what, async () => {
+      try {
+        await fn();
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        this.markLost(`the server refused to ${what}: ${messageOf(err)}`);
+      }
+    });
   }
 
   private stop(reason: StageKilled): void {

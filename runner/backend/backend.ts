@@ -38,6 +38,13 @@ export interface Backend {
   /** Removes every container, network and volume of the plan; safe to call more than once and after a failed setup. */
   destroy(plan: Plan): Promise<void>;
   /**
+   * Resolves when the engine answers; rejects with an error whose message says, for a
+   * person, what is wrong (e.g. "the Docker engine does not answer: connect ENOENT
+   * /var/run/docker.sock"). The runner asks before each request for work and takes none
+   * while this rejects. Gives up by itself after a few seconds; aborting `signal` ends it sooner.
+   */
+  healthy(signal: AbortSignal): Promise<void>;
+  /**
    * Optional. Removes whatever a previous process left behind: every container, network
    * and volume carrying all of `labels` (e.g. this runner's name after a crash).
    * Resolves to the number of objects removed.

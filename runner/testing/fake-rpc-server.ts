@@ -1,9 +1,12 @@
 // The server's side of core/protocol.ts, in memory, for runner tests: it queues stages,
-// answers long polls the moment something happens, and records every call.
+// answers long polls the moment something happens, and records every call. Like the real
+// server it lets only the runner holding a stage change it (409 otherwise), answers pings
+// with a lease time and the stages the runner lost, and takes stages back on release.
+// Tests make it misbehave on demand: 409 on a path, a lost stage, a dropped accept answer.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LogLine, Stage, Status, Step } from '../../core/domain.ts';
-import { RPC_PREFIX, type StageDetails, type StageUpdate, type StepUpdate } from '../../core/protocol.ts';
+import { type PingResponse, RPC_PREFIX, RUNNER_HEADER, type RunnerInfo, type StageDetails, type StageUpdate, type StepUpdate } from '../../core/protocol.ts';
 
 export interface RecordedCall {
   method: string;
@@ -11,6 +14,10 @@ export interface RecordedCall {
   body: unknown;
   /** The order the server received it in, across every kind of call: proves order without clocks. */
   seq: number;
+  /** The RUNNER_HEADER value, '' when absent. */
+  runner: string;
+  /** The status the fake answered; 0 when it dropped the connection instead. */
+  status: number;
 }
 
 export interface FakeRpcServerOptions {
@@ -31,6 +38,18 @@ export class FakeRpcServer {
   readonly cancelled = new Set<number>();
   /** Stage ids another runner "took": accept answers 409. */
   readonly takenElsewhere = new Set<number>();
+  /** Stages the runner no longer holds: the next ping that lists them answers them in `lost`, and calls about them get 409. */
+  readonly lostStages = new Set<number>();
+  /** For each lost stage, the seq of the ping whose answer told the runner. */
+  readonly lostAnswered = new Map<number, number>();
+  /** Paths (without the RPC prefix) answered 409, as the server does to a runner that no longer holds the stage. */
+  readonly conflictPaths = new Set<string>();
+  /** Stage ids whose first accept is carried out but whose answer is lost: the connection drops. */
+  readonly dropAcceptAnswer = new Set<number>();
+  /** Stage ids handed back with release, in order. */
+  readonly released: number[] = [];
+  /** The lease time pings are answered with. */
+  leaseSeconds = 60;
   /** How long long polls are held before 204; a test may change it. */
   pollWindowMs: number;
   private received = 0;
@@ -58,6 +77,22 @@ export class FakeRpcServer {
   /** How many calls have arrived so far; calls with a higher `seq` came later. */
   get receivedCount(): number {
     return this.received;
+  }
+
+  /** Every call that names this stage or one of its steps (not the build's watch). */
+  callsAbout(stageId: number): RecordedCall[] {
+    const steps = new Set((this.stages.get(stageId)?.stage.steps ?? []).map((s) => s.id));
+    return this.calls.filter((c) => this.stageOfPath(c.path) === stageId || steps.has(this.stepOfPath(c.path) ?? -1));
+  }
+
+  /** Pings as the runner sent them. */
+  pings(): (RunnerInfo & { seq: number })[] {
+    return this.calls.filter((c) => c.path === '/ping').map((c) => ({ ...(c.body as RunnerInfo), seq: c.seq }));
+  }
+
+  /** Says the runner lost the stage: its next ping is answered so, and calls about it get 409. */
+  loseStage(stageId: number): void {
+    this.lostStages.add(stageId);
   }
 
   /** Queues a stage for the next `request`; long polls waiting now get it at once. */
@@ -98,6 +133,31 @@ export class FakeRpcServer {
     }
   }
 
+  private stageOfPath(path: string): number | undefined {
+    const m = path.match(/^\/stages\/(\d+)(\/|$)/);
+    return m ? Number(m[1]) : undefined;
+  }
+
+  private stepOfPath(path: string): number | undefined {
+    const m = path.match(/^\/steps\/(\d+)(\/|$)/);
+    return m ? Number(m[1]) : undefined;
+  }
+
+  /** The stage a call is about: named in the path, or the stage of the step it names. */
+  private stageOf(path: string): number | undefined {
+    const stage = this.stageOfPath(path);
+    if (stage !== undefined) return stage;
+    const step = this.stepOfPath(path);
+    if (step === undefined) return undefined;
+    for (const [id, details] of this.stages) if (details.stage.steps?.some((s) => s.id === step)) return id;
+    return undefined;
+  }
+
+  private stepStarted(stageId: number): boolean {
+    const steps = this.stages.get(stageId)?.stage.steps ?? [];
+    return steps.some((s) => (this.stepUpdates.get(s.id) ?? []).some((u) => u.status === 'running'));
+  }
+
   private wake(): void {
     const waiters = this.waiters;
     this.waiters = [];
@@ -134,8 +194,11 @@ export class FakeRpcServer {
     const body = text ? JSON.parse(text) : undefined;
     const path = (req.url ?? '').replace(RPC_PREFIX, '');
     const seq = ++this.received;
-    this.calls.push({ method: req.method ?? '', path, body, seq });
+    const runner = req.headers[RUNNER_HEADER] as string | undefined ?? '';
+    const call: RecordedCall = { method: req.method ?? '', path, body, seq, runner, status: 0 };
+    this.calls.push(call);
     const send = (status: number, payload?: unknown) => {
+      call.status = status;
       if (payload === undefined) res.writeHead(status).end();
       else res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
       this.wake();
@@ -147,12 +210,40 @@ export class FakeRpcServer {
       const id = await this.longPoll(req, () => this.queue.shift());
       return id === undefined ? send(204) : send(200, { stage: this.stages.get(id)!.stage });
     }
-    if (path === '/ping') return send(204);
+    if (path === '/ping') {
+      const running = (body as RunnerInfo).running ?? [];
+      const lost = running.filter((id) => this.lostStages.has(id));
+      for (const id of lost) if (!this.lostAnswered.has(id)) this.lostAnswered.set(id, seq);
+      const answer: PingResponse = { lease_seconds: this.leaseSeconds, lost };
+      return send(200, answer);
+    }
+    const stageId = this.stageOf(path);
+    // Executor tests run stages nobody accepted; only an accepted stage has a holder to check.
+    const holder = stageId === undefined ? undefined : this.accepted.get(stageId);
+    if (holder !== undefined && !runner) return send(400, { message: `calls that name a stage or step must carry ${RUNNER_HEADER}` });
+    if (this.conflictPaths.has(path)) return send(409, { message: 'conflict on demand' });
     if ((m = path.match(/^\/stages\/(\d+)\/accept$/))) {
       const id = Number(m[1]);
-      if (this.takenElsewhere.has(id) || this.accepted.has(id)) return send(409, { message: 'stage already accepted' });
-      this.accepted.set(id, (body as { machine: string }).machine);
-      return send(200, { ...this.stages.get(id)!.stage, machine: (body as { machine: string }).machine });
+      const machine = (body as { machine: string }).machine;
+      if (this.takenElsewhere.has(id) || this.lostStages.has(id) || (holder !== undefined && holder !== machine)) return send(409, { message: 'stage already accepted' });
+      this.accepted.set(id, machine);
+      if (this.dropAcceptAnswer.delete(id)) {
+        res.socket?.destroy();
+        this.wake();
+        return;
+      }
+      return send(200, { ...this.stages.get(id)!.stage, machine });
+    }
+    if ((m = path.match(/^\/stages\/(\d+)\/release$/))) {
+      const id = Number(m[1]);
+      if ((holder !== undefined && holder !== runner) || this.lostStages.has(id) || this.stepStarted(id)) return send(409, { message: 'not yours to release' });
+      this.accepted.delete(id);
+      this.released.push(id);
+      this.queue.push(id);
+      return send(204);
+    }
+    if (stageId !== undefined && (this.lostStages.has(stageId) || (holder !== undefined && holder !== runner))) {
+      return send(409, { message: `runner ${runner} does not hold stage ${stageId}` });
     }
     if ((m = path.match(/^\/stages\/(\d+)\/details$/))) return send(200, this.stages.get(Number(m[1])));
     if ((m = path.match(/^\/stages\/(\d+)$/))) {

@@ -12,6 +12,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { isDone, type Build, type Repo } from '../../core/domain.ts';
 import { startGithubFake, type FakeGithubRepo, type GithubFake } from '../fakes/github-api.ts';
 import { LocalGitRepo } from '../fakes/local-git-repo.ts';
+import { runnerWorkspaceDir } from '../../runner/runner.ts';
 import { startHarrierPair, type HarrierProcess } from '../support/processes.ts';
 import { providerEnv } from '../support/server.ts';
 
@@ -190,9 +191,11 @@ export async function startUiHarness(): Promise<UiHarness> {
     },
     release(stageId, file) {
       const prefix = `stage-${stageId}-`;
-      const dir = fs.readdirSync(harrier.workspaceDir).find((d) => d.startsWith(prefix));
-      if (!dir) throw new Error(`stage ${stageId} has no workspace in ${harrier.workspaceDir}: it is not running on the harness's runner`);
-      fs.writeFileSync(path.join(harrier.workspaceDir, dir, file), '');
+      // The runner keeps its stages' workspaces in a folder of its own under HARRIER_RUNNER_WORKSPACE.
+      const workspaces = runnerWorkspaceDir(harrier.workspaceDir, harrier.runnerName);
+      const dir = fs.existsSync(workspaces) ? fs.readdirSync(workspaces).find((d) => d.startsWith(prefix)) : undefined;
+      if (!dir) throw new Error(`stage ${stageId} has no workspace in ${workspaces}: it is not running on the harness's runner`);
+      fs.writeFileSync(path.join(workspaces, dir, file), '');
     },
     api,
     async session(opts = {}) {

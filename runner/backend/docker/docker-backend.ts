@@ -12,6 +12,8 @@ import { pumpOutput } from './output-stream.ts';
 
 /** How long to wait for the last output after a container stopped before closing its stream. */
 const DRAIN_MS = 2_000;
+/** An engine that takes longer than this to answer a ping is taken for one that does not answer. */
+const HEALTH_TIMEOUT_MS = 5_000;
 
 interface PlanState {
   /** Containers created for the plan, also found by label in destroy. */
@@ -223,6 +225,19 @@ export class DockerBackend implements Backend {
 
     if (failures.length > 0) throw new Error(`could not tear down stage ${plan.network.id}: ${failures.join('; ')}`);
     this.plans.delete(plan.network.id);
+  }
+
+  async healthy(signal: AbortSignal): Promise<void> {
+    const timeout = AbortSignal.timeout(HEALTH_TIMEOUT_MS);
+    try {
+      // dockerode's types leave out ping's options; its code hands abortSignal to the request.
+      const ping = this.docker.ping.bind(this.docker) as unknown as (options: { abortSignal: AbortSignal }) => Promise<unknown>;
+      await ping({ abortSignal: AbortSignal.any([signal, timeout]) });
+    } catch (err) {
+      signal.throwIfAborted();
+      const why = timeout.aborted ? `no answer within ${HEALTH_TIMEOUT_MS / 1000} s` : engineMessage(err);
+      throw new Error(`the Docker engine does not answer: ${why}`);
+    }
   }
 
   async removeLeftovers(labels: Record<string, string>): Promise<number> {
