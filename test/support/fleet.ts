@@ -5,12 +5,11 @@
 // environment, a Redis flushed or restarted without its data. At the end, what the
 // operator looks at: every build in a final state, every log line there once, no
 // Harrier container left on the engine.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import type { Build, LogLine, Stage, Status } from '../../core/domain.ts';
 import { startGithubFake, type GithubFake } from '../fakes/github-api.ts';
 import { deliverGithubHook, githubPushPayload } from '../fakes/github-payloads.ts';
@@ -18,6 +17,7 @@ import { gitCommitInfo, LocalGitRepo } from '../fakes/local-git-repo.ts';
 import { LABEL_MANAGED, LABEL_RUNNER } from '../../runner/labels.ts';
 import { postgresTestDatabase, type TestDatabase } from './databases.ts';
 import { Browser } from './http.ts';
+import { OwnRedis } from './own-redis.ts';
 import { spawnHarrier, type HarrierProcess } from './processes.ts';
 import { freePort, providerEnv } from './server.ts';
 
@@ -105,73 +105,6 @@ export class FleetMember {
 
   output(chars = 4000): string {
     return this.processes.map((p, i) => `--- ${this.name}, process ${i + 1} ---\n${p.output().slice(-chars)}`).join('\n');
-  }
-}
-
-/** A redis-server of one test's own: flushing or restarting it touches nobody else. */
-export class OwnRedis {
-  private child: ChildProcess | undefined;
-  private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'harrier-fleet-redis-'));
-
-  private constructor(readonly port: number) {}
-
-  static async start(): Promise<OwnRedis> {
-    const redis = new OwnRedis(await freePort());
-    await redis.spawn();
-    return redis;
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  private async spawn(): Promise<void> {
-    // No RDB, no AOF: a restart loses everything, as a cache-only Redis does.
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir], {
-      stdio: 'ignore',
-    });
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      client.on('error', () => {});
-      try {
-        await client.connect();
-        if ((await client.ping()) === 'PONG') return;
-      } catch {
-        if (Date.now() > deadline) throw new Error(`redis-server on port ${this.port} did not answer within 30 s`);
-        await new Promise((r) => setTimeout(r, 100));
-      } finally {
-        client.disconnect();
-      }
-    }
-  }
-
-  async flushAll(): Promise<void> {
-    const client = new Redis(this.url, { maxRetriesPerRequest: 1 });
-    try {
-      await client.flushall();
-    } finally {
-      client.disconnect();
-    }
-  }
-
-  /** Kills the server and starts it again on the same port, empty. */
-  async restart(): Promise<void> {
-    await this.kill();
-    await this.spawn();
-  }
-
-  private async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
-
-  async stop(): Promise<void> {
-    await this.kill();
-    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
