@@ -276,6 +276,10 @@ export interface RunnerJson {
   last_contact: number;
   /** Heard from within the last minute. */
   online: boolean;
+  /** Why the runner takes no work (its container engine does not answer); empty when healthy. */
+  sick: string;
+  /** The runner is shutting down: it takes no new stage and finishes the ones it runs. */
+  stopping: boolean;
   running: RunningStageJson[];
 }
 

@@ -40,7 +40,8 @@ describe.each(['sqlite', 'postgres'] as const)('GET /api/runners on %s', (flavou
 
   beforeAll(async () => {
     s = await githubScenario({ pipeline: PIPELINE, flavour });
-    rpc = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, attempts: 1 });
+    // worker-b is the one runner that takes a stage; the others only ping.
+    rpc = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, runner: 'worker-b', attempts: 1 });
     await s.push({ 'a.txt': 'a' }, 'Add a');
     const build = (await (await s.api(`/api/repos/${SLUG}/builds/1`)).json()) as Build;
     stageId = build.stages![0].id;
@@ -84,6 +85,8 @@ describe.each(['sqlite', 'postgres'] as const)('GET /api/runners on %s', (flavou
       version: '0.0.9',
       last_contact: expect.any(Number),
       online: true,
+      sick: '',
+      stopping: false,
       running: [],
     });
     expect(idle.last_contact).toBeGreaterThanOrEqual(idlePinged.from);
@@ -115,6 +118,22 @@ describe.each(['sqlite', 'postgres'] as const)('GET /api/runners on %s', (flavou
     } finally {
       await db.user.update({ where: { provider_login: { provider: 'github', login: 'stranger' } }, data: { admin: false } });
       await db.repo.update({ where: { id: repo.id }, data: { private: false, visibility: 'public' } });
+    }
+  });
+
+  it('says why a sick runner takes no work, and that a stopping one is shutting down', async () => {
+    const reason = 'the Docker engine does not answer: connect ENOENT /var/run/docker.sock';
+    await rpc.ping(runner('sick-e', { sick: reason }));
+    await rpc.ping(runner('stopping-f', { stopping: true }));
+    try {
+      const byName = Object.fromEntries((await runners()).map((r) => [r.name, { sick: r.sick, stopping: r.stopping }]));
+      expect(byName['sick-e']).toEqual({ sick: reason, stopping: false });
+      expect(byName['stopping-f']).toEqual({ sick: '', stopping: true });
+      // Healthy again, it says so in its next ping.
+      await rpc.ping(runner('sick-e'));
+      expect((await runners()).find((r) => r.name === 'sick-e')!.sick).toBe('');
+    } finally {
+      await s.server.ctx.db.runner.deleteMany({ where: { name: { in: ['sick-e', 'stopping-f'] } } });
     }
   });
 

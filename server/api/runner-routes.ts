@@ -32,6 +32,8 @@ function runnerJson(r: KnownRunner, stages: Map<number, RunningStageJson>): Runn
     version: r.version,
     last_contact: r.lastSeen,
     online: r.online,
+    sick: r.sick ?? '',
+    stopping: r.stopping ?? false,
     running: r.running.flatMap((id) => stages.get(id) ?? []),
   };
 }

@@ -18,6 +18,10 @@ export interface KnownRunner {
   version: string;
   lastSeen: number;
   online: boolean;
+  /** Why the runner takes no work, as it last said; empty when healthy. Read from the row; absent in hand-made ones. */
+  sick?: string;
+  /** The runner said it is shutting down. */
+  stopping?: boolean;
 }
 
 function parse<T>(text: string, fallback: T): T {
@@ -40,6 +44,8 @@ export function knownRunner(row: RunnerRow, now: number): KnownRunner {
     version: row.version,
     lastSeen: row.lastSeen,
     online: now - row.lastSeen <= ONLINE_SECONDS,
+    sick: row.sick ?? '',
+    stopping: row.stopping ?? false,
   };
 }
 

@@ -1,4 +1,5 @@
-// The runners that have reported to this server: online or not, what they run now.
+// The runners that have reported to this server: online or not, sick (taking no work
+// because their engine does not answer) or stopping, and what they run now.
 import type { RunnerInfo } from '../api/types.ts';
 import { useApi } from '../api/use-api.ts';
 import { EmptyState, ErrorNotice, Loading } from '../components/common.tsx';
@@ -57,6 +58,24 @@ export function RunnersPage() {
                   <td>
                     <span className={`runner-state ${r.online ? 'online' : 'offline'}`}>{r.online ? 'online' : 'offline'}</span>{' '}
                     <strong>{r.name}</strong>
+                    {/* An offline runner's last word may be stale: offline says enough. */}
+                    {r.online && r.sick && (
+                      <>
+                        {' '}
+                        <span className="tag tag-bad" title={r.sick}>
+                          sick
+                        </span>
+                      </>
+                    )}
+                    {r.online && r.stopping && (
+                      <>
+                        {' '}
+                        <span className="tag" title="Shutting down: takes no new stage, finishes the ones it runs">
+                          stopping
+                        </span>
+                      </>
+                    )}
+                    {r.online && r.sick && <div className="small">Takes no work: {r.sick}</div>}
                     {r.version && <div className="small muted">version {r.version}</div>}
                   </td>
                   <td>
