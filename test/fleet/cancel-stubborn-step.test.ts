@@ -31,7 +31,7 @@ describe('cancel of a step that ignores SIGTERM', () => {
   it('ends the stage killed and removes its container', async () => {
     const build = await fleet.push(SLUG);
     await fleet.waitForLogLine(SLUG, build.number, 1, 2, 'started');
-    expect(buildContainers(build.id)).not.toEqual([]);
+    expect(buildContainers(build.id, fleet.runners[0].name)).not.toEqual([]);
 
     const cancelled = await fleet.api(`/api/repos/${SLUG}/builds/${build.number}`, { method: 'DELETE' });
     expect(cancelled.status).toBe(200);
@@ -40,7 +40,7 @@ describe('cancel of a step that ignores SIGTERM', () => {
     expect(done.status).toBe('killed');
     expect(done.stages![0].status).toBe('killed');
     expect(stepNamed(done.stages![0], 'stubborn').status).toBe('killed');
-    await fleet.waitFor('the cancelled step\'s container to be removed', async () => (buildContainers(build.id).length === 0 ? true : undefined));
+    await fleet.waitFor('the cancelled step\'s container to be removed', async () => (buildContainers(build.id, fleet.runners[0].name).length === 0 ? true : undefined));
     expect(harrierContainers(fleet.runners[0].name)).toEqual([]);
   }, 180_000);
 });

@@ -52,7 +52,7 @@ describe('a runner killed mid-step and restarted under its name', () => {
     expect(['error', 'killed']).toContain(stepNamed(stage, 'test').status);
 
     // The old process's container would sleep on for ten minutes: only the new process can have removed it.
-    await fleet.waitFor(`the container of build ${first.number} to be removed`, async () => (buildContainers(first.id).length === 0 ? true : undefined));
+    await fleet.waitFor(`the container of build ${first.number} to be removed`, async () => (buildContainers(first.id, runner.name).length === 0 ? true : undefined));
 
     const second = await fleet.push(SLUG);
     const next = await fleet.waitForBuild(SLUG, second.number);

@@ -14,6 +14,7 @@ import type { Build, LogLine, Stage, Status } from '../../core/domain.ts';
 import { startGithubFake, type GithubFake } from '../fakes/github-api.ts';
 import { deliverGithubHook, githubPushPayload } from '../fakes/github-payloads.ts';
 import { gitCommitInfo, LocalGitRepo } from '../fakes/local-git-repo.ts';
+import { LABEL_BUILD } from '../../pipeline/compile.ts';
 import { LABEL_MANAGED, LABEL_RUNNER } from '../../runner/labels.ts';
 import { postgresTestDatabase, type TestDatabase } from './databases.ts';
 import { Browser } from './http.ts';
@@ -279,7 +280,13 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       await Promise.allSettled(runners.map((r) => r.stop()));
       await Promise.allSettled(servers.map((s) => s.stop()));
       // Whatever a killed runner left, so a failed test leaves nothing on the shared engine.
-      for (const name of fleet.runnerNames()) removeHarrierObjects(name);
+      for (const name of fleet.runnerNames()) {
+        try {
+          removeHarrierObjects(name);
+        } catch (err) {
+          console.warn(`could not remove what runner ${name} left on the engine: ${(err as Error).message}`);
+        }
+      }
       await github.close();
       await redis?.stop();
       await database.drop();
@@ -315,9 +322,12 @@ export function harrierContainers(runnerName: string): string[] {
   return docker(['ps', '-aq', '--filter', `label=${LABEL_MANAGED}=true`, '--filter', `label=${LABEL_RUNNER}=${runnerName}`]);
 }
 
-/** Harrier's containers of one build, whoever ran them. */
-export function buildContainers(buildId: number): string[] {
-  return docker(['ps', '-aq', '--filter', `label=${LABEL_MANAGED}=true`, '--filter', `label=io.harrier.build=${buildId}`]);
+/**
+ * Harrier's containers of one build on one runner. The runner's name is what makes it this
+ * test run's: build ids start at 1 in every run's database, runner names are drawn anew.
+ */
+export function buildContainers(buildId: number, runnerName: string): string[] {
+  return docker(['ps', '-aq', '--filter', `label=${LABEL_MANAGED}=true`, '--filter', `label=${LABEL_RUNNER}=${runnerName}`, '--filter', `label=${LABEL_BUILD}=${buildId}`]);
 }
 
 function removeHarrierObjects(runnerName: string): void {
