@@ -1,5 +1,5 @@
 // How long an idle runner takes to get a newly queued stage: from the moment the
-// server queues it (BullMQ job added) to the moment the runner's held long poll
+// server queues it (the stage row is pending and its lane announced) to the moment the runner's held long poll
 // answers with it. Target: under 100 ms. Baselines measured in the same run: a
 // round trip to a bare Express handler, and a Redis PUBLISH reaching a subscriber.
 //   npx tsx bench/pickup-latency.ts [iterations]
@@ -9,6 +9,7 @@ import express from 'express';
 import { Redis } from 'ioredis';
 import type { RunnerInfo } from '../core/protocol.ts';
 import { RpcClient } from '../runner/rpc-client.ts';
+import { laneOf } from '../server/queue/lanes.ts';
 import { startTestServer, TEST_RPC_SECRET } from '../test/support/server.ts';
 import { elapsedMs, printTable } from './stats.ts';
 
@@ -53,19 +54,21 @@ async function redisPubSub(): Promise<number[]> {
 async function pickup(): Promise<number[]> {
   const server = await startTestServer();
   const { db, queue } = server.ctx;
-  const rpc = new RpcClient({ serverUrl: server.host, secret: TEST_RPC_SECRET, attempts: 1 });
+  const rpc = new RpcClient({ serverUrl: server.host, secret: TEST_RPC_SECRET, runner: RUNNER.name, attempts: 1 });
   const now = server.ctx.now();
   const repo = await db.repo.create({ data: { provider: 'github', uid: '1', namespace: 'b', name: 'b', slug: 'b/b', createdAt: now, updatedAt: now } });
   const samples: number[] = [];
   for (let i = 1; i <= ITERATIONS; i++) {
     const build = await db.build.create({ data: { repoId: repo.id, number: i, status: 'pending', event: 'push', createdAt: now, updatedAt: now } });
-    const stage = await db.stage.create({ data: { repoId: repo.id, buildId: build.id, number: 1, name: 'default', status: 'pending', createdAt: now, updatedAt: now } });
+    const lane = laneOf({ repoId: repo.id, os: 'linux', arch: 'amd64', labels: '{}' });
+    const stage = await db.stage.create({ data: { repoId: repo.id, buildId: build.id, number: 1, name: 'default', status: 'waiting_on_dependencies', lane, createdAt: now, updatedAt: now } });
     let queuedAt = 0n;
     const polled = rpc.request(RUNNER).then((s) => ({ s, at: process.hrtime.bigint() }));
     // Let the long poll settle into its wait before queuing.
     await new Promise((r) => setTimeout(r, 30));
     queuedAt = process.hrtime.bigint();
-    await queue.enqueue(stage);
+    await db.stage.update({ where: { id: stage.id }, data: { status: 'pending', queuedAt: now } });
+    queue.announce([lane]);
     const { s, at } = await polled;
     if (s?.id !== stage.id) throw new Error(`expected stage ${stage.id}, got ${s?.id}`);
     samples.push(Number(at - queuedAt) / 1e6);

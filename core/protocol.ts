@@ -20,7 +20,7 @@ export const RUNNER_HEADER = 'x-harrier-runner';
 export const rpcPaths = {
   /**
    * POST RunnerInfo -> 200 RequestResponse, or 204 when nothing arrived within the poll window.
-   * The stage offered is reserved for this runner under a lease until it accepts it.
+   * The stage is only offered: it is the runner's once accept answers 200.
    */
   request: `${RPC_PREFIX}/request`,
   /**

@@ -31,6 +31,8 @@ export interface ServerConfig {
   databaseSecret: string;
   /** HARRIER_METRICS_TOKEN: the Bearer token GET /metrics requires; '' leaves /metrics open on a local install only. */
   metricsToken: string;
+  /** HARRIER_LEASE_SECONDS: how long a runner holds a stage without a ping before the server takes it back. */
+  leaseSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -50,6 +52,10 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     throw new ConfigError(`HARRIER_HOST=${host} must be an http:// or https:// URL, e.g. http://localhost:8080`);
   }
   const rpcSecret = env.HARRIER_RPC_SECRET ?? '';
+  const leaseSeconds = Number(env.HARRIER_LEASE_SECONDS || 60);
+  if (!Number.isInteger(leaseSeconds) || leaseSeconds < 2) {
+    throw new ConfigError(`HARRIER_LEASE_SECONDS=${env.HARRIER_LEASE_SECONDS} must be a whole number of seconds, 2 or more (default 60)`);
+  }
   const databaseSecret = env.HARRIER_DATABASE_SECRET ?? '';
   const keyProblem = databaseSecret.trim() ? databaseSecretProblem(databaseSecret) : undefined;
   if (keyProblem) throw new ConfigError(keyProblem);
@@ -76,5 +82,6 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     secureCookies: host.startsWith('https://'),
     databaseSecret,
     metricsToken: (env.HARRIER_METRICS_TOKEN ?? '').trim(),
+    leaseSeconds,
   };
 }

@@ -12,6 +12,7 @@ import { openDatabase } from './db/client.ts';
 import { migrate } from './db/migrate.ts';
 import { EventBus } from './events/event-bus.ts';
 import { createMetrics } from './metrics/metrics.ts';
+import { startReconciler } from './queue/reconciler.ts';
 import { StageQueue } from './queue/stage-queue.ts';
 import { createScms } from './scm/index.ts';
 
@@ -45,9 +46,11 @@ export async function startServer(config: ServerConfig, logger = createLogger('s
   const database = openDatabase(config.databaseUrl);
   const redis = await connectRedis(config.redisUrl, logger);
   const events = new EventBus(redis, logger, config.redisPrefix);
-  const queue = new StageQueue(redis, database.db, logger, config.redisPrefix);
+  const queue = new StageQueue(database.db, events, logger);
   await queue.ready();
   const ctx: ServerContext = { config, db: database.db, redis, scms: createScms(config), logger, events, queue, metrics: createMetrics(), now: unixNow };
+  // Before taking requests: leases that ran out while no server was up end, stuck builds move on.
+  const reconciler = await startReconciler(ctx);
 
   const shutdown = new AbortController();
   const server = http.createServer(createApp(ctx, shutdown.signal));
@@ -73,6 +76,7 @@ export async function startServer(config: ServerConfig, logger = createLogger('s
       const cut = setTimeout(() => server.closeAllConnections(), 2_000);
       await stopped;
       clearTimeout(cut);
+      await reconciler.stop();
       await queue.close();
       await events.close();
       await redis.quit().catch(() => redis.disconnect());

@@ -1,54 +1,20 @@
-// How a build moves: runners report steps and stages, and from those the server
-// starts the stages that waited on others and settles the build's own status.
-// Every transition is a conditional update, so several server processes handling
-// reports for one build at once still move it exactly once.
+// How a build moves: from its stages' results (reported by runners, stage-state.ts)
+// the server starts the stages that waited on others and settles the build's own
+// status. Every transition is a conditional update, so several server processes
+// handling reports for one build at once still move it exactly once.
 import type { Status } from '../../core/domain.ts';
-import { isDone, isFailed } from '../../core/domain.ts';
-import type { StageUpdate, StepUpdate } from '../../core/protocol.ts';
+import { isDone } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
-import type { Stage as StageRow, Step as StepRow } from '../db/generated/sqlite/client.ts';
+import type { Stage as StageRow } from '../db/generated/sqlite/client.ts';
 import { channels } from '../events/event-bus.ts';
+import { readyStages as readyOf } from '../../pipeline/stage-readiness.ts';
 import { reportCommitStatus } from './commit-status.ts';
 
 const UNFINISHED: Status[] = ['pending', 'running', 'waiting_on_dependencies', 'blocked'];
 
-/** The columns a runner's report sets; fields it left out stay as they are. */
-function progress(update: StepUpdate | StageUpdate) {
-  return {
-    status: update.status,
-    ...(update.error !== undefined ? { error: update.error } : {}),
-    ...(update.exit_code !== undefined ? { exitCode: update.exit_code } : {}),
-    ...(update.started !== undefined ? { started: update.started } : {}),
-    ...(update.stopped !== undefined ? { stopped: update.stopped } : {}),
-  };
-}
-
-export async function updateStep(ctx: ServerContext, stepId: number, update: StepUpdate): Promise<StepRow> {
-  const step = await ctx.db.step.update({
-    where: { id: stepId },
-    data: { ...progress(update), version: { increment: 1 } },
-  });
-  if (isDone(update.status)) await ctx.events.publish(channels.stepLog(stepId), { done: true, status: update.status });
-  const stage = await ctx.db.stage.findUnique({ where: { id: step.stageId }, select: { buildId: true } });
-  if (stage) await publishBuild(ctx, stage.buildId);
-  return step;
-}
-
-export async function updateStage(ctx: ServerContext, stageId: number, update: StageUpdate): Promise<StageRow> {
-  const now = ctx.now();
-  const stage = await ctx.db.stage.update({
-    where: { id: stageId },
-    data: { ...progress(update), updatedAt: now, version: { increment: 1 } },
-  });
-  if (isDone(update.status)) await settleSteps(ctx, stage);
-  if (isDone(update.status)) await ctx.queue.finished(stage);
-  await advanceBuild(ctx, stage.buildId);
-  return stage;
-}
-
 // A runner that stops early (a failed clone, a malformed pipeline) may leave steps
 // it never reached; they did not run.
-async function settleSteps(ctx: ServerContext, stage: StageRow): Promise<void> {
+export async function settleSteps(ctx: ServerContext, stage: StageRow): Promise<void> {
   const now = ctx.now();
   await ctx.db.step.updateMany({ where: { stageId: stage.id, status: 'pending' }, data: { status: 'skipped' } });
   await ctx.db.step.updateMany({
@@ -57,18 +23,11 @@ async function settleSteps(ctx: ServerContext, stage: StageRow): Promise<void> {
   });
 }
 
-/** Stages whose dependencies have all finished, split by whether they should run. */
+/** Stages whose dependencies have all finished, split by whether they should run (pipeline/stage-readiness.ts). */
 function readyStages(stages: StageRow[]): { run: StageRow[]; skip: StageRow[] } {
-  const byName = new Map(stages.map((s) => [s.name, s]));
-  const failed = stages.some((s) => isDone(s.status as Status) && isFailed(s.status as Status) && !s.errignore);
-  const run: StageRow[] = [];
-  const skip: StageRow[] = [];
-  for (const stage of stages.filter((s) => s.status === 'waiting_on_dependencies')) {
-    const deps = (JSON.parse(stage.dependsOn) as string[]).map((name) => byName.get(name));
-    if (!deps.every((d) => d && isDone(d.status as Status))) continue;
-    (failed ? stage.onFailure : stage.onSuccess) ? run.push(stage) : skip.push(stage);
-  }
-  return { run, skip };
+  const records = stages.map((row) => ({ row, name: row.name, status: row.status as Status, dependsOn: JSON.parse(row.dependsOn) as string[], onSuccess: row.onSuccess, onFailure: row.onFailure, errignore: row.errignore }));
+  const { run, skip } = readyOf(records);
+  return { run: run.map((r) => r.row), skip: skip.map((r) => r.row) };
 }
 
 function finalStatus(stages: StageRow[], cancelled: boolean): Status {
@@ -100,9 +59,9 @@ export async function advanceBuild(ctx: ServerContext, buildId: number): Promise
     for (const stage of run) {
       const { count } = await ctx.db.stage.updateMany({
         where: { id: stage.id, status: 'waiting_on_dependencies' },
-        data: { status: 'pending', updatedAt: now },
+        data: { status: 'pending', queuedAt: now, updatedAt: now },
       });
-      if (count) await ctx.queue.enqueue(stage);
+      if (count) ctx.queue.announce([stage.lane]);
       changed ||= count > 0;
     }
     if (changed) stages = await ctx.db.stage.findMany({ where: { buildId }, orderBy: { number: 'asc' } });
@@ -121,6 +80,7 @@ async function finishBuild(ctx: ServerContext, buildId: number, stages: StageRow
     data: { status, finished: now, started: build.started || now, updatedAt: now, version: { increment: 1 } },
   });
   if (count !== 1) return;
+  ctx.metrics.buildFinished(status, Math.max(0, now - (build.started || build.createdAt)));
   const [repo, finished] = await Promise.all([
     ctx.db.repo.findUnique({ where: { id: build.repoId } }),
     ctx.db.build.findUnique({ where: { id: buildId } }),
@@ -147,7 +107,6 @@ export async function cancelBuild(ctx: ServerContext, buildId: number): Promise<
     });
     if (!skipped.count) continue;
     await ctx.db.step.updateMany({ where: { stageId: stage.id }, data: { status: 'skipped' } });
-    await ctx.queue.remove(stage.id);
   }
   const build = await ctx.db.build.findUnique({ where: { id: buildId }, include: { repo: true } });
   if (build) await reportCommitStatus(ctx, build.repo, build);

@@ -4,7 +4,7 @@
 import { isDone, type Status } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
 import type { Stage as StageRow } from '../db/generated/sqlite/client.ts';
-import { runnerMatches } from '../queue/stage-queue.ts';
+import { runnerMatches } from '../queue/lanes.ts';
 import { isBusy, knownRunners, type KnownRunner } from '../runners/known-runners.ts';
 
 export type WaitingStage = Pick<StageRow, 'id' | 'name' | 'status' | 'machine' | 'os' | 'arch' | 'labels' | 'dependsOn'>;

@@ -13,6 +13,8 @@ export const channels = {
   stepLog: (stepId: number) => `step:${stepId}`,
   build: (buildId: number) => `build:${buildId}`,
   repoBuilds: (repoId: number) => `repo:${repoId}`,
+  /** Lanes (server/queue/lanes.ts) that got a waiting stage: wakes runners that may take it. */
+  queue: 'queue',
 } as const;
 
 export class EventBus {

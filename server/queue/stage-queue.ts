@@ -1,95 +1,134 @@
-// Stages waiting for a runner live in a BullMQ queue in Redis, never in a server's
-// memory. A runner's long-poll looks through the waiting jobs for one its labels
-// match; the database decides who gets it (accept is a conditional update), so two
+// Stages waiting for a runner are rows in the database, never entries in a server's
+// memory or only in Redis: a pending stage without a machine IS the queue entry, so
+// Redis can lose everything and no build is lost. Redis carries only wake-ups.
+//
+// Dispatch cost follows the number of lanes (repository × label set) with waiting
+// work, not the number of waiting stages: one indexed lookup per lane finds its head
+// (lanes.ts). Among the lanes a runner may serve, the repository holding the fewest
+// runners goes first, so one repository's 300 queued stages do not starve another's
+// one; within a lane, first come first served.
+//
+// A request only offers a stage; accept takes it with a conditional update, so two
 // runners, or two servers, can race for a stage and exactly one wins.
 //
 // A pipeline's `concurrency: limit: N` holds a stage back while N stages of the same
 // pipeline name in the same repository are running or held by a runner; the count comes
-// from the Stage rows, so it holds across servers. When such a stage ends, the stages it
-// held back get a "progress" event on their jobs, which wakes long-polls everywhere.
-import { Queue, QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
+// from the Stage rows, so it holds across servers.
 import type { Logger } from '../../core/log.ts';
 import type { RunnerInfo } from '../../core/protocol.ts';
 import type { Db } from '../db/client.ts';
 import type { Stage as StageRow } from '../db/generated/sqlite/client.ts';
+import { channels, type EventBus } from '../events/event-bus.ts';
 import { waitUntil } from '../events/wait-until.ts';
+import { parseLane, runnerMatches, type Lane } from './lanes.ts';
 
-export const STAGE_QUEUE = 'harrier-stages';
-
-export interface StageJob {
-  stageId: number;
-  buildId: number;
-  os: string;
-  arch: string;
-  labels: Record<string, string>;
+interface Waiter {
+  runner: RunnerInfo;
+  wake(): void;
 }
 
-/** Whether a runner may take a stage: same platform where the stage names one, and every stage label present on the runner. */
-export function runnerMatches(job: Pick<StageJob, 'os' | 'arch' | 'labels'>, runner: Pick<RunnerInfo, 'os' | 'arch' | 'labels'>): boolean {
-  if (job.os && runner.os && job.os !== runner.os) return false;
-  if (job.arch && runner.arch && job.arch !== runner.arch) return false;
-  return Object.entries(job.labels).every(([k, v]) => runner.labels[k] === v);
+interface LaneHead extends Lane {
+  lane: string;
+  head: number;
 }
+
+/** The statuses in which a runner may hold a stage: accepted (pending with a machine) or running. */
+export const HELD_STATUS = { status: { in: ['pending', 'running'] } };
+/** A stage a runner holds. */
+export const HELD = { machine: { not: '' }, ...HELD_STATUS };
 
 export class StageQueue {
-  private readonly queue: Queue;
-  private readonly events: QueueEvents;
-  private readonly waiters = new Set<() => void>();
-  // BullMQ leaves connections it was given open on close; these are ours to end.
-  private readonly connections: Redis[];
+  private readonly waiters = new Set<Waiter>();
+  private unsubscribe: (() => void) | undefined;
 
   constructor(
-    redis: Redis,
     private readonly db: Db,
+    private readonly events: EventBus,
     private readonly logger: Logger,
-    prefix: string,
-  ) {
-    // QueueEvents blocks on Redis' event stream; it needs its own connection.
-    this.connections = [redis.duplicate(), redis.duplicate()];
-    this.queue = new Queue(STAGE_QUEUE, { connection: this.connections[0], prefix });
-    this.events = new QueueEvents(STAGE_QUEUE, { connection: this.connections[1], prefix });
-    const wakeAll = () => {
-      for (const wake of this.waiters) wake();
-    };
-    this.events.on('waiting', wakeAll);
-    this.events.on('progress', wakeAll);
-    this.events.on('error', (error) => this.logger.warn({ err: error }, 'stage queue events error'));
-  }
+  ) {}
 
   async ready(): Promise<void> {
-    await Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
+    this.unsubscribe = await this.events.subscribe(channels.queue, (message) => {
+      const lanes = (message as { lanes?: unknown }).lanes;
+      if (Array.isArray(lanes)) this.wakeFor(lanes.filter((l): l is string => typeof l === 'string'));
+    });
   }
 
-  async enqueue(stage: Pick<StageRow, 'id' | 'buildId' | 'os' | 'arch' | 'labels'>): Promise<void> {
-    const job: StageJob = {
-      stageId: stage.id,
-      buildId: stage.buildId,
-      os: stage.os,
-      arch: stage.arch,
-      labels: JSON.parse(stage.labels) as Record<string, string>,
-    };
-    await this.queue.add('stage', job, { jobId: jobId(stage.id), removeOnComplete: true, removeOnFail: true });
+  /**
+   * Tells every server that stages are waiting in these lanes (one entry per stage).
+   * Never fails its caller: the stages are already in the database, and every server
+   * looks at its lanes again within seconds (reconciler.ts) should Redis be away.
+   */
+  announce(lanes: string[]): void {
+    if (lanes.length === 0) return;
+    this.events.publish(channels.queue, { lanes }).catch((err) => this.logger.warn({ event: 'queue_announce_failed', err: String(err) }, 'could not announce queued stages; runners will find them at the next sweep'));
   }
 
-  async remove(stageId: number): Promise<void> {
-    await this.queue.remove(jobId(stageId)).catch(() => 0);
-  }
-
-  /** The oldest queued stage this runner may take, or undefined. Cleans out jobs whose stage is no longer pending. */
-  async next(runner: RunnerInfo): Promise<StageRow | undefined> {
-    const jobs = await this.queue.getJobs(['waiting', 'prioritized'], 0, 499, true);
-    for (const job of jobs) {
-      const data = job.data as StageJob;
-      if (!runnerMatches(data, runner)) continue;
-      const stage = await this.db.stage.findUnique({ where: { id: data.stageId } });
-      if (!stage || stage.status !== 'pending' || stage.machine !== '') {
-        // Taken or finished while queued (a server stopped between accept and removal, or a cancel).
-        await this.remove(data.stageId);
-        continue;
+  /** Wakes one waiting runner of this server per lane entry that it may serve; the others sleep on. */
+  wakeFor(lanes: string[]): void {
+    const woken = new Set<Waiter>();
+    for (const text of lanes) {
+      const lane = parseLane(text);
+      if (!lane) continue;
+      for (const waiter of this.waiters) {
+        if (woken.has(waiter) || !runnerMatches(lane, waiter.runner)) continue;
+        woken.add(waiter);
+        waiter.wake();
+        break;
       }
-      if (await this.atLimit(stage)) continue;
-      return stage;
+    }
+  }
+
+  /** The lanes with waiting stages and the oldest stage of each, in one indexed walk. */
+  async lanes(): Promise<LaneHead[]> {
+    // A loose index scan on (status, machine, lane, id): each step jumps to the next lane.
+    const rows = await this.db.$queryRaw<{ lane: string; head: number | bigint }[]>`
+      WITH RECURSIVE lanes(lane) AS (
+        SELECT (SELECT "lane" FROM "Stage" WHERE "status" = 'pending' AND "machine" = '' AND "lane" > '' ORDER BY "lane" LIMIT 1)
+        UNION ALL
+        SELECT (SELECT "lane" FROM "Stage" WHERE "status" = 'pending' AND "machine" = '' AND "lane" > lanes."lane" ORDER BY "lane" LIMIT 1)
+        FROM lanes WHERE lanes."lane" IS NOT NULL
+      )
+      SELECT lanes."lane" AS lane,
+        (SELECT "id" FROM "Stage" WHERE "status" = 'pending' AND "machine" = '' AND "lane" = lanes."lane" ORDER BY "id" LIMIT 1) AS head
+      FROM lanes WHERE lanes."lane" IS NOT NULL`;
+    return rows.flatMap((row) => {
+      const lane = parseLane(row.lane);
+      return lane && row.head !== null ? [{ ...lane, lane: row.lane, head: Number(row.head) }] : [];
+    });
+  }
+
+  /** The stage this runner should take next, or undefined: fairest lane first, concurrency limits respected. */
+  async next(runner: RunnerInfo): Promise<StageRow | undefined> {
+    if (runner.sick || runner.stopping) return undefined;
+    const lanes = (await this.lanes()).filter((lane) => runnerMatches(lane, runner));
+    if (lanes.length === 0) return undefined;
+    const held = await this.heldPerRepo();
+    lanes.sort((a, b) => (held.get(a.repoId) ?? 0) - (held.get(b.repoId) ?? 0) || a.head - b.head);
+    for (const lane of lanes) {
+      const stage = await this.headWithinLimits(lane);
+      if (stage) return stage;
+    }
+    return undefined;
+  }
+
+  private async heldPerRepo(): Promise<Map<number, number>> {
+    const rows = await this.db.stage.groupBy({ by: ['repoId'], where: HELD, _count: { _all: true } });
+    return new Map(rows.map((r) => [r.repoId, r._count._all]));
+  }
+
+  /** The lane's oldest stage whose pipeline is under its concurrency limit. */
+  private async headWithinLimits(lane: LaneHead): Promise<StageRow | undefined> {
+    const full: string[] = [];
+    let stage = await this.db.stage.findUnique({ where: { id: lane.head } });
+    // Each round rules out one pipeline name, so this ends after as many rounds as the repository has limited pipelines.
+    while (stage && stage.status === 'pending' && stage.machine === '') {
+      if (!(await this.atLimit(stage))) return stage;
+      full.push(stage.name);
+      stage = await this.db.stage.findFirst({
+        where: { status: 'pending', machine: '', lane: lane.lane, name: { notIn: full } },
+        orderBy: { id: 'asc' },
+      });
     }
     return undefined;
   }
@@ -98,67 +137,57 @@ export class StageQueue {
   private async atLimit(stage: StageRow): Promise<boolean> {
     if (stage.limit <= 0) return false;
     const busy = await this.db.stage.count({
-      where: {
-        repoId: stage.repoId,
-        name: stage.name,
-        id: { not: stage.id },
-        OR: [{ status: 'running' }, { status: 'pending', machine: { not: '' } }],
-      },
+      where: { repoId: stage.repoId, name: stage.name, id: { not: stage.id }, ...HELD },
     });
     return busy >= stage.limit;
   }
 
-  /** A stage ended: wake the runners if it held back stages of its pipeline (concurrency limit). */
-  async finished(stage: Pick<StageRow, 'repoId' | 'name' | 'limit'>): Promise<void> {
+  /** A stage ended: if it held back stages of its pipeline (concurrency limit), wake runners for them. */
+  async finished(stage: Pick<StageRow, 'repoId' | 'name' | 'limit' | 'lane'>): Promise<void> {
     if (stage.limit <= 0) return;
-    const held = await this.db.stage.findMany({
-      where: { repoId: stage.repoId, name: stage.name, status: 'pending', machine: '' },
-      select: { id: true },
-    });
-    for (const { id } of held) await this.queue.updateJobProgress(jobId(id), Date.now()).catch(() => undefined);
+    const held = await this.db.stage.findFirst({ where: { repoId: stage.repoId, name: stage.name, status: 'pending', machine: '' }, select: { lane: true } });
+    if (held) this.announce([held.lane]);
   }
 
   /**
-   * Long-poll for a runner: returns a stage the moment one it may take is queued,
+   * Long-poll for a runner: returns a stage the moment one it may take is waiting,
    * or undefined after timeoutMs or when the signal aborts (runner went away, server stopping).
    */
   waitForStage(runner: RunnerInfo, timeoutMs: number, signal: AbortSignal): Promise<StageRow | undefined> {
     return waitUntil(
       () => this.next(runner),
       (wake) => {
-        this.waiters.add(wake);
-        return () => this.waiters.delete(wake);
+        const waiter: Waiter = { runner, wake };
+        this.waiters.add(waiter);
+        return () => this.waiters.delete(waiter);
       },
       timeoutMs,
       signal,
     );
   }
 
-  /** Gives the stage to the machine unless another runner got it first. */
-  async claim(stageId: number, machine: string, now: number): Promise<StageRow | undefined> {
+  /**
+   * Gives the stage to the runner unless another got it first or its pipeline is at its
+   * concurrency limit. The lease starts here; the runner's pings renew it.
+   */
+  async claim(stageId: number, machine: string, now: number, leaseSeconds: number): Promise<StageRow | undefined> {
     const { count } = await this.db.stage.updateMany({
       where: { id: stageId, status: 'pending', machine: '' },
-      data: { machine, updatedAt: now, version: { increment: 1 } },
+      data: { machine, leaseUntil: now + leaseSeconds, updatedAt: now, version: { increment: 1 } },
     });
     if (count !== 1) return undefined;
-    await this.remove(stageId);
     const stage = await this.db.stage.findUnique({ where: { id: stageId } });
     if (stage && (await this.atLimit(stage))) {
       // Another runner took a stage of the same pipeline between our look and this claim; give it back.
-      const released = await this.db.stage.updateMany({ where: { id: stageId, machine, status: 'pending' }, data: { machine: '', updatedAt: now } });
-      if (released.count) await this.enqueue(stage);
+      const released = await this.db.stage.updateMany({ where: { id: stageId, machine, status: 'pending' }, data: { machine: '', leaseUntil: 0, updatedAt: now } });
+      if (released.count) this.announce([stage.lane]);
       return undefined;
     }
     return stage ?? undefined;
   }
 
   async close(): Promise<void> {
-    for (const wake of this.waiters) wake();
-    await Promise.allSettled([this.events.close(), this.queue.close()]);
-    for (const connection of this.connections) connection.disconnect();
+    for (const waiter of this.waiters) waiter.wake();
+    this.unsubscribe?.();
   }
-}
-
-function jobId(stageId: number): string {
-  return `stage-${stageId}`;
 }

@@ -1,15 +1,18 @@
 // The server side of core/protocol.ts: runners poll for stages, accept them, and
-// report steps, stages and log lines back.
+// report steps, stages and log lines back. Every call that names a stage or step is
+// checked against the stage's holder (stage-state.ts); bodies are checked with zod
+// and a malformed one is a 400, which runners do not send again.
 import { Router, type Request, type Response } from 'express';
 import type { Provider } from '../../core/domain.ts';
 import { isDone } from '../../core/domain.ts';
-import type { StageDetails, WatchResponse } from '../../core/protocol.ts';
-import { LONG_POLL_MS } from '../../core/protocol.ts';
+import type { PingResponse, RunnerInfo, StageDetails, WatchResponse } from '../../core/protocol.ts';
+import { LONG_POLL_MS, RUNNER_HEADER } from '../../core/protocol.ts';
+import { parseInput } from '../api/body-validation.ts';
 import { buildJson, repoJson, stageJson, stepJson } from '../api/serialize.ts';
-import { updateStage, updateStep } from '../builds/build-state.ts';
+import { acceptStage, forgetRunnerStages, heldStage, releaseStage, renewLeases, updateStage, updateStep } from '../builds/stage-state.ts';
 import type { ServerContext } from '../context.ts';
 import { channels } from '../events/event-bus.ts';
-import { conflict, notFound } from '../http/errors.ts';
+import { badRequest, notFound } from '../http/errors.ts';
 import { appendLogLines } from '../logs/log-store.ts';
 import { repoToken } from '../builds/repo-token.ts';
 import { secretBoxFor } from '../secrets/secret-box.ts';
@@ -24,6 +27,13 @@ function id(req: Request, name: string): number {
   return value;
 }
 
+/** The runner making the call, as RUNNER_HEADER names it. */
+function caller(req: Request): string {
+  const name = req.get(RUNNER_HEADER) ?? '';
+  if (!name) throw badRequest(`calls that name a stage or step must carry the runner's name in the ${RUNNER_HEADER} header`);
+  return name;
+}
+
 /** Aborts when the runner hangs up or the server is stopping. */
 function requestSignal(res: Response, shutdown: AbortSignal): AbortSignal {
   const controller = new AbortController();
@@ -36,12 +46,14 @@ export function rpcRouter(ctx: ServerContext, shutdown: AbortSignal): Router {
   router.use(rpcAuth(ctx.config.rpcSecret));
 
   router.post('/ping', async (req, res) => {
-    await recordRunner(ctx, runnerInfoSchema.parse(req.body));
-    res.status(204).end();
+    const info = parseInput(runnerInfoSchema, req.body);
+    const lost = await recordRunner(ctx, info);
+    const answer: PingResponse = { lease_seconds: ctx.config.leaseSeconds, lost };
+    res.json(answer);
   });
 
   router.post('/request', async (req, res) => {
-    const info = runnerInfoSchema.parse(req.body);
+    const info = parseInput(runnerInfoSchema, req.body);
     await recordRunner(ctx, info);
     const stage = await ctx.queue.waitForStage(info, LONG_POLL_MS, requestSignal(res, shutdown));
     if (!stage) {
@@ -53,16 +65,19 @@ export function rpcRouter(ctx: ServerContext, shutdown: AbortSignal): Router {
   });
 
   router.post('/stages/:stage/accept', async (req, res) => {
-    const { machine } = acceptSchema.parse(req.body);
-    const stage = await ctx.queue.claim(id(req, 'stage'), machine, ctx.now());
-    if (!stage) throw conflict('another runner has taken this stage, or it was cancelled; request another');
-    ctx.logger.info({ event: 'stage_accepted', stage: stage.id, build: stage.buildId, machine }, 'stage accepted');
-    const steps = await ctx.db.step.findMany({ where: { stageId: stage.id } });
-    res.json(stageJson({ ...stage, steps }));
+    // The body names the runner taking the stage, as in Drone's protocol.
+    const { machine } = parseInput(acceptSchema, req.body);
+    res.json(stageJson(await acceptStage(ctx, id(req, 'stage'), machine)));
+  });
+
+  router.post('/stages/:stage/release', async (req, res) => {
+    await releaseStage(ctx, id(req, 'stage'), caller(req));
+    res.status(204).end();
   });
 
   router.get('/stages/:stage/details', async (req, res) => {
-    const stage = await ctx.db.stage.findUnique({ where: { id: id(req, 'stage') }, include: { steps: true, build: { include: { repo: true } } } });
+    const held = await heldStage(ctx, id(req, 'stage'), caller(req));
+    const stage = await ctx.db.stage.findUnique({ where: { id: held.id }, include: { steps: true, build: { include: { repo: true } } } });
     if (!stage) throw notFound(`stage ${req.params.stage} does not exist`);
     const { build } = stage;
     const { repo } = build;
@@ -72,8 +87,8 @@ export function rpcRouter(ctx: ServerContext, shutdown: AbortSignal): Router {
       stage: stageJson(stage),
       config: build.config,
       netrc: repo.private ? ctx.scms[repo.provider as Provider].netrc(await repoToken(ctx, repo), repo.cloneUrl) : null,
-      // Secrets go only to a stage a runner holds and has not finished.
-      secrets: stage.machine === '' || isDone(stage.status as never) ? [] : await stageSecrets({
+      // Secrets go only to the runner holding the stage, while it has not finished (heldStage).
+      secrets: await stageSecrets({
         db: ctx.db,
         logger: ctx.logger,
         box: secretBoxFor(ctx.config.databaseSecret),
@@ -88,17 +103,23 @@ export function rpcRouter(ctx: ServerContext, shutdown: AbortSignal): Router {
   });
 
   router.post('/stages/:stage', async (req, res) => {
-    const stage = await updateStage(ctx, id(req, 'stage'), stageUpdateSchema.parse(req.body));
+    const stage = await updateStage(ctx, id(req, 'stage'), caller(req), parseInput(stageUpdateSchema, req.body));
     res.json(stageJson(stage));
   });
 
   router.post('/steps/:step', async (req, res) => {
-    const step = await updateStep(ctx, id(req, 'step'), stepUpdateSchema.parse(req.body));
+    const step = await updateStep(ctx, id(req, 'step'), caller(req), parseInput(stepUpdateSchema, req.body));
     res.json(stepJson(step));
   });
 
   router.post('/steps/:step/logs', async (req, res) => {
-    await appendLogLines(ctx, id(req, 'step'), logBatchSchema.parse(req.body));
+    const stepId = id(req, 'step');
+    const runner = caller(req);
+    const lines = parseInput(logBatchSchema, req.body, 'log batch');
+    const step = await ctx.db.step.findUnique({ where: { id: stepId }, select: { stageId: true } });
+    if (!step) throw notFound(`step ${stepId} does not exist`);
+    await heldStage(ctx, step.stageId, runner);
+    await appendLogLines(ctx, stepId, lines);
     res.status(204).end();
   });
 
@@ -119,7 +140,12 @@ export function rpcRouter(ctx: ServerContext, shutdown: AbortSignal): Router {
   return router;
 }
 
-async function recordRunner(ctx: ServerContext, info: ReturnType<typeof runnerInfoSchema.parse>): Promise<void> {
+/**
+ * Records the runner's contact and renews its leases; returns the stages it listed as
+ * running that it no longer holds. A new process under a known name means the earlier
+ * one is gone: the stages it held end now rather than when their leases run out.
+ */
+async function recordRunner(ctx: ServerContext, info: RunnerInfo): Promise<number[]> {
   const data = {
     labels: JSON.stringify(info.labels),
     capacity: info.capacity,
@@ -128,8 +154,15 @@ async function recordRunner(ctx: ServerContext, info: ReturnType<typeof runnerIn
     arch: info.arch,
     version: info.version,
     lastSeen: ctx.now(),
+    sick: info.sick ?? '',
+    stopping: info.stopping ?? false,
+    ...(info.instance ? { instance: info.instance } : {}),
   };
+  const before = info.instance ? await ctx.db.runner.findUnique({ where: { name: info.name }, select: { instance: true } }) : null;
   await ctx.db.runner.upsert({ where: { name: info.name }, create: { name: info.name, ...data }, update: data });
+  if (before?.instance && info.instance && before.instance !== info.instance) {
+    ctx.logger.warn({ event: 'runner_restarted', runner: info.name }, `runner ${info.name} restarted; ending the stages its earlier process held (runner names must be unique)`);
+    await forgetRunnerStages(ctx, info.name, info.running);
+  }
+  return renewLeases(ctx, info.name, info.running);
 }
-
-

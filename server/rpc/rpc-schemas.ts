@@ -10,6 +10,9 @@ export const runnerInfoSchema = z.object({
   os: z.string().default(''),
   arch: z.string().default(''),
   version: z.string().default(''),
+  instance: z.string().max(255).optional(),
+  sick: z.string().max(2_000).optional(),
+  stopping: z.boolean().optional(),
 });
 
 export const acceptSchema = z.object({ machine: z.string().min(1).max(255) });

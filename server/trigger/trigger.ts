@@ -14,6 +14,7 @@ import type { Build as BuildRow, Prisma, Repo as RepoRow } from '../db/generated
 import { repoToken } from '../builds/repo-token.ts';
 import { sameCommit } from '../hooks/parse-hook.ts';
 import { changedFilesFor } from './changed-files.ts';
+import { laneOf } from '../queue/lanes.ts';
 import { keptDependencies } from './stage-graph.ts';
 
 export type TriggerResult =
@@ -85,6 +86,8 @@ function stageRecords(pipelines: Pipeline[], repoId: number, now: number, depend
     ...runsAfter(p.trigger.status),
     dependsOn: JSON.stringify(dependsOn(p)),
     labels: JSON.stringify(p.node),
+    lane: laneOf({ repoId, os: p.platform.os, arch: p.platform.arch, labels: JSON.stringify(p.node) }),
+    queuedAt: now,
     createdAt: now,
     updatedAt: now,
     steps: {
@@ -169,8 +172,8 @@ export async function restartBuild(ctx: ServerContext, repo: RepoRow, old: Build
 
 async function startBuild(ctx: ServerContext, repo: RepoRow, build: BuildRow): Promise<void> {
   ctx.logger.info({ event: 'build_created', repo: repo.slug, build: build.number, hook: build.event, status: build.status }, 'build created');
-  const created = await ctx.db.stage.findMany({ where: { buildId: build.id, status: 'pending' } });
-  for (const stage of created) await ctx.queue.enqueue(stage);
+  const created = await ctx.db.stage.findMany({ where: { buildId: build.id, status: 'pending' }, select: { lane: true } });
+  ctx.queue.announce(created.map((s) => s.lane));
   // Live build lists (GET /api/stream/{owner}/{name}) show the new build at once.
   await publishBuild(ctx, build.id);
   void reportCommitStatus(ctx, repo, build);

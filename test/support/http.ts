@@ -68,6 +68,7 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
   // The event bus and the queue open Redis connections of their own: only made when a test's route uses them.
   let events: EventBus | undefined;
   let queue: StageQueue | undefined;
+  const eventBus = () => (events ??= new EventBus(redis, logger, config.redisPrefix));
   const ctx: ServerContext = {
     config,
     db: database.db,
@@ -75,10 +76,14 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
     scms: createScms(config),
     logger,
     get events() {
-      return (events ??= new EventBus(redis, logger, config.redisPrefix));
+      return eventBus();
     },
     get queue() {
-      return (queue ??= new StageQueue(redis, database.db, logger, config.redisPrefix));
+      if (!queue) {
+        queue = new StageQueue(database.db, eventBus(), logger);
+        void queue.ready();
+      }
+      return queue;
     },
     metrics: createMetrics(),
     now: () => unixNow() + offset,
