@@ -231,24 +231,36 @@ export async function runRunner(options: RunnerOptions): Promise<void> {
     }
   };
 
+  // Two slots' polls may both be offered the stage before either accepts it, and accept
+  // answers the same runner twice alike (it is idempotent): only the first slot runs it.
+  const taking = new Set<number>();
   const runOne = async (offered: Stage) => {
+    if (taking.has(offered.id) || held.has(offered.id)) {
+      logger.debug({ event: 'stage_taken', stage: offered.id }, 'another slot of this runner took the stage');
+      return;
+    }
+    taking.add(offered.id);
     let accepted: AcceptResult;
     try {
       accepted = await rpc.accept(offered.id, config.name);
     } catch (err) {
+      taking.delete(offered.id);
       logger.warn({ event: 'accept_failed', stage: offered.id, err: String(err) }, 'could not accept the stage');
       return;
     }
     if (!accepted.accepted) {
+      taking.delete(offered.id);
       logger.debug({ event: 'stage_taken', stage: offered.id }, 'another runner took the stage');
       return;
     }
     if (signal.aborted) {
+      taking.delete(offered.id);
       await handBack(offered.id, 'accepted while the runner began to stop');
       return;
     }
     const stage: HeldStage = { lost: new AbortController(), stepStarted: false };
     held.set(offered.id, stage);
+    taking.delete(offered.id);
     try {
       const details = await rpc.details(offered.id);
       logger.info({ event: 'stage_started', stage: offered.id, build: details.build.id, repo: details.repo.slug, pipeline: details.stage.name }, 'running stage');

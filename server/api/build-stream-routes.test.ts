@@ -81,7 +81,7 @@ describe.each(['sqlite', 'postgres'] as const)('GET /api/stream/{owner}/{name} o
 
   beforeAll(async () => {
     s = await githubScenario({ pipeline: PIPELINE, flavour });
-    rpc = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, attempts: 1 });
+    rpc = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, runner: RUNNER.name, attempts: 1 });
   });
   afterAll(async () => {
     await s?.close();

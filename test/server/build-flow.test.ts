@@ -31,10 +31,12 @@ const RUNNER: RunnerInfo = { name: 'test-runner', labels: {}, capacity: 1, runni
 describe.each(['sqlite', 'postgres'] as const)('the server on %s', (flavour) => {
   let s: GithubScenario;
   let rpc: RpcClient;
+  /** The runner that won the race for build 1's stage, which the following tests report as. */
+  let holder: RpcClient;
 
   beforeAll(async () => {
     s = await githubScenario({ pipeline: PIPELINE, flavour });
-    rpc = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, attempts: 1 });
+    rpc = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, runner: RUNNER.name, attempts: 1 });
   });
   afterAll(async () => {
     await s?.close();
@@ -78,6 +80,7 @@ describe.each(['sqlite', 'postgres'] as const)('the server on %s', (flavour) => 
       expect(stage).toMatchObject({ number: 1, name: 'default' });
       const [first, second] = await Promise.all([rpc.accept(stage!.id, 'runner-a'), rpc.accept(stage!.id, 'runner-b')]);
       expect([first.accepted, second.accepted].sort()).toEqual([false, true]);
+      holder = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, runner: first.accepted ? 'runner-a' : 'runner-b', attempts: 1 });
       const raw = await fetch(`${s.server.host}/rpc/v1/stages/${stage!.id}/accept`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${TEST_RPC_SECRET}`, 'Content-Type': 'application/json' },
@@ -88,7 +91,7 @@ describe.each(['sqlite', 'postgres'] as const)('the server on %s', (flavour) => 
 
     it('hands the accepted stage its details: the pipeline file, the repository and the build', async () => {
       const b = await build(1);
-      const details = await rpc.details(b.stages![0].id);
+      const details = await holder.details(b.stages![0].id);
       expect(details.config).toBe(PIPELINE);
       expect(details.repo.slug).toBe(SLUG);
       expect(details.build.number).toBe(1);
@@ -102,25 +105,25 @@ describe.each(['sqlite', 'postgres'] as const)('the server on %s', (flavour) => 
       const stage = b.stages![0];
       const [clone, buildStep, testStep] = stage.steps!;
       const now = Math.floor(Date.now() / 1000);
-      await rpc.updateStage(stage.id, { status: 'running', started: now });
+      await holder.updateStage(stage.id, { status: 'running', started: now });
       for (const step of [clone, buildStep]) {
-        await rpc.updateStep(step.id, { status: 'running', started: now });
-        await rpc.sendLogs(step.id, [{ pos: 0, out: `+ ${step.name}\n`, time: 0 }]);
-        await rpc.updateStep(step.id, { status: 'success', exit_code: 0, started: now, stopped: now });
+        await holder.updateStep(step.id, { status: 'running', started: now });
+        await holder.sendLogs(step.id, [{ pos: 0, out: `+ ${step.name}\n`, time: 0 }]);
+        await holder.updateStep(step.id, { status: 'success', exit_code: 0, started: now, stopped: now });
       }
       expect((await build(1)).status).toBe('running');
 
-      await rpc.updateStep(testStep.id, { status: 'running', started: now });
-      await rpc.sendLogs(testStep.id, [{ pos: 0, out: '+ echo world\n', time: 0 }]);
+      await holder.updateStep(testStep.id, { status: 'running', started: now });
+      await holder.sendLogs(testStep.id, [{ pos: 0, out: '+ echo world\n', time: 0 }]);
       // A live reader joins mid-step: gets the stored line at once, then the next as it is sent.
       const controller = new AbortController();
       const streamed = readEventStream(`${s.server.host}/api/stream/${SLUG}/1/1/3`, s.token, controller.signal);
       await waitFor(() => streamed.lines.length === 1);
-      await rpc.sendLogs(testStep.id, [{ pos: 1, out: 'world\n', time: 1 }]);
+      await holder.sendLogs(testStep.id, [{ pos: 1, out: 'world\n', time: 1 }]);
       await waitFor(() => streamed.lines.length === 2);
       // A retried batch is not stored twice.
-      await rpc.sendLogs(testStep.id, [{ pos: 1, out: 'world\n', time: 1 }]);
-      await rpc.updateStep(testStep.id, { status: 'success', exit_code: 0, started: now, stopped: now });
+      await holder.sendLogs(testStep.id, [{ pos: 1, out: 'world\n', time: 1 }]);
+      await holder.updateStep(testStep.id, { status: 'success', exit_code: 0, started: now, stopped: now });
       await streamed.done;
       expect(streamed.lines.map((l) => l.out)).toEqual(['+ echo world\n', 'world\n']);
       expect(streamed.events).toContain('done');
@@ -131,7 +134,7 @@ describe.each(['sqlite', 'postgres'] as const)('the server on %s', (flavour) => 
         { pos: 1, out: 'world\n', time: 1 },
       ]);
 
-      await rpc.updateStage(stage.id, { status: 'success', stopped: now, exit_code: 0 });
+      await holder.updateStage(stage.id, { status: 'success', stopped: now, exit_code: 0 });
       const done = await build(1);
       expect(done.status).toBe('success');
       expect(done.finished).toBeGreaterThan(0);
@@ -158,11 +161,13 @@ describe.each(['sqlite', 'postgres'] as const)('the server on %s', (flavour) => 
       const { sha } = await s.push({ 'b.txt': 'b' }, 'Add b');
       const stage = await polling;
       expect(stage).not.toBeNull();
+      expect((await rpc.accept(stage!.id, RUNNER.name)).accepted).toBe(true);
       const details = await rpc.details(stage!.id);
       expect(details.build.after).toBe(sha);
     });
 
     it('tells a watching runner when its build is cancelled, and skips what had not started', async () => {
+      await s.push({ 'c.txt': 'c' }, 'Add c');
       const stage = await takeStage();
       const details = await rpc.details(stage.id);
       const watching = rpc.watch(details.build.id);

@@ -52,7 +52,7 @@ describe.each(['sqlite', 'postgres'] as const)('why a build waits, on %s', (flav
 
   beforeAll(async () => {
     s = await githubScenario({ pipeline: PIPELINE, flavour });
-    rpc = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, attempts: 1 });
+    rpc = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, runner: 'gpu-2', attempts: 1 });
     await s.push({ 'a.txt': 'a' }, 'Add a');
   });
   afterAll(async () => {

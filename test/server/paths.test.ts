@@ -50,6 +50,8 @@ steps:
   commands: [echo publish]
 `;
 
+/** Details go only to the runner holding a stage: the tests accept as this runner first. */
+const PATHS_RUNNER = 'paths-runner';
 const NO_PATHS = 'kind: pipeline\ntype: docker\nname: plain\nsteps:\n- name: s\n  image: alpine:3\n  commands: [echo plain]\n';
 
 function manyFiles(dir: string, count: number): Record<string, string> {
@@ -76,7 +78,7 @@ describe.each(cases)('paths on %s with %s', (provider, flavour) => {
   beforeAll(async () => {
     const opts = { pipeline: PIPELINES, flavour, logger };
     s = (provider === 'github' ? await githubScenario(opts) : await bitbucketScenario(opts)) as AnyScenario;
-    rpc = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, attempts: 1 });
+    rpc = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, runner: PATHS_RUNNER, attempts: 1 });
   });
   afterAll(async () => {
     await s?.close();
@@ -87,6 +89,11 @@ describe.each(cases)('paths on %s with %s', (provider, flavour) => {
     const body = (await res.json()) as Build;
     expect(body.number, JSON.stringify(body)).toBeGreaterThan(0);
     return (await (await s.api(`/api/repos/${SLUG}/builds/${body.number}`)).json()) as Build;
+  }
+
+  async function heldDetails(stageId: number) {
+    expect((await rpc.accept(stageId, PATHS_RUNNER)).accepted).toBe(true);
+    return rpc.details(stageId);
   }
 
   async function storedChanges(build: Build): Promise<string[] | null> {
@@ -126,13 +133,13 @@ describe.each(cases)('paths on %s with %s', (provider, flavour) => {
     const { responses } = await s.push({ 'src/app.ts': 'app\n' }, 'More code');
     const build = await built(responses[0]);
     const code = build.stages!.find((st) => st.name === 'code')!;
-    const details = await rpc.details(code.id);
+    const details = await heldDetails(code.id);
     expect(details.changed_files).toEqual(['src/app.ts']);
     const compiled = compileStagePlan(details, { workspaceHostPath: '/tmp/unused', idPrefix: 'paths-test', labels: {} });
     expect(compiled.ok && compiled.plan.skipped).toEqual(['lint-web']);
 
     const web = await built((await s.push({ 'web/index.html': '<p>\n' }, 'Web change')).responses[0]);
-    const webDetails = await rpc.details(web.stages!.find((st) => st.name === 'code')!.id);
+    const webDetails = await heldDetails(web.stages!.find((st) => st.name === 'code')!.id);
     const webPlan = compileStagePlan(webDetails, { workspaceHostPath: '/tmp/unused', idPrefix: 'paths-test', labels: {} });
     expect(webPlan.ok && webPlan.plan.skipped).toEqual([]);
   });
@@ -169,7 +176,7 @@ describe.each(cases)('paths on %s with %s', (provider, flavour) => {
     const build = await built(responses[0]);
     expect(stageNames(build)).toEqual(['docs', 'code', 'publish']);
     expect(await storedChanges(build)).toBeNull();
-    const details = await rpc.details(build.stages![1].id);
+    const details = await heldDetails(build.stages![1].id);
     expect(details.changed_files).toBeNull();
     expect(lines.some((l) => l.includes('"event":"changed_files_unknown"'))).toBe(true);
   }, 60_000);

@@ -34,7 +34,7 @@ describe.each(['sqlite', 'postgres'] as const)('the pipeline graph on %s', (flav
 
   beforeAll(async () => {
     s = await githubScenario({ pipeline: DIAMOND, flavour });
-    rpc = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, attempts: 1 });
+    rpc = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, runner: RUNNER.name, attempts: 1 });
   });
   afterAll(async () => {
     await s?.close();
