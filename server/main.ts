@@ -24,7 +24,7 @@ export interface RunningServer {
 }
 
 export async function connectRedis(url: string, logger: Logger): Promise<Redis> {
-  // BullMQ needs maxRetriesPerRequest null on connections it blocks on; duplicates inherit it.
+  // Commands wait through a Redis restart rather than fail (maxRetriesPerRequest null); duplicates inherit it.
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
   try {
