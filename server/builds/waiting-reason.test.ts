@@ -35,6 +35,14 @@ describe('runnerReason', () => {
     );
   });
 
+  it('says when the matching runners take no work because they are sick or stopping', () => {
+    const sick = runner({ sick: 'the Docker engine does not answer: connect ENOENT /var/run/docker.sock' });
+    expect(runnerReason(stage(), [sick])).toBe('the only matching runner, runner-a, is sick: the Docker engine does not answer: connect ENOENT /var/run/docker.sock');
+    expect(runnerReason(stage(), [runner({ stopping: true })])).toBe('the only matching runner, runner-a, is stopping');
+    expect(runnerReason(stage(), [sick, runner({ name: 'b', stopping: true })])).toBe('all 2 matching runners are sick or stopping');
+    expect(runnerReason(stage(), [sick, runner({ name: 'b' })])).toBe('queued for a matching runner with a free slot');
+  });
+
   it('says the stage is queued when a matching runner has a free slot', () => {
     expect(runnerReason(stage(), [runner({ running: [7] }), runner({ name: 'b', capacity: 2, running: [8] })])).toBe(
       'queued for a matching runner with a free slot',

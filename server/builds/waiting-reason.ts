@@ -61,8 +61,14 @@ export function runnerReason(stage: WaitingStage, online: KnownRunner[]): string
     const platform = [stage.os, stage.arch].filter(Boolean).join('/');
     return `no runner runs on ${platform}${wanted ? ` with labels ${wanted}` : ''}`;
   }
-  if (matching.every(isBusy)) {
-    return matching.length === 1 ? `the only matching runner, ${matching[0].name}, is busy` : `all ${matching.length} matching runners are busy`;
+  const able = matching.filter((r) => !r.sick && !r.stopping);
+  if (able.length === 0) {
+    const [first] = matching;
+    if (matching.length === 1) return first.sick ? `the only matching runner, ${first.name}, is sick: ${first.sick}` : `the only matching runner, ${first.name}, is stopping`;
+    return `all ${matching.length} matching runners are sick or stopping`;
+  }
+  if (able.every(isBusy)) {
+    return able.length === 1 ? `the only matching runner, ${able[0].name}, is busy` : `all ${able.length} matching runners are busy`;
   }
   return 'queued for a matching runner with a free slot';
 }
