@@ -6,6 +6,11 @@ export interface RunnerConfig {
   serverUrl: string;
   rpcSecret: string;
   name: string;
+  /**
+   * No HARRIER_RUNNER_NAME was given: the name is the host name, and a runner inside a
+   * container of its own engine takes the container's name instead (startRunner).
+   */
+  nameFromHost?: boolean;
   capacity: number;
   labels: Record<string, string>;
   /**
@@ -52,6 +57,7 @@ export function loadRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
     serverUrl,
     rpcSecret,
     name: env.HARRIER_RUNNER_NAME || os.hostname(),
+    nameFromHost: !env.HARRIER_RUNNER_NAME,
     capacity,
     labels: parseLabels(env.HARRIER_RUNNER_LABELS ?? ''),
     workspaceDir: path.resolve(env.HARRIER_RUNNER_WORKSPACE || path.join(os.tmpdir(), 'harrier-workspaces')),

@@ -19,13 +19,25 @@ export interface StartRunnerOptions {
 }
 
 /** Runs until `signal` aborts and every stage it started has ended. */
-export async function startRunner(config: RunnerConfig, options: StartRunnerOptions): Promise<void> {
+export async function startRunner(given: RunnerConfig, options: StartRunnerOptions): Promise<void> {
+  const backend = options.backend ?? new DockerBackend();
+  const logger = options.logger ?? createLogger('runner');
+  const config = await named(given, backend, logger);
   await runRunner({
     config,
     rpc: new RpcClient({ serverUrl: config.serverUrl, secret: config.rpcSecret, runner: config.name }),
-    backend: options.backend ?? new DockerBackend(),
+    backend,
     compile: compileStagePlan,
-    logger: options.logger ?? createLogger('runner'),
+    logger,
     signal: options.signal,
   });
+}
+
+/** Without HARRIER_RUNNER_NAME, a runner in a container of its own engine is named after the container. */
+async function named(config: RunnerConfig, backend: Backend, logger: Logger): Promise<RunnerConfig> {
+  if (!config.nameFromHost) return config;
+  const name = await backend.ownContainerName?.(config.name);
+  if (!name) return config;
+  logger.info({ event: 'runner_named', name, hostname: config.name }, `runner named after its container: ${name}`);
+  return { ...config, name };
 }

@@ -50,6 +50,13 @@ export interface Backend {
    * Resolves to the number of objects removed.
    */
   removeLeftovers?(labels: Record<string, string>): Promise<number>;
+  /**
+   * Optional. When this process runs inside a container of the engine whose host name is
+   * `hostname`, that container's name. Replicas of one compose service get distinct names
+   * that stay the same when a replica is re-created (harrier-runner-1, -2, ...), which a
+   * runner needs to find what its crashed predecessor left.
+   */
+  ownContainerName?(hostname: string): Promise<string | undefined>;
 }
 
 /** A step ran longer than its `timeout` and was killed. */

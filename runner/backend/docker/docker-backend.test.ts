@@ -43,6 +43,17 @@ afterAll(async () => {
 });
 
 describe('DockerBackend', () => {
+  it('finds the name of the container whose host name it is given, as a runner inside a compose replica asks', async () => {
+    const name = `${runnerLabel}-replica-${process.pid}`;
+    const id = docker('create', '--name', name, '--label', `${LABEL_RUNNER}=${runnerLabel}`, TEST_IMAGES.busybox, 'true');
+    try {
+      expect(await backend.ownContainerName(id.slice(0, 12))).toBe(name);
+      expect(await backend.ownContainerName('not-a-container-host')).toBeUndefined();
+    } finally {
+      docker('rm', '-f', id);
+    }
+  });
+
   it('streams a line of output while the container is still running', async () => {
     const p = plan([{ name: 'live', commands: ['echo first', 'sleep 2', 'echo second'] }]);
     await backend.setup(p, never);

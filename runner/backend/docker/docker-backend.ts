@@ -47,6 +47,16 @@ export class DockerBackend implements Backend {
     this.docker = docker;
   }
 
+  async ownContainerName(hostname: string): Promise<string | undefined> {
+    try {
+      // Docker sets a container's host name to the start of its id, which finds it here.
+      const info = await this.docker.getContainer(hostname).inspect();
+      return info.Config.Hostname === hostname ? info.Name.replace(/^\//, '') : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   private state(plan: Plan): PlanState {
     let state = this.plans.get(plan.network.id);
     if (!state) {
