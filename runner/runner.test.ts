@@ -123,6 +123,20 @@ describe('runRunner', () => {
     await r.done;
   });
 
+  it('runs a stage once when both of its slots were offered it before either accepted', async () => {
+    const r = start({ capacity: 2 });
+    await server.until(() => requests().length >= 2);
+    const details = quickStage(0);
+    // Both held polls answer with the same stage, and accept answers this runner alike both times.
+    server.enqueue(details);
+    server.enqueue(details);
+    await server.until(() => server.stageStatus(details.stage.id) === 'success');
+    const detailsCalls = server.callsAbout(details.stage.id).filter((c) => c.path.endsWith('/details'));
+    expect(detailsCalls).toHaveLength(1);
+    r.ac.abort();
+    await r.done;
+  });
+
   it('polls again when another runner took the offered stage (409), and runs the next one', async () => {
     const r = start();
     const taken = quickStage(0);
