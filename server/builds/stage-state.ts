@@ -81,9 +81,24 @@ export async function releaseStage(ctx: ServerContext, stageId: number, runner: 
   ctx.logger.info({ event: 'stage_released', stage: stageId, build: stage.buildId, machine: runner }, 'stage handed back to the queue');
 }
 
-/** Puts a held stage back in the queue, unless it changed meanwhile (the holder reported). */
+/**
+ * Puts a held stage back in the queue, unless it changed meanwhile (the holder reported).
+ * A stage of a build cancelled (or ended) while it was held does not run again: it is skipped.
+ */
 async function requeue(ctx: ServerContext, stage: StageRow): Promise<boolean> {
   const now = ctx.now();
+  const build = await ctx.db.build.findUnique({ where: { id: stage.buildId }, select: { cancelled: true, status: true } });
+  if (!build || build.cancelled || isDone(build.status as Status)) {
+    const skipped = await ctx.db.stage.updateMany({
+      where: { id: stage.id, version: stage.version, ...HELD },
+      data: { status: 'skipped', leaseUntil: 0, updatedAt: now, version: { increment: 1 } },
+    });
+    if (!skipped.count) return false;
+    await ctx.db.step.updateMany({ where: { stageId: stage.id }, data: { status: 'skipped' } });
+    await ctx.queue.finished(stage);
+    await advanceBuild(ctx, stage.buildId);
+    return true;
+  }
   const { count } = await ctx.db.stage.updateMany({
     where: { id: stage.id, version: stage.version, ...HELD },
     data: { status: 'pending', machine: '', leaseUntil: 0, started: 0, stopped: 0, error: '', exitCode: 0, queuedAt: now, updatedAt: now, version: { increment: 1 } },

@@ -165,6 +165,18 @@ describe.each(['sqlite', 'postgres'] as const)('stage holders on %s', (flavour) 
     await client('steady').updateStage(stage.id, { status: 'success', started: now(), stopped: now() });
   });
 
+  it('does not queue again a stage of a cancelled build when its runner goes away', async () => {
+    const { build, stage } = await queuedStage('cancelled-held');
+    const a = client('vanishing');
+    await a.ping(runner('vanishing', { instance: 'one' }));
+    await a.accept(stage.id, 'vanishing');
+    expect((await h.s.api(`/api/repos/${SLUG}/builds/${build.number}`, { method: 'DELETE' })).status).toBe(200);
+    await a.ping(runner('vanishing', { instance: 'two' }));
+    const row = await stageRow(stage.id);
+    expect([row.status, row.machine]).toEqual(['skipped', 'vanishing']);
+    expect(row.steps.every((st) => st.status === 'skipped')).toBe(true);
+  });
+
   it('lets the holder hand back a stage whose steps have not started, and not one whose steps have', async () => {
     const { stage } = await queuedStage('release');
     const a = client('holder-a');
