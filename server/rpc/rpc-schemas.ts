@@ -1,6 +1,9 @@
-// Validation of what runners send, matching the types in core/protocol.ts.
+// Validation of what runners send; each schema is checked against its type in
+// core/protocol.ts, so the contract cannot drift from what the server accepts.
 import { z } from 'zod';
+import type { LogLine } from '../../core/domain.ts';
 import { STATUSES } from '../../core/domain.ts';
+import type { AcceptRequest, RunnerInfo, StageUpdate, StepUpdate } from '../../core/protocol.ts';
 
 export const runnerInfoSchema = z.object({
   name: z.string().min(1).max(255),
@@ -13,9 +16,9 @@ export const runnerInfoSchema = z.object({
   instance: z.string().max(255).optional(),
   sick: z.string().max(2_000).optional(),
   stopping: z.boolean().optional(),
-});
+}) satisfies z.ZodType<RunnerInfo>;
 
-export const acceptSchema = z.object({ machine: z.string().min(1).max(255) });
+export const acceptSchema = z.object({ machine: z.string().min(1).max(255) }) satisfies z.ZodType<AcceptRequest>;
 
 const status = z.enum(STATUSES);
 const seconds = z.number().int().min(0);
@@ -26,10 +29,10 @@ export const stageUpdateSchema = z.object({
   exit_code: z.number().int().optional(),
   started: seconds.optional(),
   stopped: seconds.optional(),
-});
+}) satisfies z.ZodType<StageUpdate>;
 
-export const stepUpdateSchema = stageUpdateSchema;
+export const stepUpdateSchema = stageUpdateSchema satisfies z.ZodType<StepUpdate>;
 
 export const logBatchSchema = z
   .array(z.object({ pos: z.number().int().min(0), out: z.string(), time: z.number().min(0) }))
-  .max(50_000);
+  .max(50_000) satisfies z.ZodType<LogLine[]>;
