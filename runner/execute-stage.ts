@@ -9,65 +9,19 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { LogLine, Status, Step } from '../core/domain.ts';
 import type { Logger } from '../core/log.ts';
-import type { StageDetails, StageUpdate, StepUpdate } from '../core/protocol.ts';
+import type { StageDetails, StepUpdate } from '../core/protocol.ts';
 import type { Pipeline, Plan, PlanStep } from '../pipeline/types.ts';
-import { type Backend, StepTimeoutError } from './backend/backend.ts';
-import { parseDockerConfig, type RegistryCredential } from './backend/registry-auth.ts';
+import { StepTimeoutError } from './backend/backend.ts';
 import { CloneError, cloneRepo } from './clone.ts';
 import { LABEL_MANAGED, LABEL_RUNNER } from './labels.ts';
 import { LogWriter } from './log-writer.ts';
 import { isConflict } from './rpc-client.ts';
+import type { ExecuteStageOptions, StageOutcome } from './stage-execution.ts';
 import { stepDependencies } from './step-graph.ts';
-import { type BuildWatcher, watchForCancel } from './watch-build.ts';
+import { registryCredentials, withSecrets } from './step-secrets.ts';
+import { watchForCancel } from './watch-build.ts';
 
-/** The calls the executor makes; RpcClient has them. */
-export interface StageRpc extends BuildWatcher {
-  updateStage(stageId: number, update: StageUpdate): Promise<unknown>;
-  updateStep(stepId: number, update: StepUpdate): Promise<unknown>;
-  sendLogs(stepId: number, lines: LogLine[]): Promise<void>;
-}
-
-export interface CompileRequest {
-  workspaceHostPath: string;
-  idPrefix: string;
-  labels: Record<string, string>;
-}
-
-export type CompiledStage = { ok: true; pipeline: Pipeline; plan: Plan } | { ok: false; error: string };
-
-/** Finds the stage's pipeline in the config and compiles it; errors carry line:col. */
-export type StageCompiler = (details: StageDetails, request: CompileRequest) => CompiledStage;
-
-export interface ExecuteStageOptions {
-  rpc: StageRpc;
-  backend: Backend;
-  compile: StageCompiler;
-  /** Host folder under which the stage's workspace is made. */
-  workspaceDir: string;
-  runnerName: string;
-  logger?: Logger;
-  /** Aborting kills the stage (the runner is shutting down and its grace period is over). */
-  signal?: AbortSignal;
-  /**
-   * Aborting says the runner no longer holds the stage (its lease ended, the build is gone,
-   * or the runner handed it back): the stage stops at once, its containers and workspace
-   * are removed, and nothing more is reported for it. The abort reason is logged.
-   */
-  lost?: AbortSignal;
-  /**
-   * Called synchronously when the first step is reported running: from then on the server
-   * will not take the stage back, so a runner that stops must kill it rather than release it.
-   */
-  onStepStarted?: () => void;
-  clone?: typeof cloneRepo;
-}
-
-export interface StageOutcome {
-  status: Status;
-  error: string;
-  /** The runner lost the stage while running it: `status` is what the runner saw, and was not reported. */
-  lost?: boolean;
-}
+export type { CompiledStage, CompileRequest, ExecuteStageOptions, StageCompiler, StageOutcome, StageRpc } from './stage-execution.ts';
 
 const DEFAULT_TIMEOUT_MINUTES = 60;
 const KILLED_EXIT_CODE = 137;
@@ -76,14 +30,6 @@ const KILLED_EXIT_CODE = 137;
 class StageKilled extends Error {}
 
 const unix = () => Math.floor(Date.now() / 1000);
-
-function missingSecretMessage(secret: string, envName: string, event: string): string {
-  const why =
-    event === 'pull_request'
-      ? 'the repository has no secret of that name, or the secret does not allow pull requests (set its pull_request to true)'
-      : 'the repository has no secret of that name; add it with POST /api/repos/{owner}/{name}/secrets';
-  return `secret "${secret}" (for ${envName}) is not available to this build: ${why}`;
-}
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -226,7 +172,7 @@ class StageRun {
 
     // Cloning and creating the network do not depend on each other.
     const [setup] = await Promise.allSettled([
-      options.backend.setup(plan, this.kill.signal, { registryCredentials: this.registryCredentials(plan) }),
+      options.backend.setup(plan, this.kill.signal, { registryCredentials: registryCredentials(plan, this.details.secrets, this.logger) }),
       cloneOnHost ? this.cloneInto(workspace, pipeline, cloneStep) : Promise.resolve(),
     ]);
     if (this.kill.signal.aborted) return this.verdict();
@@ -332,7 +278,7 @@ class StageRun {
       this.report(serverStep, { ...update, started, stopped: unix() });
     };
     try {
-      const result = await this.options.backend.run(plan, this.withSecrets(step), (chunk) => writer.write(chunk), this.kill.signal);
+      const result = await this.options.backend.run(plan, withSecrets(this.details, step), (chunk) => writer.write(chunk), this.kill.signal);
       if (step.detach || step.service) {
         this.background.push({ serverStep, writer, started });
         return;
@@ -355,38 +301,6 @@ class StageRun {
 
   private problem(problem: Problem): void {
     this.firstProblem ??= problem;
-  }
-
-  /** The plan's image_pull_secrets, each a secret holding a Docker config.json. */
-  private registryCredentials(plan: Plan): RegistryCredential[] {
-    const out: RegistryCredential[] = [];
-    for (const name of plan.imagePullSecrets ?? []) {
-      const value = this.details.secrets.find((s) => s.name === name)?.value;
-      if (value === undefined) {
-        this.logger?.warn({ event: 'pull_secret_missing', secret: name }, 'image pull secret not available to this stage');
-        continue;
-      }
-      try {
-        out.push(...parseDockerConfig(value));
-      } catch (err) {
-        this.logger?.warn({ event: 'pull_secret_invalid', secret: name, err: messageOf(err) }, `image pull secret ${name} ${messageOf(err)}`);
-      }
-    }
-    return out;
-  }
-
-  /**
-   * The step with its secrets resolved into its environment; the backend sees plain env only.
-   * A secret the server did not send fails the step: running it without would hide the cause.
-   */
-  private withSecrets(step: PlanStep): PlanStep {
-    const env = { ...step.env };
-    for (const [name, secret] of Object.entries(step.secretEnv)) {
-      const value = this.details.secrets.find((s) => s.name === secret)?.value;
-      if (value !== undefined) env[name] = value;
-      else throw new Error(missingSecretMessage(secret, name, this.details.build.event));
-    }
-    return { ...step, env };
   }
 
   private serverStepFor(step: PlanStep): Step | undefined {

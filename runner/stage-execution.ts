@@ -1,0 +1,59 @@
+// What running a stage takes and gives: the calls the executor makes to the server, the
+// compiler it is handed, its options and its outcome. Shared by the runner, `harrier exec`
+// and the executor itself (execute-stage.ts).
+import type { LogLine, Status } from '../core/domain.ts';
+import type { Logger } from '../core/log.ts';
+import type { StageDetails, StageUpdate, StepUpdate } from '../core/protocol.ts';
+import type { Pipeline, Plan } from '../pipeline/types.ts';
+import type { Backend } from './backend/backend.ts';
+import type { cloneRepo } from './clone.ts';
+import type { BuildWatcher } from './watch-build.ts';
+
+/** The calls the executor makes; RpcClient has them. */
+export interface StageRpc extends BuildWatcher {
+  updateStage(stageId: number, update: StageUpdate): Promise<unknown>;
+  updateStep(stepId: number, update: StepUpdate): Promise<unknown>;
+  sendLogs(stepId: number, lines: LogLine[]): Promise<void>;
+}
+
+export interface CompileRequest {
+  workspaceHostPath: string;
+  idPrefix: string;
+  labels: Record<string, string>;
+}
+
+export type CompiledStage = { ok: true; pipeline: Pipeline; plan: Plan } | { ok: false; error: string };
+
+/** Finds the stage's pipeline in the config and compiles it; errors carry line:col. */
+export type StageCompiler = (details: StageDetails, request: CompileRequest) => CompiledStage;
+
+export interface ExecuteStageOptions {
+  rpc: StageRpc;
+  backend: Backend;
+  compile: StageCompiler;
+  /** Host folder under which the stage's workspace is made. */
+  workspaceDir: string;
+  runnerName: string;
+  logger?: Logger;
+  /** Aborting kills the stage (the runner is shutting down and its grace period is over). */
+  signal?: AbortSignal;
+  /**
+   * Aborting says the runner no longer holds the stage (its lease ended, the build is gone,
+   * or the runner handed it back): the stage stops at once, its containers and workspace
+   * are removed, and nothing more is reported for it. The abort reason is logged.
+   */
+  lost?: AbortSignal;
+  /**
+   * Called synchronously when the first step is reported running: from then on the server
+   * will not take the stage back, so a runner that stops must kill it rather than release it.
+   */
+  onStepStarted?: () => void;
+  clone?: typeof cloneRepo;
+}
+
+export interface StageOutcome {
+  status: Status;
+  error: string;
+  /** The runner lost the stage while running it: `status` is what the runner saw, and was not reported. */
+  lost?: boolean;
+}
