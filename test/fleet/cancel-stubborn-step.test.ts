@@ -1,23 +1,11 @@
 // Cancelling a build whose step ignores SIGTERM: the step would run forever, so only a
 // kill can end it. The stage ends `killed` and its container is gone from the engine.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_IMAGES } from '../support/images.ts';
-import { buildContainers, type Fleet, harrierContainers, startFleet, stepNamed } from '../support/fleet.ts';
+import { buildContainers, type Fleet, harrierContainers, startFleet, stepNamed, oneStepPipeline } from '../support/fleet.ts';
 
 const SLUG = 'fleet/cancel-stubborn';
 
-const PIPELINE = `kind: pipeline
-type: docker
-name: default
-
-steps:
-- name: stubborn
-  image: ${TEST_IMAGES.busybox}
-  commands:
-  - trap '' TERM
-  - echo started
-  - while true; do sleep 1; done
-`;
+const PIPELINE = oneStepPipeline('stubborn', ["trap '' TERM", 'echo started', 'while true; do sleep 1; done']);
 
 describe('cancel of a step that ignores SIGTERM', () => {
   let fleet: Fleet;

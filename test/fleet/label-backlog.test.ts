@@ -4,38 +4,16 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { laneOf } from '../../server/queue/lanes.ts';
-import { TEST_IMAGES } from '../support/images.ts';
-import { type Fleet, harrierContainers, startFleet } from '../support/fleet.ts';
+import { type Fleet, harrierContainers, startFleet, oneStepPipeline } from '../support/fleet.ts';
 
 const GPU = 'fleet/gpu-backlog';
 const APP = 'fleet/app';
 const BACKLOG = 2_000;
 const GPU_LABELS = JSON.stringify({ gpu: 'yes' });
 
-const GPU_PIPELINE = `kind: pipeline
-type: docker
-name: gpu
+const GPU_PIPELINE = oneStepPipeline('train', ['echo never'], 'node:\n  gpu: yes', 'gpu');
 
-node:
-  gpu: yes
-
-steps:
-- name: train
-  image: ${TEST_IMAGES.busybox}
-  commands:
-  - echo never
-`;
-
-const APP_PIPELINE = `kind: pipeline
-type: docker
-name: default
-
-steps:
-- name: hello
-  image: ${TEST_IMAGES.busybox}
-  commands:
-  - echo hello
-`;
+const APP_PIPELINE = oneStepPipeline('hello', ['echo hello']);
 
 describe('a backlog for a label no runner has', () => {
   let fleet: Fleet;

@@ -7,21 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stage } from '../../core/domain.ts';
 import { type RequestResponse, RUNNER_HEADER, type RunnerInfo, rpcPaths } from '../../core/protocol.ts';
-import { TEST_IMAGES } from '../support/images.ts';
-import { type Fleet, harrierContainers, startFleet } from '../support/fleet.ts';
+import { type Fleet, harrierContainers, startFleet, oneStepPipeline } from '../support/fleet.ts';
 
 const SLUG = 'fleet/lost-accept';
 
-const PIPELINE = `kind: pipeline
-type: docker
-name: default
-
-steps:
-- name: hello
-  image: ${TEST_IMAGES.busybox}
-  commands:
-  - echo hello
-`;
+const PIPELINE = oneStepPipeline('hello', ['echo hello']);
 
 function runnerInfo(name: string): RunnerInfo {
   return { name, labels: {}, capacity: 1, running: [], os: 'linux', arch: 'amd64', version: 'test', instance: randomBytes(8).toString('hex') };

@@ -4,23 +4,13 @@
 // the shared one would pull the floor from under another test run.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Build } from '../../core/domain.ts';
-import { TEST_IMAGES } from '../support/images.ts';
-import { type Fleet, harrierContainers, numberedLines, startFleet } from '../support/fleet.ts';
+import { type Fleet, harrierContainers, numberedLines, startFleet, oneStepPipeline } from '../support/fleet.ts';
 
 const SLUG = 'fleet/redis-lost';
 const LINES = 5;
 const BUILDS = 3;
 
-const PIPELINE = `kind: pipeline
-type: docker
-name: default
-
-steps:
-- name: count
-  image: ${TEST_IMAGES.busybox}
-  commands:
-  - for i in $(seq 1 ${LINES}); do echo "line $i"; done
-`;
+const PIPELINE = oneStepPipeline('count', [`for i in $(seq 1 ${LINES}); do echo "line $i"; done`]);
 
 describe('builds waiting while Redis loses its data', () => {
   let fleet: Fleet | undefined;

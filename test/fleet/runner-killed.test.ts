@@ -2,26 +2,11 @@
 // lease runs out, the server ends the stage `error` with a reason naming the runner and
 // the step, the build settles, and the pipeline's concurrency slot is free again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_IMAGES } from '../support/images.ts';
-import { type Fleet, FINAL, harrierContainers, startFleet, stepNamed } from '../support/fleet.ts';
+import { type Fleet, FINAL, harrierContainers, startFleet, stepNamed, SLEEPING_FIRST_BUILD } from '../support/fleet.ts';
 
 const SLUG = 'fleet/runner-killed';
 
-// Build 1 prints its marker and then sleeps far longer than the test may wait; later builds end at once.
-const PIPELINE = `kind: pipeline
-type: docker
-name: default
-
-concurrency:
-  limit: 1
-
-steps:
-- name: test
-  image: ${TEST_IMAGES.busybox}
-  commands:
-  - echo "marker $DRONE_BUILD_NUMBER"
-  - if [ "$DRONE_BUILD_NUMBER" = 1 ]; then sleep 600; fi
-`;
+const PIPELINE = SLEEPING_FIRST_BUILD;
 
 describe('a runner killed mid-step that does not come back', () => {
   let fleet: Fleet;

@@ -2,25 +2,11 @@
 // same name (a new process): the server ends the old stage at once instead of waiting for
 // its lease, the new process removes the container the old one left, and takes the next build.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_IMAGES } from '../support/images.ts';
-import { buildContainers, type Fleet, harrierContainers, startFleet, stepNamed } from '../support/fleet.ts';
+import { buildContainers, type Fleet, harrierContainers, startFleet, stepNamed, SLEEPING_FIRST_BUILD } from '../support/fleet.ts';
 
 const SLUG = 'fleet/runner-restarted';
 
-const PIPELINE = `kind: pipeline
-type: docker
-name: default
-
-concurrency:
-  limit: 1
-
-steps:
-- name: test
-  image: ${TEST_IMAGES.busybox}
-  commands:
-  - echo "marker $DRONE_BUILD_NUMBER"
-  - if [ "$DRONE_BUILD_NUMBER" = 1 ]; then sleep 600; fi
-`;
+const PIPELINE = SLEEPING_FIRST_BUILD;
 
 // Longer than the test waits for the old stage: only the restart can end it in time.
 const LEASE_SECONDS = 600;

@@ -2,23 +2,13 @@
 // the same environment: the runner carries on, resends what it could not deliver, and the
 // build ends with every log line there exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_IMAGES } from '../support/images.ts';
-import { type Fleet, harrierContainers, numberedLines, startFleet } from '../support/fleet.ts';
+import { type Fleet, harrierContainers, numberedLines, startFleet, oneStepPipeline } from '../support/fleet.ts';
 
 const SLUG = 'fleet/server-killed';
 const LINES = 40;
 
 // Long enough that the server is killed while lines are still coming.
-const PIPELINE = `kind: pipeline
-type: docker
-name: default
-
-steps:
-- name: count
-  image: ${TEST_IMAGES.busybox}
-  commands:
-  - for i in $(seq 1 ${LINES}); do echo "line $i"; sleep 0.25; done
-`;
+const PIPELINE = oneStepPipeline('count', [`for i in $(seq 1 ${LINES}); do echo "line $i"; sleep 0.25; done`]);
 
 describe('the server killed mid-build and restarted', () => {
   let fleet: Fleet;

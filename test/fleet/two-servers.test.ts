@@ -3,26 +3,13 @@
 // step runs once, and every build succeeds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Build } from '../../core/domain.ts';
-import { TEST_IMAGES } from '../support/images.ts';
-import { type Fleet, harrierContainers, startFleet } from '../support/fleet.ts';
+import { type Fleet, harrierContainers, startFleet, oneStepPipeline } from '../support/fleet.ts';
 
 const SLUG = 'fleet/two-servers';
 const BUILDS = 50;
 
-const PIPELINE = `kind: pipeline
-type: docker
-name: default
-
-# Nothing to clone: the test is about dispatch, and fifty clones would only add minutes.
-clone:
-  disable: true
-
-steps:
-- name: once
-  image: ${TEST_IMAGES.busybox}
-  commands:
-  - echo "ran build $DRONE_BUILD_NUMBER"
-`;
+// Nothing to clone: the test is about dispatch, and fifty clones would only add minutes.
+const PIPELINE = oneStepPipeline('once', ['echo "ran build $DRONE_BUILD_NUMBER"'], 'clone:\n  disable: true');
 
 describe('two servers and three runners', () => {
   let fleet: Fleet;

@@ -15,6 +15,7 @@ import { startGithubFake, type GithubFake } from '../fakes/github-api.ts';
 import { deliverGithubHook, githubPushPayload } from '../fakes/github-payloads.ts';
 import { gitCommitInfo, LocalGitRepo } from '../fakes/local-git-repo.ts';
 import { LABEL_BUILD } from '../../pipeline/compile.ts';
+import { TEST_IMAGES } from './images.ts';
 import { LABEL_MANAGED, LABEL_RUNNER } from '../../runner/labels.ts';
 import { postgresTestDatabase, type TestDatabase } from './databases.ts';
 import { Browser } from './http.ts';
@@ -369,3 +370,14 @@ export function stepNamed(stage: Stage, name: string) {
   if (!step) throw new Error(`stage ${stage.name} has no step ${name}: ${JSON.stringify(stage.steps?.map((s) => s.name))}`);
   return step;
 }
+
+/**
+ * A pipeline file of one pipeline `name` whose one step `step` runs `commands` on the
+ * suite's busybox image; `head` (concurrency, node, clone) goes before `steps:`.
+ */
+export function oneStepPipeline(step: string, commands: string[], head = '', name = 'default'): string {
+  return `kind: pipeline\ntype: docker\nname: ${name}\n\n${head ? `${head.trimEnd()}\n\n` : ''}steps:\n- name: ${step}\n  image: ${TEST_IMAGES.busybox}\n  commands:\n${commands.map((c) => `  - ${c}\n`).join('')}`;
+}
+
+/** Build 1 prints its marker, then sleeps far longer than a test may wait; later builds end at once. One at a time. */
+export const SLEEPING_FIRST_BUILD = oneStepPipeline('test', ['echo "marker $DRONE_BUILD_NUMBER"', 'if [ "$DRONE_BUILD_NUMBER" = 1 ]; then sleep 600; fi'], 'concurrency:\n  limit: 1');
