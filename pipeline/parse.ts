@@ -6,6 +6,7 @@ import { LineCounter, isMap, parseAllDocuments } from 'yaml';
 import type { Document, Tags, YAMLError } from 'yaml';
 import type { ParseResult, Pipeline, PipelineError } from './types.ts';
 import { readPipeline } from './parse-pipeline.ts';
+import { expansionProblem } from './yaml-expansion.ts';
 import { describe, mapEntries, readString, report, type ReadContext } from './yaml-reader.ts';
 
 /** Drone resource kinds that are not pipelines; documents of these kinds are skipped. */
@@ -23,6 +24,11 @@ export function parsePipelines(text: string): ParseResult {
     const ctx: ReadContext = { doc, lines, errors, warnings };
     if (doc.errors.length > 0) {
       errors.push(...doc.errors.map((e) => syntaxError(e, text)));
+      continue;
+    }
+    const tooMuch = expansionProblem(doc);
+    if (tooMuch) {
+      report(ctx, tooMuch.node, tooMuch.message);
       continue;
     }
     const pipeline = readDocument(ctx);
