@@ -79,3 +79,23 @@ describe('substitutionEnvironment', () => {
     expect(vars).toMatchObject({ DEPLOY: 'yes', DRONE_BRANCH: 'main', DRONE_REPO: 'octocat/hello-world' });
   });
 });
+
+describe('substitution patterns from untrusted files', () => {
+  // A backtracking matcher takes longer than the universe for these; the automaton reads each value once per start.
+  it('matches star-heavy patterns without backtracking', () => {
+    const env = { V: 'a'.repeat(5_000), W: 'a'.repeat(60) };
+    expect(substituteVariables(`\${V//${'*?'.repeat(20)}/x}`, env)).toEqual({ ok: true, text: 'x' });
+    expect(substituteVariables(`\${W#${'*a'.repeat(30)}*b}`, env)).toEqual({ ok: true, text: env.W });
+    expect(substituteVariables(`\${W%%${'a*'.repeat(30)}b*}`, env)).toEqual({ ok: true, text: env.W });
+  });
+
+  it('refuses a pattern whose matching would cost too much for its value, at the line and column', () => {
+    const result = substituteVariables(`image: x\ncommands: [\${V//a*b/x}]`, { V: 'a'.repeat(20_000) });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.errors[0]).toMatchObject({ line: 2, col: 12, message: expect.stringContaining('too costly') });
+  });
+
+  it('reads an unclosed [ as itself, as bash does', () => {
+    expect(substituteVariables('${V#[a}', { V: '[abc' })).toEqual({ ok: true, text: 'bc' });
+  });
+});

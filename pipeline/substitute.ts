@@ -8,6 +8,7 @@
 import type { PipelineError } from './types.ts';
 import type { Env, EnvironInput } from './environ.ts';
 import { stageEnvironment } from './environ.ts';
+import { Glob, GlobTooCostly } from './glob-ends.ts';
 
 export type SubstituteResult = { ok: true; text: string } | { ok: false; errors: PipelineError[] };
 
@@ -36,7 +37,7 @@ export function substituteVariables(text: string, env: Env): SubstituteResult {
         out += value;
         i = end;
       } catch (err) {
-        if (!(err instanceof BadSubstitution)) throw err;
+        if (!(err instanceof BadSubstitution) && !(err instanceof GlobTooCostly)) throw err;
         return { ok: false, errors: [{ ...positionOf(text, i), message: `bad substitution \`${snippet(text, i)}\`: ${err.message}; write \`$\${...}\` to keep it as text` }] };
       }
     } else {
@@ -137,17 +138,16 @@ function toInt(s: string): number {
 
 /** ${v#p} ${v##p} ${v%p} ${v%%p}: remove the shortest or longest match of a glob from the start or end. */
 function strip(value: string, pattern: string, op: string): string {
-  const re = globRegExp(pattern);
-  const cuts = [...Array(value.length + 1).keys()];
+  const glob = new Glob(pattern);
   if (op === '#' || op === '##') {
-    for (const n of op === '#' ? cuts : cuts.reverse()) if (re.test(value.slice(0, n))) return value.slice(n);
-  } else {
-    for (const n of op === '%' ? cuts.reverse() : cuts) if (re.test(value.slice(n))) return value.slice(0, n);
+    const ends = glob.endsFrom(value, 0);
+    return ends.length ? value.slice(op === '#' ? ends[0] : ends.at(-1)!) : value;
   }
-  return value;
+  // Starts come latest first: the latest start cuts the shortest suffix.
+  const starts = glob.startsBefore(value, value.length);
+  return starts.length ? value.slice(0, op === '%' ? starts[0] : starts.at(-1)!) : value;
 }
 
-/** ${v/p/r}: the first longest match; `//` every match; `/#` only at the start; `/%` only at the end. */
 function replace(text: string, start: number, value: string, op: string, lookup: (n: string) => string): { value: string; end: number } {
   const pat = argument(text, start, lookup, '/}');
   let rep = '';
@@ -157,22 +157,22 @@ function replace(text: string, start: number, value: string, op: string, lookup:
     rep = r.value;
     end = r.end;
   }
-  return { value: replaceGlob(value, globRegExp(pat.value), rep, op), end: end + 1 };
+  return { value: replaceGlob(value, new Glob(pat.value), rep, op), end: end + 1 };
 }
 
-function replaceGlob(value: string, re: RegExp, rep: string, op: string): string {
+function replaceGlob(value: string, glob: Glob, rep: string, op: string): string {
   if (op === '/#') {
-    const e = longestMatchAt(value, 0, re);
+    const e = longestMatchAt(value, 0, glob);
     return e === undefined ? value : rep + value.slice(e);
   }
   if (op === '/%') {
-    for (let s = 0; s <= value.length; s++) if (re.test(value.slice(s))) return value.slice(0, s) + rep;
-    return value;
+    const starts = glob.startsBefore(value, value.length);
+    return starts.length ? value.slice(0, starts.at(-1)!) + rep : value;
   }
   let out = '';
   let i = 0;
   while (i < value.length) {
-    const e = longestMatchAt(value, i, re);
+    const e = longestMatchAt(value, i, glob);
     if (e === undefined) {
       out += value[i];
       i += 1;
@@ -186,23 +186,7 @@ function replaceGlob(value: string, re: RegExp, rep: string, op: string): string
 }
 
 /** End of the longest non-empty match starting at `at`. */
-function longestMatchAt(value: string, at: number, re: RegExp): number | undefined {
-  for (let e = value.length; e > at; e--) if (re.test(value.slice(at, e))) return e;
-  return undefined;
-}
-
-/** A bash glob (`*`, `?`, `[...]`) as an anchored regular expression. */
-function globRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*') re += '[\\s\\S]*';
-    else if (c === '?') re += '[\\s\\S]';
-    else if (c === '[' && glob.indexOf(']', i + 2) > 0) {
-      const close = glob.indexOf(']', i + 2);
-      re += `[${glob.slice(i + 1, close).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
-      i = close;
-    } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
+function longestMatchAt(value: string, at: number, glob: Glob): number | undefined {
+  const end = glob.endsFrom(value, at).at(-1);
+  return end !== undefined && end > at ? end : undefined;
 }
