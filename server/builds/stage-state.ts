@@ -14,6 +14,7 @@ import type { ServerContext } from '../context.ts';
 import type { Stage as StageRow, Step as StepRow } from '../db/generated/sqlite/client.ts';
 import { channels } from '../events/event-bus.ts';
 import { conflict, notFound } from '../http/errors.ts';
+import { labelSetKey, labelSetOf, parseLane } from '../queue/lanes.ts';
 import { HELD, HELD_STATUS } from '../queue/stage-queue.ts';
 import { advanceBuild, publishBuild, settleSteps } from './build-state.ts';
 
@@ -54,14 +55,14 @@ function assertHolder(stage: Pick<StageRow, 'id' | 'machine' | 'status'>, runner
 export async function acceptStage(ctx: ServerContext, stageId: number, runner: string): Promise<StageRow & { steps: StepRow[] }> {
   const now = ctx.now();
   const renewed = await ctx.db.stage.updateMany({
-    where: { id: stageId, machine: runner, status: { in: ['pending', 'running'] } },
+    where: { id: stageId, machine: runner, ...HELD_STATUS },
     data: { leaseUntil: now + ctx.config.leaseSeconds },
   });
   const stage = renewed.count ? await ctx.db.stage.findUnique({ where: { id: stageId } }) : await ctx.queue.claim(stageId, runner, now, ctx.config.leaseSeconds);
   if (!stage) throw conflict('another runner has taken this stage, or it was cancelled; request another');
   if (!renewed.count) {
     ctx.logger.info({ event: 'stage_accepted', stage: stage.id, build: stage.buildId, machine: runner }, 'stage accepted');
-    ctx.metrics.queueWait(Math.max(0, now - (stage.queuedAt || stage.createdAt)), stage.lane.slice(stage.lane.indexOf(' ') + 1));
+    ctx.metrics.queueWait(Math.max(0, now - (stage.queuedAt || stage.createdAt)), parseLane(stage.lane)?.key ?? labelSetKey(labelSetOf(stage)));
   }
   const steps = await ctx.db.step.findMany({ where: { stageId: stage.id } });
   return { ...stage, steps };

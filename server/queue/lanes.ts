@@ -23,9 +23,14 @@ export function labelSetKey(set: LabelSet): string {
   return JSON.stringify({ os: set.os, arch: set.arch, labels });
 }
 
-/** The lane of a stage row (labels as stored, JSON text). */
+/** The label set of a stage row (labels as stored, JSON text; unreadable labels count as none). */
+export function labelSetOf(stage: { os: string; arch: string; labels: string }): LabelSet {
+  return { os: stage.os, arch: stage.arch, labels: parseLabels(stage.labels) };
+}
+
+/** The lane of a stage row. */
 export function laneOf(stage: { repoId: number; os: string; arch: string; labels: string }): string {
-  return `${stage.repoId} ${labelSetKey({ os: stage.os, arch: stage.arch, labels: parseLabels(stage.labels) })}`;
+  return `${stage.repoId} ${labelSetKey(labelSetOf(stage))}`;
 }
 
 export function parseLane(lane: string): Lane | undefined {
@@ -39,11 +44,6 @@ export function parseLane(lane: string): Lane | undefined {
   } catch {
     return undefined;
   }
-}
-
-export function parseLabelSetKey(key: string): LabelSet {
-  const set = JSON.parse(key) as LabelSet;
-  return { os: set.os, arch: set.arch, labels: set.labels };
 }
 
 /** Whether a runner may take a stage: same platform where the stage names one, and every stage label present on the runner. */

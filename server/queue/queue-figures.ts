@@ -4,7 +4,8 @@
 // dashboard and an autoscaler never disagree.
 import type { ServerContext } from '../context.ts';
 import { knownRunner } from '../runners/known-runners.ts';
-import { labelSetKey, parseLane, runnerMatches, type LabelSet } from './lanes.ts';
+import { labelSetKey, labelSetOf, parseLane, runnerMatches, type LabelSet } from './lanes.ts';
+import { HELD } from './stage-queue.ts';
 
 export interface LabelSetFigures extends LabelSet {
   /** labelSetKey of the set: the `label_set` label of the gauges. */
@@ -43,7 +44,7 @@ export async function queueFigures(ctx: ServerContext): Promise<QueueFigures> {
     }),
     ctx.db.stage.groupBy({
       by: ['os', 'arch', 'labels'],
-      where: { OR: [{ status: 'running' }, { status: 'pending', machine: { not: '' } }] },
+      where: HELD,
       _count: { _all: true },
     }),
     ctx.db.runner.findMany(),
@@ -58,17 +59,17 @@ export async function queueFigures(ctx: ServerContext): Promise<QueueFigures> {
   };
   for (const group of waiting) {
     // The lane is what dispatch reads; a stage queued before lanes existed has none, and its columns say the same.
-    const figures = figuresOf(parseLane(group.lane) ?? columnsLabelSet(group));
+    const figures = figuresOf(parseLane(group.lane) ?? labelSetOf(group));
     figures.waiting += group._count._all;
     // queuedAt is 0 on stages queued before it was recorded; their creation time is the best guess.
     const queuedAt = group._min.queuedAt || group._min.createdAt || now;
     figures.oldestWaitingSeconds = Math.max(figures.oldestWaitingSeconds, now - queuedAt);
   }
-  for (const group of held) figuresOf(columnsLabelSet(group)).running += group._count._all;
+  for (const group of held) figuresOf(labelSetOf(group)).running += group._count._all;
 
-  const online = runnerRows.map((row) => ({ row, runner: knownRunner(row, now) })).filter(({ runner }) => runner.online);
+  const online = runnerRows.map((row) => knownRunner(row, now)).filter((runner) => runner.online);
   // A sick or stopping runner takes no new stage, so it is no capacity for the work that waits.
-  const available = online.filter(({ row }) => !row.sick && !row.stopping).map(({ runner }) => runner);
+  const available = online.filter((runner) => !runner.sick && !runner.stopping);
   const labelSets = [...sets.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   for (const figures of labelSets) figures.runners = available.filter((runner) => runnerMatches(figures, runner)).length;
 
@@ -76,18 +77,8 @@ export async function queueFigures(ctx: ServerContext): Promise<QueueFigures> {
     labelSets,
     runners: {
       connected: online.length,
-      busy: online.reduce((sum, { runner }) => sum + runner.running.length, 0),
-      capacity: online.reduce((sum, { runner }) => sum + runner.capacity, 0),
+      busy: online.reduce((sum, runner) => sum + runner.running.length, 0),
+      capacity: online.reduce((sum, runner) => sum + runner.capacity, 0),
     },
   };
-}
-
-function columnsLabelSet(stage: { os: string; arch: string; labels: string }): LabelSet {
-  let labels: unknown;
-  try {
-    labels = JSON.parse(stage.labels);
-  } catch {
-    labels = {};
-  }
-  return { os: stage.os, arch: stage.arch, labels: labels && typeof labels === 'object' && !Array.isArray(labels) ? (labels as Record<string, string>) : {} };
 }
