@@ -184,6 +184,8 @@ export interface Step {
   image: string;
   detached: boolean;
   schema: string;
+  /** The log was cut: it reached the runner's cap, or its output could not be read to the end. */
+  log_cut?: boolean;
 }
 
 /**

@@ -129,6 +129,8 @@ export interface StepUpdate {
   exit_code?: number;
   started?: number;
   stopped?: number;
+  /** The step's log was cut (it reached the runner's cap, or its output could not be read to the end). */
+  log_cut?: boolean;
 }
 
 export type LogBatch = LogLine[];

@@ -87,6 +87,7 @@ export function stepJson(s: StepRow): Step {
     depends_on: json<string[]>(s.dependsOn, []),
     image: s.image,
     detached: s.detached,
+    log_cut: s.logCut,
     schema: '',
   };
 }

@@ -123,7 +123,7 @@ export async function updateStep(ctx: ServerContext, stepId: number, runner: str
   assertHolder(stage, runner);
   const { count } = await ctx.db.step.updateMany({
     where: { id: stepId, version: step.version },
-    data: { ...progress(update), version: { increment: 1 } },
+    data: { ...progress(update), ...(update.log_cut ? { logCut: true } : {}), version: { increment: 1 } },
   });
   if (!count) throw conflict(`step ${stepId} changed while being updated; send the update again`);
   const updated = (await ctx.db.step.findUnique({ where: { id: stepId } }))!;

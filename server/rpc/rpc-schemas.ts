@@ -31,7 +31,7 @@ export const stageUpdateSchema = z.object({
   stopped: seconds.optional(),
 }) satisfies z.ZodType<StageUpdate>;
 
-export const stepUpdateSchema = stageUpdateSchema satisfies z.ZodType<StepUpdate>;
+export const stepUpdateSchema = stageUpdateSchema.extend({ log_cut: z.boolean().optional() }) satisfies z.ZodType<StepUpdate>;
 
 export const logBatchSchema = z
   .array(z.object({ pos: z.number().int().min(0), out: z.string(), time: z.number().min(0) }))
