@@ -94,6 +94,31 @@ describe('BitbucketScm user', () => {
   it('turns a wrong token into a 401 ScmError', async () => {
     await expectScmError(scm.user('wrong'), 401, /Token is invalid/);
   });
+
+  it('lists the workspaces the user belongs to as their organisations', async () => {
+    fake.state.workspaces = ['design'];
+    try {
+      const orgs = await scm.orgs(fake.state.token);
+      expect(orgs).toEqual(expect.arrayContaining(['mona', 'team', 'design']));
+      expect(orgs).not.toContain('elsewhere');
+    } finally {
+      fake.state.workspaces = [];
+    }
+  });
+
+  it('follows `next` links through the workspace pages', async () => {
+    const paged = await startBitbucketFake({ fixtureRepos: false, maxPageLen: 1, user: { nickname: 'pat' }, workspaces: ['one', 'two'] });
+    try {
+      const client = new BitbucketScm({ clientId: paged.clientId, clientSecret: paged.clientSecret, url: paged.url, apiUrl: paged.apiUrl });
+      expect((await client.orgs(paged.state.token)).sort()).toEqual(['one', 'pat', 'two']);
+    } finally {
+      await paged.close();
+    }
+  });
+
+  it('answers a refused token with a 401 ScmError when listing workspaces', async () => {
+    await expectScmError(scm.orgs('wrong'), 401, /Token is invalid/);
+  });
 });
 
 describe('BitbucketScm repositories', () => {

@@ -139,6 +139,12 @@ export class BitbucketScm implements Scm {
     return (emails.find((e) => e.is_primary) ?? emails.find((e) => e.is_confirmed))?.email ?? '';
   }
 
+  /** Workspaces the user is a member of; Bitbucket's stand-in for organisations. */
+  async orgs(token: string): Promise<string[]> {
+    const access = await this.all<{ workspace?: { slug?: string } }>(this.url('/2.0/user/workspaces?pagelen=100'), token);
+    return access.map((a) => a.workspace?.slug ?? '').filter(Boolean);
+  }
+
   async repos(token: string): Promise<ScmRepo[]> {
     const workspaces = await this.all<{ workspace: { slug: string } }>(this.url('/2.0/user/workspaces?pagelen=100'), token);
     const repos: ScmRepo[] = [];

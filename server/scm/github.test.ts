@@ -89,6 +89,25 @@ describe('GithubScm OAuth', () => {
   });
 });
 
+describe('GithubScm orgs', () => {
+  it('lists the logins of the organisations the user belongs to', async () => {
+    fake.state.orgs = ['acme', 'friends-of-harrier'];
+    try {
+      expect(await scm.orgs(fake.state.token)).toEqual(['acme', 'friends-of-harrier']);
+    } finally {
+      fake.state.orgs = [];
+    }
+  });
+
+  it('lists none for a user in no organisation', async () => {
+    expect(await scm.orgs(fake.state.token)).toEqual([]);
+  });
+
+  it('answers a refused token with a 401 ScmError', async () => {
+    await expectScmError(scm.orgs('wrong'), 401, /Bad credentials/);
+  });
+});
+
 describe('GithubScm user', () => {
   it('reads the signed-in user', async () => {
     const user = await scm.user(fake.state.token);

@@ -131,6 +131,18 @@ export class GithubScm implements Scm {
     return primary?.email ?? '';
   }
 
+  /** GET /user/orgs needs the read:org scope, which sign-in asks for. */
+  async orgs(token: string): Promise<string[]> {
+    const orgs: string[] = [];
+    let next: string | undefined = this.url('/user/orgs?per_page=100');
+    while (next) {
+      const { data, res }: { data: ({ login?: string } | null)[]; res: Response } = await this.api.json<({ login?: string } | null)[]>({ url: next, token });
+      for (const o of data ?? []) if (o?.login) orgs.push(o.login);
+      next = nextLink(res.headers.get('link'));
+    }
+    return orgs;
+  }
+
   async repos(token: string): Promise<ScmRepo[]> {
     const repos: ScmRepo[] = [];
     let next: string | undefined = this.url('/user/repos?per_page=100');

@@ -73,6 +73,11 @@ export interface Scm {
    */
   refresh(refreshToken: string): Promise<ScmToken>;
   user(token: string): Promise<ScmUser>;
+  /**
+   * The organisations (GitHub) or workspaces (Bitbucket) the user belongs to, by their
+   * login or slug: HARRIER_USER_FILTER lets members of the ones it names sign in.
+   */
+  orgs(token: string): Promise<string[]>;
   /** Every repository the user can access, with the user's permission on each. */
   repos(token: string): Promise<ScmRepo[]>;
   repo(token: string, slug: string): Promise<ScmRepo>;

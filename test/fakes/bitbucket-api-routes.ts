@@ -163,7 +163,7 @@ export function bitbucketRoutes(ctx: BitbucketRouteContext): Router {
   );
 
   function workspaces(): string[] {
-    const slugs = new Set<string>([state.user.nickname]);
+    const slugs = new Set<string>([state.user.nickname, ...state.workspaces]);
     for (const r of state.repos) if (r.permission !== 'none') slugs.add(r.fullName.split('/')[0]);
     return [...slugs];
   }

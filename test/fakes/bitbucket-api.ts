@@ -34,6 +34,8 @@ export interface BitbucketFakeOptions {
   fixtureRepos?: boolean;
   /** The most any list returns per page (Bitbucket: 100); lower it to exercise pagination. */
   maxPageLen?: number;
+  /** Workspaces the user belongs to beyond their own and those of their repositories. Default none. */
+  workspaces?: string[];
 }
 
 export interface AddBitbucketRepoOptions {
@@ -109,6 +111,8 @@ export interface BitbucketFake {
     user: BitbucketFakeUser;
     token: string;
     refreshToken: string;
+    /** Workspaces the user belongs to beyond their own and those of their repositories; change it between sign-ins. */
+    workspaces: string[];
     repos: FakeBitbucketRepo[];
     hooks: WatchedList<RecordedBitbucketHook>;
     statuses: WatchedList<RecordedBitbucketStatus>;
@@ -153,6 +157,7 @@ export async function startBitbucketFake(opts: BitbucketFakeOptions = {}): Promi
     user,
     token: opts.token ?? randomBytes(24).toString('base64url'),
     refreshToken: randomBytes(12).toString('base64url'),
+    workspaces: [...(opts.workspaces ?? [])],
     repos: [],
     hooks,
     statuses,

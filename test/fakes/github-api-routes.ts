@@ -166,6 +166,14 @@ export function githubRoutes(ctx: GithubRouteContext): Router {
     json(200, [{ email: state.user.primaryEmail, primary: true, verified: true, visibility: state.user.email ? 'public' : 'private' }]),
   );
 
+  // One page is enough for the organisations a test names.
+  router.on('GET', `${API}/user/orgs`, () =>
+    json(
+      200,
+      state.orgs.map((login, i) => ({ login, id: 9_000 + i, url: `${ctx.baseUrl()}${API}/orgs/${login}`, description: '' })),
+    ),
+  );
+
   router.on('GET', `${API}/user/repos`, (req) => {
     const perPage = Math.min(Math.max(Number(req.query.get('per_page') ?? 30) || 30, 1), maxPerPage);
     const page = Math.max(Number(req.query.get('page') ?? 1) || 1, 1);

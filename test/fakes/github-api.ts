@@ -35,6 +35,8 @@ export interface GithubFakeOptions {
   expiringTokens?: boolean;
   /** Send a `ping` delivery to every new hook, as GitHub does right after creating one. Default false. */
   pingOnCreate?: boolean;
+  /** Organisations the user belongs to (GET /user/orgs). Default none. */
+  orgs?: string[];
 }
 
 export interface AddGithubRepoOptions {
@@ -112,6 +114,8 @@ export interface GithubFake {
     /** The one valid access token; change it to simulate a revoked token. */
     token: string;
     refreshToken: string;
+    /** Logins of the organisations the user belongs to; change it between sign-ins. */
+    orgs: string[];
     repos: FakeGithubRepo[];
     hooks: WatchedList<RecordedGithubHook>;
     statuses: WatchedList<RecordedGithubStatus>;
@@ -158,6 +162,7 @@ export async function startGithubFake(opts: GithubFakeOptions = {}): Promise<Git
     user,
     token: opts.token ?? `gho_${randomBytes(16).toString('hex')}`,
     refreshToken: `ghr_${randomBytes(16).toString('hex')}`,
+    orgs: [...(opts.orgs ?? [])],
     repos: [],
     hooks,
     statuses,
