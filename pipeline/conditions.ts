@@ -2,7 +2,7 @@
 // every condition written must match; a value matches a condition when it matches
 // an include pattern (or there are none) and no exclude pattern.
 
-import picomatch from 'picomatch';
+import { GlobBudget, pathGlobMatch } from './glob-match.ts';
 import type { Condition, Conditions } from './types.ts';
 
 /** What is known about a build when its conditions are evaluated. */
@@ -28,27 +28,20 @@ export interface MatchFacts {
   changedFiles?: string[];
 }
 
-// Drone matches with doublestar: `*` stays within one path segment, `**` crosses
-// segments, and dotfiles are not special. picomatch with `dot` behaves the same;
-// `nonegate` because Drone gives no meaning to a leading `!`.
-const GLOB_OPTIONS: picomatch.PicomatchOptions = { dot: true, nonegate: true };
-const matchers = new Map<string, (value: string) => boolean>();
-
-/** True when `value` matches the glob `pattern` as Drone matches conditions. */
-export function globMatch(pattern: string, value: string): boolean {
-  let matcher = matchers.get(pattern);
-  if (!matcher) {
-    matcher = picomatch(pattern, GLOB_OPTIONS);
-    matchers.set(pattern, matcher);
-  }
-  return matcher(value);
+/**
+ * True when `value` matches the glob `pattern` as Drone matches conditions (doublestar:
+ * `*` within a path segment, `**` across segments, dotfiles not special), in time linear
+ * in the value (pipeline/glob-match.ts); `budget` bounds the steps of one evaluation.
+ */
+export function globMatch(pattern: string, value: string, budget?: GlobBudget): boolean {
+  return pathGlobMatch(pattern, value, budget);
 }
 
 /** An absent condition matches everything. */
-export function matchCondition(cond: Condition | undefined, value: string): boolean {
+export function matchCondition(cond: Condition | undefined, value: string, budget?: GlobBudget): boolean {
   if (!cond) return true;
-  if (cond.exclude.some((p) => globMatch(p, value))) return false;
-  return cond.include.length === 0 || cond.include.some((p) => globMatch(p, value));
+  if (cond.exclude.some((p) => globMatch(p, value, budget))) return false;
+  return cond.include.length === 0 || cond.include.some((p) => globMatch(p, value, budget));
 }
 
 /**
@@ -57,25 +50,30 @@ export function matchCondition(cond: Condition | undefined, value: string): bool
  * provider that did not list files never silently skips a pipeline; so does a
  * change listing no files at all (an empty commit).
  */
-export function matchPaths(cond: Condition | undefined, files: string[] | undefined): boolean {
+export function matchPaths(cond: Condition | undefined, files: string[] | undefined, budget?: GlobBudget): boolean {
   if (!cond || files === undefined || files.length === 0) return true;
   if (cond.include.length === 0 && cond.exclude.length === 0) return true;
   return files.some(
-    (f) => !cond.exclude.some((p) => globMatch(p, f)) && (cond.include.length === 0 || cond.include.some((p) => globMatch(p, f))),
+    (f) =>
+      !cond.exclude.some((p) => globMatch(p, f, budget)) && (cond.include.length === 0 || cond.include.some((p) => globMatch(p, f, budget))),
   );
 }
 
-export function matchConditions(conds: Conditions, facts: MatchFacts): boolean {
+/**
+ * Whether every condition matches. All the patterns of one call share one step budget,
+ * so a file of many costly patterns is refused (GlobMatchTooCostly) instead of stalling.
+ */
+export function matchConditions(conds: Conditions, facts: MatchFacts, budget: GlobBudget = new GlobBudget()): boolean {
   return (
-    matchCondition(conds.branch, facts.branch) &&
-    matchCondition(conds.event, facts.event) &&
-    matchCondition(conds.ref, facts.ref) &&
-    matchCondition(conds.target, facts.target) &&
-    matchCondition(conds.cron, facts.cron) &&
-    matchCondition(conds.action, facts.action) &&
-    matchCondition(conds.repo, facts.repo) &&
-    matchCondition(conds.instance, facts.instance) &&
-    matchCondition(conds.status, facts.status) &&
-    matchPaths(conds.paths, facts.changedFiles)
+    matchCondition(conds.branch, facts.branch, budget) &&
+    matchCondition(conds.event, facts.event, budget) &&
+    matchCondition(conds.ref, facts.ref, budget) &&
+    matchCondition(conds.target, facts.target, budget) &&
+    matchCondition(conds.cron, facts.cron, budget) &&
+    matchCondition(conds.action, facts.action, budget) &&
+    matchCondition(conds.repo, facts.repo, budget) &&
+    matchCondition(conds.instance, facts.instance, budget) &&
+    matchCondition(conds.status, facts.status, budget) &&
+    matchPaths(conds.paths, facts.changedFiles, budget)
   );
 }
