@@ -33,6 +33,16 @@ export interface ServerConfig {
   metricsToken: string;
   /** HARRIER_LEASE_SECONDS: how long a runner holds a stage without a ping before the server takes it back. */
   leaseSeconds: number;
+  /** HARRIER_GITHUB_ALLOW_SHA1: accept GitHub deliveries signed with SHA-1 only (X-Hub-Signature), for old GitHub Enterprise servers. */
+  githubAllowSha1: boolean;
+  /** HARRIER_USER_FILTER: logins and organisations/workspaces allowed to sign in (lower case); empty lets anyone in. */
+  userFilter: string[];
+  /** HARRIER_ADMINS: administrators, as "login" (any provider) or "provider:login" (lower case). */
+  admins: string[];
+  /** HARRIER_FIRST_USER_ADMIN: the first account to sign in becomes administrator; set only by `harrier up` on localhost. */
+  firstUserAdmin: boolean;
+  /** HARRIER_TOKEN_DAYS: how long a new personal API token lasts unless its creator asks otherwise. */
+  tokenDays: number;
 }
 
 export class ConfigError extends Error {}
@@ -55,6 +65,25 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
   const leaseSeconds = Number(env.HARRIER_LEASE_SECONDS || 60);
   if (!Number.isInteger(leaseSeconds) || leaseSeconds < 2) {
     throw new ConfigError(`HARRIER_LEASE_SECONDS=${env.HARRIER_LEASE_SECONDS} must be a whole number of seconds, 2 or more (default 60)`);
+  }
+  const tokenDays = Number(env.HARRIER_TOKEN_DAYS || 90);
+  if (!Number.isInteger(tokenDays) || tokenDays < 1 || tokenDays > MAX_TOKEN_DAYS) {
+    throw new ConfigError(`HARRIER_TOKEN_DAYS=${env.HARRIER_TOKEN_DAYS} must be a whole number of days from 1 to ${MAX_TOKEN_DAYS} (default 90)`);
+  }
+  const admins = nameList(env.HARRIER_ADMINS);
+  for (const entry of admins) {
+    const [provider, login] = entry.includes(':') ? entry.split(':', 2) : ['', entry];
+    if ((provider && !ADMIN_PROVIDERS.includes(provider)) || !login) {
+      throw new ConfigError(
+        `HARRIER_ADMINS has "${entry}", which is not a login nor ${ADMIN_PROVIDERS.map((p) => `"${p}:<login>"`).join(' or ')}; list logins separated by commas, e.g. HARRIER_ADMINS=alice,github:bob`,
+      );
+    }
+  }
+  const firstUserAdmin = flag(env, 'HARRIER_FIRST_USER_ADMIN');
+  if (firstUserAdmin && !isLocalHost(host)) {
+    throw new ConfigError(
+      `HARRIER_FIRST_USER_ADMIN is only for harrier up's embedded defaults on localhost, and HARRIER_HOST is ${host}; unset it and name administrators in HARRIER_ADMINS`,
+    );
   }
   const databaseSecret = env.HARRIER_DATABASE_SECRET ?? '';
   const keyProblem = databaseSecret.trim() ? databaseSecretProblem(databaseSecret) : undefined;
@@ -83,5 +112,35 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     databaseSecret,
     metricsToken: (env.HARRIER_METRICS_TOKEN ?? '').trim(),
     leaseSeconds,
+    githubAllowSha1: flag(env, 'HARRIER_GITHUB_ALLOW_SHA1'),
+    userFilter: nameList(env.HARRIER_USER_FILTER),
+    admins,
+    firstUserAdmin,
+    tokenDays,
   };
+}
+
+/** Ten years: a token that lives longer is one nobody remembers to revoke. */
+export const MAX_TOKEN_DAYS = 3650;
+const ADMIN_PROVIDERS = ['github', 'bitbucket'];
+
+/** A comma-separated list of logins or names, trimmed and lower-cased (providers compare them without case). */
+function nameList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((v) => v.trim().toLowerCase())
+    .filter(Boolean);
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const value = (env[name] ?? '').trim().toLowerCase();
+  if (value === '' || value === 'false' || value === '0') return false;
+  if (value === 'true' || value === '1') return true;
+  throw new ConfigError(`${name}=${env[name]} must be true or false`);
+}
+
+/** Whether HARRIER_HOST names this machine only (localhost, 127.0.0.0/8, ::1). */
+export function isLocalHost(host: string): boolean {
+  const hostname = new URL(host).hostname.replace(/^\[|\]$/g, '');
+  return hostname === 'localhost' || hostname.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === '::1';
 }

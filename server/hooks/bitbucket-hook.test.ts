@@ -94,7 +94,8 @@ describe('go-scm Bitbucket cases (normalised results in .golden files)', () => {
     it(`${c.payload}: identifies the repository by uuid and slug`, () => {
       const id = identifyBitbucketRepo({ 'X-Event-Key': c.event_header, 'X-Request-UUID': 'r' }, readCorpusBytes(`bitbucket-webhooks/${c.payload}`));
       const payload = readCorpusJson(`bitbucket-webhooks/${c.payload}`);
-      expect(id).toEqual({ provider: 'bitbucket', event: c.event_header, deliveryId: 'r', repo: { uid: payload.repository.uuid, slug: payload.repository.full_name } });
+      const privacy = typeof payload.repository.is_private === 'boolean' ? { private: payload.repository.is_private, visibility: payload.repository.is_private ? 'private' : 'public' } : undefined;
+      expect(id).toEqual({ provider: 'bitbucket', event: c.event_header, deliveryId: 'r', repo: { uid: payload.repository.uuid, slug: payload.repository.full_name, ...(privacy && { privacy }) } });
     });
   }
 
@@ -198,7 +199,7 @@ describe('Woodpecker’s Bitbucket parser fixtures', () => {
   it('HookPull: builds a payload without repository uuid or dates, identified by slug alone', () => {
     const body = readCorpusBytes(`${dir}/HookPull.json`);
     expect(built(deliver('pullrequest:created', body))).toMatchObject({ pullRequest: 1, source: 'branch2', target: 'main', after: 'd3022fc0ca3d', author: { login: 'emmap1' }, repo: { uid: '', slug: 'user_name/repo_name' } });
-    expect(identifyBitbucketRepo({ 'X-Event-Key': 'pullrequest:created' }, body).repo).toEqual({ uid: '', slug: 'user_name/repo_name' });
+    expect(identifyBitbucketRepo({ 'X-Event-Key': 'pullrequest:created' }, body).repo).toEqual({ uid: '', slug: 'user_name/repo_name', privacy: { private: true, visibility: 'private' } });
   });
 
   it('HookPullRequestDeclined and HookPullRequestMerged are ignored', () => {

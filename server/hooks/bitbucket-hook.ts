@@ -105,11 +105,12 @@ export function bitbucketDeliveryId(headers: HookHeaders, body: Buffer | Uint8Ar
 export function identifyBitbucketRepo(headers: HookHeaders, body: Buffer | Uint8Array): HookIdentity {
   const event = bitbucketEvent(headers);
   const payload = parseBody(body, 'Bitbucket');
-  const repo = payload.repository as { uuid?: unknown; full_name?: unknown } | undefined;
+  const repo = payload.repository as { uuid?: unknown; full_name?: unknown; is_private?: unknown } | undefined;
   let identity: HookIdentity['repo'] = null;
   if (repo && typeof repo === 'object') {
     if (typeof repo.full_name !== 'string') throw new HookError(`Bitbucket ${event} delivery has a repository without a full_name`);
     identity = { uid: typeof repo.uuid === 'string' ? repo.uuid : '', slug: repo.full_name };
+    if (typeof repo.is_private === 'boolean') identity.privacy = { private: repo.is_private, visibility: repo.is_private ? 'private' : 'public' };
   }
   return { provider: 'bitbucket', event, deliveryId: bitbucketDeliveryId(headers, body), repo: identity };
 }

@@ -89,7 +89,8 @@ describe('octokit webhook examples (every file in github-webhooks/index.json)', 
       expect(id.provider).toBe('github');
       expect(id.event).toBe(entry.header_X_GitHub_Event);
       expect(id.deliveryId).toBe('abc');
-      expect(id.repo).toEqual(payload.repository ? { uid: String(payload.repository.id), slug: payload.repository.full_name } : null);
+      const privacy = payload.repository && { private: payload.repository.private, visibility: payload.repository.private ? 'private' : 'public' };
+      expect(id.repo).toEqual(payload.repository ? { uid: String(payload.repository.id), slug: payload.repository.full_name, privacy } : null);
     });
   }
 
@@ -320,5 +321,38 @@ describe('GitHub delivery ids', () => {
     const b = built(parseGithubHook({ 'X-GitHub-Event': 'push' }, Buffer.from(body))).deliveryId;
     expect(a).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(a).toBe(b);
+  });
+});
+
+describe('GitHub deliveries: the repository privacy they carry', () => {
+  const identify = (event: string, body: unknown) => identifyGithubRepo({ 'X-GitHub-Event': event }, Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body)));
+
+  it('reads a private repository from abstruse’s real pull request delivery', () => {
+    const body = readCorpusBytes('github-webhooks/abstruse/pull_request/webhook.delivered.bin.json');
+    expect(identify('pull_request', body).repo?.privacy).toEqual({ private: true, visibility: 'private' });
+  });
+
+  it('reads privacy from push, tag and pull request deliveries alike', () => {
+    for (const isPrivate of [true, false]) {
+      const r = { ...repo, private: isPrivate };
+      const want = { private: isPrivate, visibility: isPrivate ? 'private' : 'public' };
+      expect(identify('push', githubPushPayload({ repo: r, after: sha })).repo?.privacy).toEqual(want);
+      expect(identify('push', githubTagPushPayload({ repo: r, tag: 'v1', after: sha })).repo?.privacy).toEqual(want);
+      expect(identify('pull_request', githubPullRequestPayload({ repo: r, number: 1, head: { ref: 'f', sha } })).repo?.privacy).toEqual(want);
+    }
+  });
+
+  it('keeps GitHub’s internal visibility, and trusts the private flag over a visibility that contradicts it', () => {
+    const payload = githubPushPayload({ repo, after: sha });
+    payload.repository.visibility = 'internal';
+    expect(identify('push', payload).repo?.privacy).toEqual({ private: true, visibility: 'internal' });
+    payload.repository.visibility = 'public';
+    expect(identify('push', payload).repo?.privacy).toEqual({ private: true, visibility: 'private' });
+  });
+
+  it('says nothing about privacy when the payload has no private flag', () => {
+    const payload = githubPushPayload({ repo, after: sha });
+    delete payload.repository.private;
+    expect(identify('push', payload).repo?.privacy).toBeUndefined();
   });
 });

@@ -6,7 +6,7 @@
 // `push` with deleted: true and as `delete`; neither is built.
 import { z } from 'zod';
 import type { Hook, HookRepo } from '../../core/domain.ts';
-import { header, HookError, parseBody, readPayload, sha256Hex, unixSeconds, type HookHeaders, type HookIdentity, type HookResult } from './hook-delivery.ts';
+import { header, HookError, parseBody, readPayload, sha256Hex, unixSeconds, type HookHeaders, type HookIdentity, type HookPrivacy, type HookResult } from './hook-delivery.ts';
 
 const ZERO_SHA = /^0+$/;
 
@@ -81,15 +81,24 @@ export function githubDeliveryId(headers: HookHeaders, body: Buffer | Uint8Array
 export function identifyGithubRepo(headers: HookHeaders, body: Buffer | Uint8Array): HookIdentity {
   const event = githubEvent(headers);
   const payload = parseBody(body, 'GitHub');
-  const repo = payload.repository as { id?: unknown; full_name?: unknown } | undefined;
+  const repo = payload.repository as { id?: unknown; full_name?: unknown; private?: unknown; visibility?: unknown } | undefined;
   let identity: HookIdentity['repo'] = null;
   if (repo && typeof repo === 'object') {
     if ((typeof repo.id !== 'number' && typeof repo.id !== 'string') || typeof repo.full_name !== 'string') {
       throw new HookError(`GitHub ${event} delivery has a repository without an id and full_name`);
     }
     identity = { uid: String(repo.id), slug: repo.full_name };
+    if (typeof repo.private === 'boolean') identity.privacy = githubPrivacy(repo.private, repo.visibility);
   }
   return { provider: 'github', event, deliveryId: githubDeliveryId(headers, body), repo: identity };
+}
+
+/** As server/scm/github.ts reads a repository: GitHub's visibility when it names one, else from the private flag. */
+function githubPrivacy(isPrivate: boolean, visibility: unknown): HookPrivacy {
+  const named = visibility === 'public' || visibility === 'private' || visibility === 'internal' ? visibility : undefined;
+  // A payload's visibility that contradicts its private flag is not trusted over the flag.
+  const consistent = named && (named === 'public') === !isPrivate ? named : undefined;
+  return { private: isPrivate, visibility: consistent ?? (isPrivate ? 'private' : 'public') };
 }
 
 export function parseGithubHook(headers: HookHeaders, body: Buffer | Uint8Array): HookResult {

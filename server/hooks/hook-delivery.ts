@@ -34,7 +34,18 @@ export interface HookIdentity {
    * null when the delivery names no repository (a ping of an organization hook):
    * there is no secret to check it with, and parseHook ignores it.
    */
-  repo: { uid: string; slug: string } | null;
+  repo: { uid: string; slug: string; privacy?: HookPrivacy } | null;
+}
+
+/**
+ * Whether the provider says the repository is private, as every delivery that names a
+ * repository carries it; absent when the payload does not say. Read before verification,
+ * so the server applies it only to a delivery whose signature it checked.
+ */
+export interface HookPrivacy {
+  private: boolean;
+  /** GitHub's own visibility (internal is private to an enterprise); else private or public. */
+  visibility: 'public' | 'private' | 'internal';
 }
 
 /** A delivery Harrier cannot use; `status` is the HTTP status to answer with. */

@@ -27,7 +27,12 @@ describe('parseHook front door', () => {
   it('identifies, verifies and parses a GitHub delivery', async () => {
     const headers = { 'X-GitHub-Event': 'push', 'X-GitHub-Delivery': 'd-1', 'X-Hub-Signature-256': 'sha256=e3bfe744d4e2e29ed990bde8acfb8255ca51ef65f99657767989fb6349f32957' };
     const id = identifyHookRepo(headers, githubPush);
-    expect(id).toEqual({ provider: 'github', event: 'push', deliveryId: 'd-1', repo: { uid: '135493233', slug: 'Codertocat/Hello-World' } });
+    expect(id).toEqual({
+      provider: 'github',
+      event: 'push',
+      deliveryId: 'd-1',
+      repo: { uid: '135493233', slug: 'Codertocat/Hello-World', privacy: { private: false, visibility: 'public' } },
+    });
     expect(await verifyHookSignature(id.provider, headers, githubPush, 'topsecret')).toBe(true);
     const result = parseHook(headers, githubPush);
     expect(result.kind === 'hook' && result.hook.after).toBe('199eddf46df50de8d02e99bf1c5fdb4101338224');
@@ -36,7 +41,12 @@ describe('parseHook front door', () => {
   it('identifies, verifies and parses a Bitbucket delivery', async () => {
     const headers = { 'X-Event-Key': 'repo:push', 'X-Request-UUID': 'r-1', 'X-Hub-Signature': 'sha256=f215867f0abea9a85baeaf15c652b8338f95194645f2adf53a6c4cd0640dd471' };
     const id = identifyHookRepo(headers, bitbucketPush);
-    expect(id).toEqual({ provider: 'bitbucket', event: 'repo:push', deliveryId: 'r-1', repo: { uid: '{bc771cbf-829e-4c4b-b71f-a0eb3ac2b860}', slug: 'brydzewski/foo' } });
+    expect(id).toEqual({
+      provider: 'bitbucket',
+      event: 'repo:push',
+      deliveryId: 'r-1',
+      repo: { uid: '{bc771cbf-829e-4c4b-b71f-a0eb3ac2b860}', slug: 'brydzewski/foo', privacy: { private: true, visibility: 'private' } },
+    });
     expect(await verifyHookSignature(id.provider, headers, bitbucketPush, 'topsecret')).toBe(true);
     expect(await verifyHookSignature(id.provider, headers, bitbucketPush, 'wrong')).toBe(false);
     expect(parseHook(headers, bitbucketPush).kind).toBe('hook');

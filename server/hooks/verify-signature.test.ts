@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { signBitbucketBody } from '../../test/fakes/bitbucket-payloads.ts';
 import { readCorpusBytes, readCorpusJson } from '../../test/fakes/corpus.ts';
 import { signGithubBody } from '../../test/fakes/github-payloads.ts';
-import { verifyBitbucketSignature, verifyGithubSignature } from './verify-signature.ts';
+import { signatureProblem, verifyBitbucketSignature, verifyGithubSignature } from './verify-signature.ts';
 
 const goScmPush = readCorpusBytes('go-scm-github/webhooks/push.json');
 
@@ -10,11 +10,12 @@ describe('GitHub signatures: go-scm’s test vectors', () => {
   const { signature_vectors: vectors } = readCorpusJson<{ signature_vectors: { test: string; payload?: string; secret?: string; header?: string; value?: string; expect: string }[] }>(
     'go-scm-github/index.json',
   );
+  // go-scm falls back to SHA-1; Harrier does only with HARRIER_GITHUB_ALLOW_SHA1 (allowSha1).
   for (const v of vectors.filter((x) => x.header)) {
     const valid = v.expect.startsWith('valid');
-    it(`${v.test}: ${v.header} ${valid ? 'verifies' : 'is refused'}`, async () => {
+    it(`${v.test}: ${v.header} ${valid ? 'verifies' : 'is refused'} when SHA-1 is allowed`, async () => {
       const body = readCorpusBytes(`go-scm-github/${v.payload}`);
-      expect(await verifyGithubSignature({ [v.header!]: v.value! }, body, v.secret!)).toBe(valid);
+      expect(await verifyGithubSignature({ [v.header!]: v.value! }, body, v.secret!, { allowSha1: true })).toBe(valid);
     });
   }
 
@@ -69,11 +70,19 @@ describe('GitHub signatures', () => {
     expect(await verifyGithubSignature({ 'X-Hub-Signature-256': good.sha256 }, Buffer.alloc(0), 'topsecret')).toBe(false);
   });
 
-  it('verifies abstruse’s real SHA-1-only delivery with its secret', async () => {
+  it('verifies abstruse’s real SHA-1-only delivery with its secret when SHA-1 is allowed', async () => {
     const body = readCorpusBytes('github-webhooks/abstruse/push/webhook.delivered.bin.json');
     const headers = { 'X-Hub-Signature': 'sha1=2fe41c5e4351d0622da9a09a1d37f49728d48664' };
-    expect(await verifyGithubSignature(headers, body, '73f5195de6')).toBe(true);
-    expect(await verifyGithubSignature(headers, body, '73f5195de7')).toBe(false);
+    expect(await verifyGithubSignature(headers, body, '73f5195de6', { allowSha1: true })).toBe(true);
+    expect(await verifyGithubSignature(headers, body, '73f5195de7', { allowSha1: true })).toBe(false);
+  });
+
+  it('refuses abstruse’s real SHA-1-only delivery unless SHA-1 is allowed, naming HARRIER_GITHUB_ALLOW_SHA1', async () => {
+    const body = readCorpusBytes('github-webhooks/abstruse/push/webhook.delivered.bin.json');
+    const headers = { 'X-Hub-Signature': 'sha1=2fe41c5e4351d0622da9a09a1d37f49728d48664' };
+    expect(await verifyGithubSignature(headers, body, '73f5195de6')).toBe(false);
+    expect(await signatureProblem('github', headers, body, '73f5195de6', { repo: 'a/b' })).toMatch(/SHA-1 only.*HARRIER_GITHUB_ALLOW_SHA1=true/);
+    expect(await signatureProblem('github', headers, body, '73f5195de6', { allowSha1: true })).toBeUndefined();
   });
 
   it('reads the signature header in any case and as an array', async () => {
@@ -108,5 +117,36 @@ describe('Bitbucket signatures', () => {
 
   it('refuses everything when the repository has no secret', () => {
     expect(verifyBitbucketSignature({ 'X-Hub-Signature': signBitbucketBody(body, '') }, body, '')).toBe(false);
+  });
+});
+
+describe('signatureProblem: the 401 answer says why', () => {
+  const github = readCorpusBytes('go-scm-github/webhooks/push.json');
+  const bitbucket = readCorpusBytes('bitbucket-webhooks/webhooks/push.json');
+
+  it('accepts a valid signature from either provider', async () => {
+    expect(await signatureProblem('github', { 'X-Hub-Signature-256': signGithubBody(github, 's').sha256 }, github, 's')).toBeUndefined();
+    expect(await signatureProblem('bitbucket', { 'X-Hub-Signature': signBitbucketBody(bitbucket, 's') }, bitbucket, 's')).toBeUndefined();
+  });
+
+  it('refuses a GitHub delivery without X-Hub-Signature-256, naming the header', async () => {
+    expect(await signatureProblem('github', {}, github, 's', { repo: 'octo/app' })).toMatch(/octo\/app carries no X-Hub-Signature-256/);
+  });
+
+  it('does not fall back to SHA-1 when SHA-1 is allowed but a SHA-256 signature is present and wrong', async () => {
+    const headers = { 'X-Hub-Signature-256': `sha256=${'0'.repeat(64)}`, 'X-Hub-Signature': signGithubBody(github, 's').sha1 };
+    expect(await signatureProblem('github', headers, github, 's', { allowSha1: true, repo: 'octo/app' })).toMatch(/does not match octo\/app's webhook secret/);
+  });
+
+  it('refuses an unsigned Bitbucket delivery, saying its hook has no secret and how to fix it', async () => {
+    const problem = await signatureProblem('bitbucket', {}, bitbucket, 's', { repo: 'team/app' });
+    expect(problem).toMatch(/team\/app carries no X-Hub-Signature.*re-activate/);
+  });
+
+  it('refuses everything, signed or not, for a repository whose secret Harrier does not hold', async () => {
+    for (const provider of ['github', 'bitbucket'] as const) {
+      expect(await signatureProblem(provider, {}, bitbucket, '', { repo: 'team/app' })).toMatch(/no webhook secret for team\/app/);
+      expect(await signatureProblem(provider, { 'X-Hub-Signature': signBitbucketBody(bitbucket, ''), 'X-Hub-Signature-256': signGithubBody(bitbucket, '').sha256 }, bitbucket, '')).toMatch(/no webhook secret/);
+    }
   });
 });

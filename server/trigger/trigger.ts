@@ -1,7 +1,9 @@
 // A normalised webhook becomes a build: read the pipeline file at the pushed
 // commit, keep the pipelines whose trigger matches, record the build with its
 // stages and steps in one transaction, queue the stages that can start, and tell
-// the provider the build is pending.
+// the provider the build is pending. A build that needs approval (a protected
+// repository, a fork's pull request on a trusted one: builds/fork-powers.ts) is
+// recorded `blocked` with all its stages, and nothing is queued until someone approves.
 import type { Hook, Provider } from '../../core/domain.ts';
 import { buildFacts, checkPipelines, formatPipelineErrors, matchConditions, runsAfter, stageSteps, type MatchFacts } from '../../pipeline/index.ts';
 import type { Conditions, Pipeline } from '../../pipeline/types.ts';
@@ -16,6 +18,7 @@ import { sameCommit } from '../hooks/parse-hook.ts';
 import { changedFilesFor } from './changed-files.ts';
 import { laneOf } from '../queue/lanes.ts';
 import { keptDependencies } from './stage-graph.ts';
+import { approvalReason } from '../builds/fork-powers.ts';
 
 export type TriggerResult =
   | { kind: 'build'; build: BuildRow }
@@ -121,13 +124,36 @@ function planStages(config: string, repo: RepoRow, facts: MatchFacts, configPath
 export interface TriggerOptions {
   /** Build only when the head differs from the last build of this pull request (Bitbucket's pullrequest:updated). */
   requireNewHead?: boolean;
+  /**
+   * sha256 of the signed body. A delivery whose body was already handled under another
+   * delivery id is a replay (anyone who saw a signed delivery can resend it) and builds nothing.
+   */
+  bodyHash?: string;
+}
+
+/** Why the repository's settings leave this delivery unbuilt, or undefined. */
+function ignoredBySettings(repo: Pick<RepoRow, 'ignorePullRequests' | 'ignoreForks'>, hook: Hook): string | undefined {
+  if (hook.event !== 'pull_request') return undefined;
+  if (repo.ignorePullRequests) return 'the repository ignores pull requests (ignore_pull_requests)';
+  if (repo.ignoreForks && hook.fork) return `the repository ignores pull requests from forks (ignore_forks); this one comes from ${hook.sourceRepo || 'a deleted fork'}`;
+  return undefined;
+}
+
+function duplicateBody(guid: string, first: string): string {
+  return `duplicate delivery: ${guid} has the same signed body as delivery ${first}, which was already handled; a replayed delivery builds nothing`;
 }
 
 export async function trigger(ctx: ServerContext, hook: Hook, opts: TriggerOptions = {}): Promise<TriggerResult> {
   const repo = await ctx.db.repo.findUnique({ where: { provider_uid: { provider: hook.provider, uid: hook.repo.uid } } });
   if (!repo || !repo.active) return { kind: 'ignored', reason: `repository ${hook.repo.slug} is not active in Harrier` };
+  const ignored = ignoredBySettings(repo, hook);
+  if (ignored) return { kind: 'ignored', reason: ignored };
   const seen = await ctx.db.delivery.findUnique({ where: { provider_guid: { provider: hook.provider, guid: hook.deliveryId } } });
   if (seen) return { kind: 'ignored', reason: `delivery ${hook.deliveryId} was already handled` };
+  if (opts.bodyHash) {
+    const twin = await ctx.db.delivery.findFirst({ where: { provider: hook.provider, bodyHash: opts.bodyHash } });
+    if (twin) return { kind: 'ignored', reason: duplicateBody(hook.deliveryId, twin.guid) };
+  }
   if (hook.event !== 'tag' && SKIP_CI.test(`${hook.title}\n${hook.message}`)) {
     return { kind: 'ignored', reason: 'the commit message asks to skip CI ([skip ci])' };
   }
@@ -147,8 +173,11 @@ export async function trigger(ctx: ServerContext, hook: Hook, opts: TriggerOptio
   const now = ctx.now();
   const plan = planStages(config, repo, { ...hookFacts(hook, repo, ctx.config.host), changedFiles }, repo.configPath, now);
   if (plan.ok === 'none') return { kind: 'ignored', reason: 'no pipeline trigger matches this event' };
-  const fields = { ...buildFields(hook, now), configSource, changedFiles: changedFiles ? JSON.stringify(changedFiles) : null };
-  const build = await createBuild(ctx, repo, fields, config, plan, { provider: hook.provider, guid: hook.deliveryId });
+  const blocked = approvalReason(repo, { event: hook.event, fork: hook.fork, approvedBy: '' }, true);
+  const fields = { ...buildFields(hook, now), ...(blocked ? { status: 'blocked' } : {}), configSource, changedFiles: changedFiles ? JSON.stringify(changedFiles) : null };
+  const delivery = { provider: hook.provider, guid: hook.deliveryId, bodyHash: opts.bodyHash ?? '' };
+  const build = await createBuild(ctx, repo, fields, config, blocked ? blockedPlan(plan) : plan, delivery);
+  if (blocked && build.status === 'blocked') ctx.logger.info({ event: 'build_blocked', repo: repo.slug, build: build.number, reason: blocked }, 'build waits for approval');
   await startBuild(ctx, repo, build);
   return { kind: 'build', build };
 }
@@ -156,7 +185,8 @@ export async function trigger(ctx: ServerContext, hook: Hook, opts: TriggerOptio
 /** Runs a finished build again as a new build, from the same commit and pipeline file (Drone's restart). */
 export async function restartBuild(ctx: ServerContext, repo: RepoRow, old: BuildRow, by: string): Promise<BuildRow> {
   const now = ctx.now();
-  const { id: _id, number: _number, repoId: _repoId, status: _s, error: _e, started: _st, finished: _f, version: _v, cancelled: _c, createdAt: _ca, updatedAt: _ua, config, ...kept } = old;
+  // approvedBy is kept: a restart may do what its build was approved to do, and no more.
+  const { id: _id, number: _number, repoId: _repoId, status: _s, error: _e, started: _st, finished: _f, version: _v, cancelled: _c, logsPurged: _lp, createdAt: _ca, updatedAt: _ua, config, ...kept } = old;
   const facts = buildFacts({
     build: buildJson(old),
     repo: repoJson(repo),
@@ -164,10 +194,17 @@ export async function restartBuild(ctx: ServerContext, repo: RepoRow, old: Build
     changedFiles: old.changedFiles ? (JSON.parse(old.changedFiles) as string[]) : undefined,
   });
   const plan = planStages(config, repo, facts, repo.configPath, now);
-  const fields = { ...kept, status: 'pending', parent: old.number, trigger: by, createdAt: now, updatedAt: now };
-  const build = await createBuild(ctx, repo, fields, config, plan.ok === 'none' ? { ok: true, stages: [], error: '' } : plan);
+  const blocked = approvalReason(repo, old, false);
+  const fields = { ...kept, status: blocked ? 'blocked' : 'pending', parent: old.number, trigger: by, createdAt: now, updatedAt: now };
+  const planned: Exclude<StagePlan, { ok: 'none' }> = plan.ok === 'none' ? { ok: true, stages: [], error: '' } : plan;
+  const build = await createBuild(ctx, repo, fields, config, blocked ? blockedPlan(planned) : planned);
   await startBuild(ctx, repo, build);
   return build;
+}
+
+/** Every stage waits in `blocked` until the build is approved (builds/build-state.ts approveBuild). */
+function blockedPlan(plan: Exclude<StagePlan, { ok: 'none' }>): Exclude<StagePlan, { ok: 'none' }> {
+  return plan.ok ? { ...plan, stages: plan.stages.map((s) => ({ ...s, status: 'blocked' })) } : plan;
 }
 
 async function startBuild(ctx: ServerContext, repo: RepoRow, build: BuildRow): Promise<void> {
@@ -185,7 +222,7 @@ async function createBuild(
   fields: Omit<Prisma.BuildUncheckedCreateInput, 'repoId' | 'number' | 'config' | 'stages'> & { createdAt: number },
   config: string,
   plan: Exclude<StagePlan, { ok: 'none' }>,
-  delivery?: { provider: string; guid: string },
+  delivery?: { provider: string; guid: string; bodyHash: string },
 ): Promise<BuildRow> {
   const now = fields.createdAt;
   try {
@@ -193,6 +230,12 @@ async function createBuild(
       // The delivery row commits with the build, so a delivery either made its build or can be retried.
       if (delivery) await tx.delivery.create({ data: { ...delivery, createdAt: now } });
       const { counter } = await tx.repo.update({ where: { id: repo.id }, data: { counter: { increment: 1 } }, select: { counter: true } });
+      // Checked again after the repository row is locked by the update above: two replays of one
+      // body arriving together are serialised there, and the second sees the first's delivery.
+      if (delivery?.bodyHash) {
+        const twin = await tx.delivery.findFirst({ where: { provider: delivery.provider, bodyHash: delivery.bodyHash, NOT: { guid: delivery.guid } } });
+        if (twin) throw new DuplicateDeliveryError(duplicateBody(delivery.guid, twin.guid));
+      }
       return tx.build.create({
         data: {
           ...fields,
@@ -205,6 +248,7 @@ async function createBuild(
       });
     });
   } catch (e) {
+    if (e instanceof DuplicateDeliveryError) throw e;
     if (delivery && (e as { code?: string }).code === 'P2002') throw new DuplicateDeliveryError(`delivery ${delivery.guid} was already handled`);
     throw e;
   }

@@ -1,12 +1,18 @@
 // POST /hook: GitHub and Bitbucket Cloud deliveries. Answers 400 for a body that is
-// not a delivery, 401 for a bad signature, 413 (from the body parser) for more than
-// 10 MB, and 200 for everything it accepted, built or deliberately ignored.
+// not a delivery, 401 for a missing or bad signature (an unsigned delivery is never
+// accepted; GitHub's SHA-1-only signature only with HARRIER_GITHUB_ALLOW_SHA1), 413 (from
+// the body parser) for more than 10 MB, and 200 for everything it accepted, built or
+// deliberately ignored (a replayed body under a fresh delivery id is ignored as a duplicate).
+// Every verified delivery also brings the repository's privacy up to date.
 import { Router } from 'express';
 import type { ServerContext } from '../context.ts';
 import { HttpError } from '../http/errors.ts';
-import { HookError, identifyHookRepo, parseHook, verifyHookSignature } from '../hooks/parse-hook.ts';
+import { HookError, identifyHookRepo, parseHook, signatureProblem } from '../hooks/parse-hook.ts';
+import { sha256Hex } from '../hooks/hook-delivery.ts';
 import { buildJson } from '../api/serialize.ts';
+import { hookSecretOf } from '../secrets/stored-credentials.ts';
 import { DuplicateDeliveryError, trigger } from '../trigger/trigger.ts';
+import { applyDeliveredPrivacy } from '../trigger/repo-privacy.ts';
 
 export function webhookRouter(ctx: ServerContext): Router {
   const router = Router();
@@ -21,19 +27,19 @@ export function webhookRouter(ctx: ServerContext): Router {
         res.json({ message: reason });
       };
       if (!identity.repo) return ignored('the delivery names no repository');
-      const repo =
+      const found =
         (identity.repo.uid && (await ctx.db.repo.findUnique({ where: { provider_uid: { provider: identity.provider, uid: identity.repo.uid } } }))) ||
         (await ctx.db.repo.findUnique({ where: { provider_slug: { provider: identity.provider, slug: identity.repo.slug } } }));
-      if (!repo || !repo.active) return ignored(`repository ${identity.repo.slug} is not active in Harrier`);
-      // Bitbucket signs only hooks that have a secret; every hook Harrier creates has one.
-      const unsigned = identity.provider === 'bitbucket' && !repo.hookSecret;
-      if (!unsigned && !(await verifyHookSignature(identity.provider, req.headers, body, repo.hookSecret))) {
-        throw new HttpError(401, `the delivery's signature does not match ${repo.slug}'s webhook secret; re-activate the repository to reset the hook`);
-      }
+      if (!found || !found.active) return ignored(`repository ${identity.repo.slug} is not active in Harrier`);
+      const secret = hookSecretOf(ctx.config, found);
+      const problem = await signatureProblem(identity.provider, req.headers, body, secret, { allowSha1: ctx.config.githubAllowSha1, repo: found.slug });
+      if (problem) throw new HttpError(401, problem);
+      const repo = await applyDeliveredPrivacy(ctx, found, identity.repo.privacy);
       const parsed = parseHook(req.headers, body);
       if (parsed.kind === 'ignored') return ignored(parsed.reason);
       // Look the repository up by what the verified payload says, in case uid was missing before.
-      const result = await trigger(ctx, { ...parsed.hook, repo: { ...parsed.hook.repo, uid: repo.uid } }, { requireNewHead: parsed.requireNewHead });
+      const hook = { ...parsed.hook, repo: { ...parsed.hook.repo, uid: repo.uid } };
+      const result = await trigger(ctx, hook, { requireNewHead: parsed.requireNewHead, bodyHash: sha256Hex(body) });
       if (result.kind === 'ignored') return ignored(result.reason);
       ctx.metrics.delivery('build');
       res.json(buildJson(result.build));
