@@ -132,6 +132,8 @@ export interface Build {
   version: number;
   /** Harrier addition: "file" when the build ran the repository's pipeline file, "proposal" when it ran the language settings' proposed pipeline. */
   config_source: 'file' | 'proposal';
+  /** Harrier addition: who approved (or, when declined, declined) a build that waited in `blocked`; empty when it never waited. */
+  approved_by?: string;
   stages?: Stage[];
 }
 
@@ -283,6 +285,29 @@ export interface RunnerJson {
   /** The runner is shutting down: it takes no new stage and finishes the ones it runs. */
   stopping: boolean;
   running: RunningStageJson[];
+}
+
+/**
+ * GET /api/runners/tokens: a runner token an administrator issued. The token itself is shown
+ * once, in the answer to POST /api/runners/tokens (RunnerTokenIssuedJson); `id` is its sha256.
+ */
+export interface RunnerTokenJson {
+  id: string;
+  /** The runner name the token speaks for. */
+  runner: string;
+  /** Login of the administrator who issued it. */
+  created_by: string;
+  /** Unix seconds. */
+  created: number;
+  /** Unix seconds of its last use, to the minute; 0 when never used. */
+  last_used: number;
+  /** Unix seconds it was revoked; 0 while it is valid. */
+  revoked: number;
+}
+
+/** POST /api/runners/tokens: the token, shown this once. */
+export interface RunnerTokenIssuedJson extends RunnerTokenJson {
+  token: string;
 }
 
 export interface RunningStageJson {

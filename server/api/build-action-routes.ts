@@ -1,9 +1,13 @@
 // Changing a build (Drone's paths; write permission):
 //   DELETE /api/repos/{owner}/{name}/builds/{number}   cancel: waiting stages are skipped, running ones killed
 //   POST   /api/repos/{owner}/{name}/builds/{number}   restart: a new build from the same commit and pipeline file
+//   POST   /api/repos/{owner}/{name}/builds/{number}/approve   a blocked build's stages are queued; approved_by records who
+//   POST   /api/repos/{owner}/{name}/builds/{number}/decline   a blocked build ends declined and never runs
+// Drone approves and declines one stage at a time (…/approve/{stage}); Harrier blocks a
+// build as a whole, so it approves and declines it as a whole.
 import { Router } from 'express';
 import { repoAccess } from '../auth/repo-access.ts';
-import { cancelBuild } from '../builds/build-state.ts';
+import { approveBuild, cancelBuild, declineBuild } from '../builds/build-state.ts';
 import type { ServerContext } from '../context.ts';
 import { conflict, notFound } from '../http/errors.ts';
 import { restartBuild } from '../trigger/trigger.ts';
@@ -38,6 +42,23 @@ export function buildActionRouter(ctx: ServerContext): Router {
     const created = await ctx.db.build.findUnique({ where: { id: build.id }, include: { stages: { include: { steps: true } } } });
     res.json(buildJson(created!));
   });
+
+  const decide = (verb: 'approve' | 'decline', act: typeof approveBuild) => {
+    router.post(`${BUILD}/${verb}`, repoAccess(ctx, 'write'), async (req, res) => {
+      const build = await findBuild(req.repo!.id, req.repo!.slug, String(req.params.number));
+      if (!(await act(ctx, build.id, req.user!.login))) {
+        const now = await ctx.db.build.findUnique({ where: { id: build.id }, select: { status: true, approvedBy: true } });
+        const status = now?.status ?? build.status;
+        const who = now?.approvedBy ? ` (${status === 'declined' ? 'declined' : 'approved'} by ${now.approvedBy})` : '';
+        throw conflict(`build ${build.number} is ${status}${who}, not blocked; only a build waiting for approval can be ${verb}d`);
+      }
+      ctx.logger.info({ event: `build_${verb}d`, repo: req.repo!.slug, build: build.number, by: req.user!.login }, `build ${verb}d`);
+      const decided = await ctx.db.build.findUnique({ where: { id: build.id }, include: { stages: { include: { steps: true } } } });
+      res.json(buildJson(decided!));
+    });
+  };
+  decide('approve', approveBuild);
+  decide('decline', declineBuild);
 
   return router;
 }

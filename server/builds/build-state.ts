@@ -114,6 +114,60 @@ export async function cancelBuild(ctx: ServerContext, buildId: number): Promise<
   return true;
 }
 
+/**
+ * Approves a blocked build (Drone's approve, for the whole build): its stages are queued as
+ * a new build's would be, and the approver is recorded, which lets a fork's pull request use
+ * the repository's trusted powers (fork-powers.ts). The build row moves first and
+ * conditionally, so of two approvals (or an approval and a decline) exactly one wins.
+ */
+export async function approveBuild(ctx: ServerContext, buildId: number, login: string): Promise<boolean> {
+  const now = ctx.now();
+  const lanes = await ctx.db.$transaction(async (tx) => {
+    const { count } = await tx.build.updateMany({
+      where: { id: buildId, status: 'blocked' },
+      data: { status: 'pending', approvedBy: login, updatedAt: now, version: { increment: 1 } },
+    });
+    if (count !== 1) return undefined;
+    const stages = await tx.stage.findMany({ where: { buildId, status: 'blocked' } });
+    for (const stage of stages) {
+      const waits = (JSON.parse(stage.dependsOn) as string[]).length > 0;
+      await tx.stage.updateMany({
+        where: { id: stage.id, status: 'blocked' },
+        data: { status: waits ? 'waiting_on_dependencies' : 'pending', queuedAt: now, updatedAt: now },
+      });
+    }
+    return stages.filter((s) => (JSON.parse(s.dependsOn) as string[]).length === 0).map((s) => s.lane);
+  });
+  if (!lanes) return false;
+  ctx.queue.announce(lanes);
+  const build = await ctx.db.build.findUnique({ where: { id: buildId }, include: { repo: true } });
+  if (build) await reportCommitStatus(ctx, build.repo, build);
+  // A build without stages (no pipeline matched on restart) finishes here.
+  await advanceBuild(ctx, buildId);
+  return true;
+}
+
+/** Declines a blocked build (Drone's decline): it ends `declined` and none of its stages ever runs. */
+export async function declineBuild(ctx: ServerContext, buildId: number, login: string): Promise<boolean> {
+  const now = ctx.now();
+  const declined = await ctx.db.$transaction(async (tx) => {
+    const { count } = await tx.build.updateMany({
+      where: { id: buildId, status: 'blocked' },
+      data: { status: 'declined', approvedBy: login, finished: now, updatedAt: now, version: { increment: 1 } },
+    });
+    if (count !== 1) return false;
+    const stages = await tx.stage.findMany({ where: { buildId, status: 'blocked' }, select: { id: true } });
+    await tx.stage.updateMany({ where: { buildId, status: 'blocked' }, data: { status: 'declined', updatedAt: now } });
+    await tx.step.updateMany({ where: { stageId: { in: stages.map((s) => s.id) } }, data: { status: 'skipped' } });
+    return true;
+  });
+  if (!declined) return false;
+  const build = await ctx.db.build.findUnique({ where: { id: buildId }, include: { repo: true } });
+  if (build) await reportCommitStatus(ctx, build.repo, build);
+  await publishBuild(ctx, buildId);
+  return true;
+}
+
 /** Tells the build's watchers (runners, live build lists) that it changed. */
 export async function publishBuild(ctx: ServerContext, buildId: number): Promise<void> {
   const build = await ctx.db.build.findUnique({ where: { id: buildId }, select: { id: true, repoId: true, number: true, status: true, cancelled: true } });

@@ -28,6 +28,7 @@ function commitState(status: string): CommitState | undefined {
   switch (status) {
     case 'pending':
     case 'waiting_on_dependencies':
+    case 'blocked':
       return 'pending';
     case 'running':
       return 'running';
@@ -38,10 +39,19 @@ function commitState(status: string): CommitState | undefined {
     case 'error':
       return 'error';
     case 'killed':
+    // Stopped before it ran, as Drone reports it: GitHub shows an error, Bitbucket STOPPED.
+    case 'declined':
       return 'killed';
     default:
       return undefined;
   }
+}
+
+/** The status's words: a blocked or declined build says why it did not run. */
+export function statusDescription(build: Pick<BuildRow, 'status' | 'approvedBy'>, state: CommitState): string {
+  if (build.status === 'blocked') return 'Waiting for approval by a user with write permission';
+  if (build.status === 'declined') return build.approvedBy ? `Declined by ${build.approvedBy}` : 'Build was declined';
+  return DESCRIPTIONS[state];
 }
 
 export async function reportCommitStatus(ctx: ServerContext, repo: RepoRow, build: BuildRow): Promise<void> {
@@ -52,7 +62,7 @@ export async function reportCommitStatus(ctx: ServerContext, repo: RepoRow, buil
     await ctx.scms[repo.provider as Provider].status(token, repo.slug, build.after, {
       state,
       link: buildLink(ctx.config.host, repo, build),
-      description: DESCRIPTIONS[state],
+      description: statusDescription(build, state),
       context: statusContext(build.event),
     });
   } catch (error) {

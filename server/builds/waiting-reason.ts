@@ -24,7 +24,9 @@ export async function waitingReasons(ctx: ServerContext, stages: WaitingStage[])
   const reasons = new Map<number, string>();
   let runners: KnownRunner[] | undefined;
   for (const stage of stages) {
-    if (stage.status === 'waiting_on_dependencies') {
+    if (stage.status === 'blocked') {
+      reasons.set(stage.id, 'waiting for approval by a user with write permission');
+    } else if (stage.status === 'waiting_on_dependencies') {
       reasons.set(stage.id, dependencyReason(stage, stages));
     } else if (stage.status === 'pending') {
       if (stage.machine) {

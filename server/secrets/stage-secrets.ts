@@ -1,16 +1,18 @@
 // Which secrets a runner gets for a stage: only those the stage's pipeline names, and,
-// for pull requests from forks, only those marked pull_request. A fork's pull request
-// can change the pipeline file, so whoever can open one could print any secret the
-// build receives. A pull request from a branch of the repository itself comes from
-// someone who can push there, and a push builds with every secret anyway, so withholding
-// them from it protects nothing (Drone withholds them from every pull request; Harrier
-// follows the issue's rule: forks only).
+// for pull requests from forks, none until a user with write permission approved the
+// build, then only those marked pull_request. A fork's pull request can change the
+// pipeline file, so whoever can open one could print any secret the build receives.
+// A pull request from a branch of the repository itself comes from someone who can push
+// there, and a push builds with every secret anyway, so withholding them from it protects
+// nothing (Drone withholds them from every pull request; Harrier follows the issue's
+// rule: forks only).
 import type { Logger } from '../../core/log.ts';
 import { parsePipelines } from '../../pipeline/index.ts';
 import { isSecretRef } from '../../pipeline/plugin-settings.ts';
 import type { Pipeline, PipelineStep } from '../../pipeline/types.ts';
 import type { Db } from '../db/client.ts';
 import type { Build as BuildRow } from '../db/generated/sqlite/client.ts';
+import { isApproved, isForkPullRequest } from '../builds/fork-powers.ts';
 import { secretContext, type SecretBox } from './secret-box.ts';
 
 export interface StageSecret {
@@ -46,7 +48,7 @@ export interface StageSecretsInput {
   logger: Logger;
   /** undefined when HARRIER_DATABASE_SECRET is not set: stored secrets cannot be read. */
   box: SecretBox | undefined;
-  build: Pick<BuildRow, 'id' | 'number' | 'repoId' | 'event' | 'fork' | 'config'>;
+  build: Pick<BuildRow, 'id' | 'number' | 'repoId' | 'event' | 'fork' | 'config' | 'approvedBy' | 'status'>;
   repoSlug: string;
   stageName: string;
 }
@@ -61,8 +63,13 @@ export async function stageSecrets(input: StageSecretsInput): Promise<StageSecre
   const { db, build, box } = input;
   const names = stageSecretNames(build.config, input.stageName);
   if (names.length === 0) return [];
-  const rows = await db.secret.findMany({ where: { repoId: build.repoId } });
   const log = input.logger.child({ repo: input.repoSlug, build: build.number, stage: input.stageName });
+  const fork = isForkPullRequest(build);
+  if (fork && !isApproved(build)) {
+    for (const name of names) log.info({ event: 'secret_withheld', secret: name, fork }, `secret "${name}" withheld from a fork's pull request that no one approved`);
+    return [];
+  }
+  const rows = await db.secret.findMany({ where: { repoId: build.repoId } });
   const out: StageSecret[] = [];
   for (const name of names) {
     const row = rows.find((r) => r.name === name) ?? rows.find((r) => r.name.toLowerCase() === name.toLowerCase());
@@ -70,8 +77,8 @@ export async function stageSecrets(input: StageSecretsInput): Promise<StageSecre
       log.info({ event: 'secret_not_found', secret: name }, `the pipeline names secret "${name}", which the repository does not have`);
       continue;
     }
-    if (build.event === 'pull_request' && build.fork && !row.pullRequest) {
-      log.info({ event: 'secret_withheld', secret: row.name, fork: build.fork }, `secret "${row.name}" withheld from a fork's pull request (it does not allow pull requests)`);
+    if (fork && !row.pullRequest) {
+      log.info({ event: 'secret_withheld', secret: row.name, fork }, `secret "${row.name}" withheld from a fork's pull request (it does not allow pull requests)`);
       continue;
     }
     if (!box) {
