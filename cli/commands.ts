@@ -5,9 +5,11 @@ import path from 'node:path';
 import { createLogger } from '../core/log.ts';
 import { loadRunnerConfig } from '../runner/config.ts';
 import { startRunner } from '../runner/main.ts';
-import { loadServerConfig } from '../server/config.ts';
+import { isLocalHost, loadServerConfig } from '../server/config.ts';
+import { openDatabase } from '../server/db/client.ts';
 import { migrate } from '../server/db/migrate.ts';
 import { startServer } from '../server/main.ts';
+import { encryptStoredCredentials } from '../server/secrets/stored-credentials.ts';
 
 /** Resolves when the process is asked to stop (SIGTERM from an orchestrator, Ctrl-C). */
 function stopSignal(): AbortSignal {
@@ -39,6 +41,15 @@ export async function migrateCommand(): Promise<void> {
   const config = loadServerConfig();
   const result = await migrate(config.databaseUrl);
   logger.info({ event: 'migrated', applied: result.applied, already_applied: result.alreadyApplied }, 'migrations applied');
+  // Without the key the server seals plain credentials itself when it starts.
+  if (config.databaseSecret.trim()) {
+    const database = openDatabase(config.databaseUrl);
+    try {
+      await encryptStoredCredentials(database.db, config, logger);
+    } finally {
+      await database.close();
+    }
+  }
 }
 
 /** `harrier up` needs no setup: its secrets are made once and kept in the data folder. */
@@ -57,10 +68,16 @@ export async function upCommand(): Promise<void> {
   const base = loadServerConfig(env);
   env.HARRIER_RPC_SECRET ||= localSecret(base.dataDir, 'rpc-secret');
   env.HARRIER_DATABASE_SECRET ||= localSecret(base.dataDir, 'database-secret');
+  // Someone trying Harrier on their own machine needs an administrator without configuring one;
+  // anywhere else, or once HARRIER_ADMINS names someone, arriving first makes nobody an administrator.
+  if (isLocalHost(base.host) && !base.admins.length) env.HARRIER_FIRST_USER_ADMIN = 'true';
   const server = await startServer(loadServerConfig(env));
   env.HARRIER_SERVER_URL ||= `http://127.0.0.1:${server.port}`;
   const runnerStopped = startRunner(loadRunnerConfig(env), { signal });
-  process.stderr.write(`\nHarrier is up: open ${server.ctx.config.host}\n  webhooks: ${server.ctx.config.host}/hook\n  stop with Ctrl-C\n\n`);
+  const admin = server.ctx.config.firstUserAdmin
+    ? '  the first account to sign in becomes the administrator (embedded defaults on localhost); set HARRIER_ADMINS for a real installation\n'
+    : '';
+  process.stderr.write(`\nHarrier is up: open ${server.ctx.config.host}\n  webhooks: ${server.ctx.config.host}/hook\n${admin}  stop with Ctrl-C\n\n`);
   await Promise.all([whenAborted(signal), runnerStopped]);
   await runnerStopped;
   await server.close();

@@ -79,7 +79,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
       );
     }
   }
-  const firstUserAdmin = flag(env, 'HARRIER_FIRST_USER_ADMIN');
+  const firstUserAdmin = flag('HARRIER_FIRST_USER_ADMIN', env.HARRIER_FIRST_USER_ADMIN);
   if (firstUserAdmin && !isLocalHost(host)) {
     throw new ConfigError(
       `HARRIER_FIRST_USER_ADMIN is only for harrier up's embedded defaults on localhost, and HARRIER_HOST is ${host}; unset it and name administrators in HARRIER_ADMINS`,
@@ -112,7 +112,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     databaseSecret,
     metricsToken: (env.HARRIER_METRICS_TOKEN ?? '').trim(),
     leaseSeconds,
-    githubAllowSha1: flag(env, 'HARRIER_GITHUB_ALLOW_SHA1'),
+    githubAllowSha1: flag('HARRIER_GITHUB_ALLOW_SHA1', env.HARRIER_GITHUB_ALLOW_SHA1),
     userFilter: nameList(env.HARRIER_USER_FILTER),
     admins,
     firstUserAdmin,
@@ -132,11 +132,12 @@ function nameList(value: string | undefined): string[] {
     .filter(Boolean);
 }
 
-function flag(env: NodeJS.ProcessEnv, name: string): boolean {
-  const value = (env[name] ?? '').trim().toLowerCase();
+/** A true/false variable. Callers pass env.NAME itself, so the README test sees which variables are read. */
+function flag(name: string, raw: string | undefined): boolean {
+  const value = (raw ?? '').trim().toLowerCase();
   if (value === '' || value === 'false' || value === '0') return false;
   if (value === 'true' || value === '1') return true;
-  throw new ConfigError(`${name}=${env[name]} must be true or false`);
+  throw new ConfigError(`${name}=${raw} must be true or false`);
 }
 
 /** Whether HARRIER_HOST names this machine only (localhost, 127.0.0.0/8, ::1). */

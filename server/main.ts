@@ -15,6 +15,7 @@ import { createMetrics } from './metrics/metrics.ts';
 import { startReconciler } from './queue/reconciler.ts';
 import { StageQueue } from './queue/stage-queue.ts';
 import { createScms } from './scm/index.ts';
+import { encryptStoredCredentials, NO_KEY_MESSAGE } from './secrets/stored-credentials.ts';
 
 export interface RunningServer {
   url: string;
@@ -41,9 +42,13 @@ export async function startServer(config: ServerConfig, logger = createLogger('s
   if (!config.rpcSecret) {
     throw new ConfigError('HARRIER_RPC_SECRET is empty; set it to a long random string and give runners the same value');
   }
+  // Provider tokens and webhook secrets are kept only encrypted; `harrier up` makes a key in its data folder.
+  if (!config.databaseSecret.trim()) throw new ConfigError(NO_KEY_MESSAGE);
   const migrated = await migrate(config.databaseUrl);
   if (migrated.applied.length) logger.info({ event: 'migrated', applied: migrated.applied }, 'database migrated');
   const database = openDatabase(config.databaseUrl);
+  // Rows from before encryption are sealed before the first request can read them.
+  await encryptStoredCredentials(database.db, config, logger);
   const redis = await connectRedis(config.redisUrl, logger);
   const events = new EventBus(redis, logger, config.redisPrefix);
   const queue = new StageQueue(database.db, events, logger);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGithubFake, type GithubFake } from '../../test/fakes/github-api.ts';
 import { startApiHarness, type ApiHarness, type Browser, type BrowserRequest } from '../../test/support/http.ts';
 import { SYNC_INTERVAL_SECONDS } from './repo-sync.ts';
+import { hookSecretOf } from '../secrets/stored-credentials.ts';
 
 const ADMIN = { admin: true, push: true, pull: true };
 const WRITE = { admin: false, push: true, pull: true };
@@ -110,7 +111,11 @@ describe.each(['sqlite', 'postgres'] as const)('repositories on %s', (flavour) =
     expect(hook.secret.length).toBeGreaterThanOrEqual(32);
     const row = await harness.db.repo.findFirstOrThrow({ where: { slug: 'octo/app' } });
     const user = await harness.db.user.findFirstOrThrow({ where: { login: 'octo' } });
-    expect(row).toMatchObject({ active: true, hookId: String(hook.id), hookSecret: hook.secret, userId: user.id });
+    expect(row).toMatchObject({ active: true, hookId: String(hook.id), userId: user.id });
+    // Stored sealed for this row, never in the clear.
+    expect(row.hookSecret).toMatch(/^v1:/);
+    expect(row.hookSecret).not.toContain(hook.secret);
+    expect(hookSecretOf(harness.ctx.config, row)).toBe(hook.secret);
     expect(res.body.user_id).toBe(user.id);
     expect(JSON.stringify(res.body)).not.toContain(hook.secret);
   });

@@ -10,6 +10,7 @@ import type { Permission, Provider } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
 import { repoAccess } from '../auth/repo-access.ts';
 import { PROVIDER_NAMES, scmTokenFor } from '../auth/scm-token.ts';
+import { sealHookSecret } from '../secrets/stored-credentials.ts';
 import { randomSecret } from '../auth/secrets.ts';
 import { forbidden, HttpError } from '../http/errors.ts';
 import { detectLanguageOnActivation } from '../language/language-settings.ts';
@@ -74,7 +75,7 @@ export function repoRouter(ctx: ServerContext): Router {
         data: {
           active: true,
           hookId,
-          hookSecret: secret,
+          hookSecret: sealHookSecret(ctx.config, repo.id, secret),
           userId: user.id,
           configPath: repo.configPath || DEFAULT_CONFIG_PATH,
           updatedAt: now,

@@ -2,16 +2,23 @@
 //   GET  /api/user          the user; a session-authenticated answer carries the CSRF token in X-CSRF-Token
 //   GET  /api/user/csrf     { "token": "<the session's CSRF token>" }
 //   POST /api/user/token    a new personal token: the user JSON plus "token" (?rotate=true revokes older ones)
+//   GET  /api/user/tokens   the user's personal tokens: id, name, created, expires, last_used (never the token)
+//   POST /api/user/tokens   {"name": "...", "days"?: n} a new named token: its listing plus "token", shown once
+//   DELETE /api/user/tokens/{id}  revokes one
 //   GET  /api/user/repos    repositories the user can access, with permissions (?latest=true syncs first)
 // Mount after authenticate(ctx).
 import { Router } from 'express';
+import { z } from 'zod';
 import type { Permission } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
 import { CSRF_HEADER, requireUser, sessionOf } from '../auth/authenticate.ts';
-import { createApiToken } from '../auth/api-token.ts';
-import { badRequest, HttpError } from '../http/errors.ts';
+import { issueApiToken, listApiTokens, revokeApiToken } from '../auth/api-token.ts';
+import { noteScmRefusal, providerPermsKnown, scmRefusedMessage } from '../auth/scm-token.ts';
+import { MAX_TOKEN_DAYS } from '../config.ts';
+import { badRequest, HttpError, notFound } from '../http/errors.ts';
 import type { UserRow } from '../http/request.ts';
 import { ScmError } from '../scm/scm.ts';
+import { parseInput } from './body-validation.ts';
 import { syncIsStale, syncUserRepos } from './repo-sync.ts';
 import { repoJson, userJson } from './serialize.ts';
 
@@ -35,8 +42,25 @@ export function userRouter(ctx: ServerContext): Router {
 
   router.post('/api/user/token', async (req, res) => {
     const user = req.user!;
-    const token = await createApiToken(ctx, user.id, { rotate: req.query.rotate === 'true' });
+    const { token } = await issueApiToken(ctx, user.id, { rotate: req.query.rotate === 'true' });
     res.json({ ...userJson(user), token });
+  });
+
+  router.get('/api/user/tokens', async (req, res) => {
+    res.json(await listApiTokens(ctx, req.user!.id));
+  });
+
+  router.post('/api/user/tokens', async (req, res) => {
+    const input = parseInput(newTokenSchema, req.body);
+    const { token, info } = await issueApiToken(ctx, req.user!.id, { name: input.name, days: input.days });
+    res.status(201).json({ ...info, token });
+  });
+
+  router.delete('/api/user/tokens/:id', async (req, res) => {
+    if (!(await revokeApiToken(ctx, req.user!.id, req.params.id))) {
+      throw notFound(`you have no personal token with id ${req.params.id}; GET /api/user/tokens lists yours`);
+    }
+    res.status(204).end();
   });
 
   router.get('/api/user/repos', async (req, res) => {
@@ -47,20 +71,34 @@ export function userRouter(ctx: ServerContext): Router {
       where: { userId: user.id, read: true, repo: { provider: user.provider } },
       include: { repo: true },
     });
+    // After the provider refused the user's token, the stored permissions may be a revoked grant's:
+    // the list keeps only what anyone may read, read-only.
+    const known = providerPermsKnown(user);
     const repos = perms
+      .filter((p) => known || p.repo.visibility === 'public')
       .sort((a, b) => a.repo.slug.localeCompare(b.repo.slug))
-      .map((p) => repoJson(p.repo, p as Permission));
+      .map((p) => repoJson(p.repo, known ? (p as Permission) : { read: true, write: false, admin: false }));
     res.json(repos);
   });
 
   return router;
 }
 
+const newTokenSchema = z.object({
+  name: z.string().trim().min(1, 'give the token a name, e.g. "laptop" or "deploy script"').max(100),
+  days: z.number().int().min(1).max(MAX_TOKEN_DAYS).optional(),
+});
+
 /** With ?latest=true a failed sync is the answer; otherwise the stored list is served and the failure logged. */
 async function sync(ctx: ServerContext, user: UserRow, mustSucceed: boolean): Promise<void> {
+  if (!providerPermsKnown(user)) {
+    if (mustSucceed) throw new HttpError(401, `could not list your repositories: ${scmRefusedMessage(ctx, user)}`);
+    return;
+  }
   try {
     await syncUserRepos(ctx, user);
   } catch (err) {
+    await noteScmRefusal(ctx, user, err);
     if (mustSucceed) {
       if (err instanceof ScmError) {
         // A 401 from the provider means its token is no longer good: signing in again fixes that.

@@ -4,7 +4,7 @@
 import type { Request, RequestHandler } from 'express';
 import type { ServerContext } from '../context.ts';
 import { forbidden, unauthorized } from '../http/errors.ts';
-import { userForApiToken } from './api-token.ts';
+import { checkApiToken, type TokenCheck } from './api-token.ts';
 import { sameSecret } from './secrets.ts';
 import { findSession, type SessionInfo } from './session.ts';
 
@@ -38,11 +38,9 @@ export function authenticate(ctx: ServerContext): RequestHandler {
       if (!m) {
         throw unauthorized('the Authorization header must be "Bearer <token>" with a personal token from POST /api/user/token');
       }
-      const user = await userForApiToken(ctx, m[1]);
-      if (!user) {
-        throw unauthorized('the Bearer token is not valid (revoked, rotated, or its user was disabled); create a new one with POST /api/user/token');
-      }
-      req.user = user;
+      const check = await checkApiToken(ctx, m[1]);
+      if (!check.ok) throw unauthorized(tokenRefusal(ctx, check));
+      req.user = check.user;
       req.authMethod = 'token';
       return next();
     }
@@ -55,6 +53,15 @@ export function authenticate(ctx: ServerContext): RequestHandler {
     }
     next();
   };
+}
+
+function tokenRefusal(ctx: ServerContext, check: Exclude<TokenCheck, { ok: true }>): string {
+  const newToken = `create a new one on ${ctx.config.host}/account or with POST /api/user/tokens`;
+  if (check.reason === 'expired') {
+    return `the Bearer token expired on ${new Date((check.expired ?? 0) * 1000).toISOString()}; ${newToken}`;
+  }
+  if (check.reason === 'blocked') return 'the Bearer token belongs to a user an administrator of this Harrier blocked; ask them to unblock the account';
+  return `the Bearer token is not valid (revoked, rotated, or never issued here); ${newToken}`;
 }
 
 /** 401 unless someone is signed in. */

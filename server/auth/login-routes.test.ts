@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBitbucketFake, type BitbucketFake } from '../../test/fakes/bitbucket-api.ts';
 import { startGithubFake, type GithubFake } from '../../test/fakes/github-api.ts';
 import { startApiHarness, type ApiHarness, type Browser } from '../../test/support/http.ts';
+import { userTokens } from '../secrets/stored-credentials.ts';
 import { sha256 } from './secrets.ts';
 import { SESSION_COOKIE } from './session.ts';
 import { STATE_COOKIE } from './oauth-state.ts';
@@ -53,7 +54,11 @@ describe.each(['sqlite', 'postgres'] as const)('GitHub sign-in on %s', (flavour)
     expect(browser.cookies.has(STATE_COOKIE)).toBe(false);
 
     const user = await harness.db.user.findUniqueOrThrow({ where: { provider_providerId: { provider: 'github', providerId: '4242' } } });
-    expect(user).toMatchObject({ login: 'octo', email: 'octo@example.com', token: github.state.token });
+    expect(user).toMatchObject({ login: 'octo', email: 'octo@example.com', scmRefused: 0 });
+    // The provider token is stored sealed for this row only.
+    expect(user.token).toMatch(/^v1:/);
+    expect(user.token).not.toContain(github.state.token);
+    expect(userTokens(harness.ctx.config, user).token).toBe(github.state.token);
     expect(user.syncedAt).toBeGreaterThan(0);
     // Only the digest of the cookie value is stored.
     const value = browser.cookies.get(SESSION_COOKIE)!;
@@ -111,6 +116,16 @@ describe.each(['sqlite', 'postgres'] as const)('GitHub sign-in on %s', (flavour)
     expect(res.headers.get('location')).toBe('/?error=access_denied');
   });
 
+  it('answers GET /logout with 405 and keeps the session: only POST signs out', async () => {
+    const browser = harness.browser();
+    await signInWithGithub(browser);
+    const res = await browser.json('/logout');
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+    expect(res.body.message).toMatch(/sign out with POST \/logout/);
+    expect((await browser.json('/api/user')).status).toBe(200);
+  });
+
   it('ends the session on POST /logout, after which the old cookie no longer signs in', async () => {
     const browser = harness.browser();
     await signInWithGithub(browser);
@@ -166,9 +181,23 @@ describe('sign-in edge cases', () => {
     expect(last.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`))).toMatch(/; Secure/);
   });
 
-  it('the first account to sign in becomes the administrator, later ones do not', async () => {
+  it('makes nobody an administrator for arriving first', async () => {
     github = await startGithubFake({ fixtureRepos: false, user: { id: 1, login: 'first' } });
     harness = await startApiHarness({ github });
+    await signInWithGithub(harness.browser());
+    github.state.user.id = 2;
+    github.state.user.login = 'second';
+    await signInWithGithub(harness.browser());
+    const users = await harness.db.user.findMany({ orderBy: { id: 'asc' } });
+    expect(users.map((u) => [u.login, u.admin])).toEqual([
+      ['first', false],
+      ['second', false],
+    ]);
+  });
+
+  it("on harrier up's localhost defaults (HARRIER_FIRST_USER_ADMIN) the first account becomes the administrator, later ones do not", async () => {
+    github = await startGithubFake({ fixtureRepos: false, user: { id: 1, login: 'first' } });
+    harness = await startApiHarness({ github, env: { HARRIER_FIRST_USER_ADMIN: 'true' } });
     await signInWithGithub(harness.browser());
     github.state.user.id = 2;
     github.state.user.login = 'second';
@@ -215,7 +244,12 @@ describe.each(['sqlite', 'postgres'] as const)('Bitbucket sign-in on %s', (flavo
     await browser.signIn('bitbucket');
 
     const user = await harness.db.user.findFirstOrThrow({ where: { provider: 'bitbucket' } });
-    expect(user).toMatchObject({ login: 'brad', providerId: bitbucket.state.user.uuid, token: bitbucket.state.token, refresh: bitbucket.state.refreshToken });
+    expect(user).toMatchObject({ login: 'brad', providerId: bitbucket.state.user.uuid });
+    expect(user.token).toMatch(/^v1:/);
+    expect(user.refresh).toMatch(/^v1:/);
+    expect(`${user.token} ${user.refresh}`).not.toContain(bitbucket.state.token);
+    expect(`${user.token} ${user.refresh}`).not.toContain(bitbucket.state.refreshToken);
+    expect(userTokens(harness.ctx.config, user)).toEqual({ token: bitbucket.state.token, refresh: bitbucket.state.refreshToken });
     expect(user.expiry).toBeGreaterThan(harness.ctx.now());
 
     const me = await browser.json('/api/user');
@@ -237,8 +271,9 @@ describe.each(['sqlite', 'postgres'] as const)('Bitbucket sign-in on %s', (flavo
     expect(repos.status).toBe(200);
     expect(repos.body).toHaveLength(2);
     const user = await harness.db.user.findFirstOrThrow({ where: { provider: 'bitbucket' } });
-    expect(user.token).toBe('rotated-by-bitbucket');
-    expect(user.token).not.toBe(oldToken);
+    expect(userTokens(harness.ctx.config, user).token).toBe('rotated-by-bitbucket');
+    expect(userTokens(harness.ctx.config, user).token).not.toBe(oldToken);
+    expect(user.token).not.toContain('rotated-by-bitbucket');
     await bitbucket.waitForRequest((r) => r.path === '/site/oauth2/access_token' && r.body.includes('grant_type=refresh_token'));
   });
 });

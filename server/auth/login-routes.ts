@@ -2,7 +2,10 @@
 //   GET /login/{github|bitbucket}               -> redirect to the provider's authorize page
 //   GET /login/{provider}?code=..&state=..      -> user, repositories, session cookie, redirect to /
 //   GET /login/{provider}?error=access_denied   -> redirect to /?error=access_denied
-//   POST /logout (GET too, for a plain link)    -> session ended
+//   a user HARRIER_USER_FILTER leaves out       -> redirect to /?error=not_allowed&login=..
+//   a user an administrator blocked             -> redirect to /?error=blocked&login=..
+//   POST /logout                                -> session ended (GET answers 405: a link or an
+//                                                  image on another site must not sign anyone out)
 import { Router, type Request, type Response } from 'express';
 import type { Provider } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
@@ -10,6 +13,7 @@ import { HttpError, notFound } from '../http/errors.ts';
 import type { UserRow } from '../http/request.ts';
 import { syncUserRepos } from '../api/repo-sync.ts';
 import { ScmError, type Scm, type ScmToken, type ScmUser } from '../scm/scm.ts';
+import { sealedUserTokens } from '../secrets/stored-credentials.ts';
 import { authenticate } from './authenticate.ts';
 import { checkState, issueState, type StateOptions } from './oauth-state.ts';
 import { PROVIDER_NAMES } from './scm-token.ts';
@@ -54,19 +58,26 @@ export function loginRouter(ctx: ServerContext): Router {
     if (!check.ok) {
       throw new HttpError(400, `sign-in refused: ${check.reason}; start again at ${ctx.config.host}/login/${provider}`);
     }
-    const user = await signIn(ctx, scm, code);
-    await startSession(ctx, res, user.id);
+    const outcome = await signIn(ctx, scm, code);
+    if (outcome.kind === 'refused') {
+      return res.redirect(303, `/?error=${outcome.reason}&login=${encodeURIComponent(outcome.login)}`);
+    }
+    await startSession(ctx, res, outcome.user.id);
     res.redirect(303, '/');
   });
 
-  const logout = async (req: Request, res: Response) => {
-    await endSession(ctx, req, res);
-    if (req.method === 'GET') res.redirect(303, '/');
-    else res.status(204).end();
-  };
   // POST is cookie-authenticated and state-changing, so it passes the CSRF check like the API.
-  router.post('/logout', authenticate(ctx), logout);
-  router.get('/logout', logout);
+  router.post('/logout', authenticate(ctx), async (req: Request, res: Response) => {
+    await endSession(ctx, req, res);
+    res.status(204).end();
+  });
+  router.all('/logout', (req, res) => {
+    res.set('Allow', 'POST');
+    throw new HttpError(
+      405,
+      `sign out with POST /logout (the web UI's Sign out button does), not ${req.method}: a GET could be sent by any page that links or embeds this address`,
+    );
+  });
 
   return router;
 }
@@ -80,20 +91,34 @@ function query(req: Request, name: string): string | undefined {
   return typeof value === 'string' && value ? value : undefined;
 }
 
-/** Code -> token -> provider user -> User row, repositories and permissions. */
-async function signIn(ctx: ServerContext, scm: Scm, code: string): Promise<UserRow> {
+type SignInOutcome = { kind: 'in'; user: UserRow } | { kind: 'refused'; reason: 'not_allowed' | 'blocked'; login: string };
+
+/** Code -> token -> provider user -> who may sign in -> User row, repositories and permissions. */
+async function signIn(ctx: ServerContext, scm: Scm, code: string): Promise<SignInOutcome> {
   const name = PROVIDER_NAMES[scm.provider];
   let token: ScmToken;
   let account: ScmUser;
+  let allowed: boolean;
   try {
     token = await scm.exchange(code, redirectUri(ctx, scm.provider));
     account = await scm.user(token.access);
+    allowed = await passesUserFilter(ctx, scm, token.access, account.login);
   } catch (err) {
     if (err instanceof ScmError) {
       const status = err.status >= 500 ? 502 : 401;
       throw new HttpError(status, `${name} sign-in failed: ${err.message}; start again at ${ctx.config.host}/login/${scm.provider}`);
     }
     throw err;
+  }
+  const log = { provider: scm.provider, login: account.login };
+  if (!allowed) {
+    ctx.logger.warn({ event: 'sign_in_refused', reason: 'user_filter', ...log }, `${account.login} may not sign in: HARRIER_USER_FILTER names neither the login nor one of its organisations`);
+    return { kind: 'refused', reason: 'not_allowed', login: account.login };
+  }
+  const known = await ctx.db.user.findUnique({ where: { provider_providerId: { provider: scm.provider, providerId: account.id } } });
+  if (known && !known.active) {
+    ctx.logger.warn({ event: 'sign_in_refused', reason: 'blocked', ...log }, `${account.login} may not sign in: an administrator blocked the account`);
+    return { kind: 'refused', reason: 'blocked', login: account.login };
   }
   const user = await saveUser(ctx, scm.provider, account, token);
   try {
@@ -102,9 +127,28 @@ async function signIn(ctx: ServerContext, scm: Scm, code: string): Promise<UserR
     // Signing in still works; GET /api/user/repos tries the sync again because syncedAt did not move.
     ctx.logger.warn({ err, user: user.login, provider: scm.provider }, 'repository sync at sign-in failed');
   }
-  return user;
+  return { kind: 'in', user };
 }
 
+/**
+ * HARRIER_USER_FILTER, as Drone's DRONE_USER_FILTER: when it lists anything, the user
+ * signs in only if it lists their login or an organisation (GitHub) or workspace
+ * (Bitbucket) they belong to, asked of the provider at every sign-in. Administrators
+ * named in HARRIER_ADMINS always may.
+ */
+async function passesUserFilter(ctx: ServerContext, scm: Scm, token: string, login: string): Promise<boolean> {
+  const filter = ctx.config.userFilter;
+  if (filter.length === 0 || isConfiguredAdmin(ctx, scm.provider, login)) return true;
+  if (filter.includes(login.toLowerCase())) return true;
+  const orgs = await scm.orgs(token);
+  return orgs.some((org) => filter.includes(org.toLowerCase()));
+}
+
+/** Whether HARRIER_ADMINS names the login, bare or as "provider:login". */
+export function isConfiguredAdmin(ctx: ServerContext, provider: Provider, login: string): boolean {
+  const l = login.toLowerCase();
+  return ctx.config.admins.some((entry) => entry === l || entry === `${provider}:${l}`);
+}
 async function saveUser(ctx: ServerContext, provider: Provider, account: ScmUser, token: ScmToken): Promise<UserRow> {
   const now = ctx.now();
   // A login is unique per provider, but accounts get renamed: when another account
@@ -113,14 +157,15 @@ async function saveUser(ctx: ServerContext, provider: Provider, account: ScmUser
     where: { provider, login: account.login, NOT: { providerId: account.id } },
     data: { login: `${account.login}~renamed-${now}`, updatedAt: now },
   });
+  // The tokens are sealed for the row's id, known once the row exists (see the update below).
   const fields = {
     login: account.login,
     email: account.email,
     avatar: account.avatar,
-    token: token.access,
-    refresh: token.refresh,
     expiry: token.expires,
     lastLogin: now,
+    // Signing in again is what ends a refused token's anonymous fallback.
+    scmRefused: 0,
     updatedAt: now,
   };
   const upsert = () =>
@@ -129,24 +174,35 @@ async function saveUser(ctx: ServerContext, provider: Provider, account: ScmUser
       update: fields,
       create: { provider, providerId: account.id, ...fields, createdAt: now },
     });
-  const user = await upsert().catch((err) => {
+  const row = await upsert().catch((err) => {
     // Two sign-ins of a new account at once: the second insert loses and updates instead.
     if ((err as { code?: string })?.code === 'P2002') return upsert();
     throw err;
   });
-  return bootstrapAdmin(ctx, user);
+  const admin = row.admin || isConfiguredAdmin(ctx, provider, account.login);
+  const user = await ctx.db.user.update({
+    where: { id: row.id },
+    data: { ...sealedUserTokens(ctx.config, row.id, { token: token.access, refresh: token.refresh }), admin },
+  });
+  if (admin && !row.admin) ctx.logger.info({ event: 'admin_granted', provider, login: user.login, by: 'HARRIER_ADMINS' }, `${user.login} is an administrator: HARRIER_ADMINS names them`);
+  return firstUserAdmin(ctx, user);
 }
 
 /**
- * The first account to sign in becomes Harrier's administrator, so someone can
- * mark repositories trusted (Drone reserves that for administrators). Nothing
- * here makes later accounts administrators; that is the users API's job.
+ * On `harrier up`'s embedded defaults on localhost (HARRIER_FIRST_USER_ADMIN), the first
+ * account to sign in becomes the administrator, so someone trying Harrier out can mark
+ * repositories trusted. Nowhere else does arriving first make anyone an administrator.
  */
-async function bootstrapAdmin(ctx: ServerContext, user: UserRow): Promise<UserRow> {
-  if (user.admin) return user;
+async function firstUserAdmin(ctx: ServerContext, user: UserRow): Promise<UserRow> {
+  if (!ctx.config.firstUserAdmin || user.admin) return user;
   const admins = await ctx.db.user.count({ where: { admin: true } });
   if (admins > 0) return user;
   const first = await ctx.db.user.findFirst({ orderBy: { id: 'asc' } });
   if (first?.id !== user.id) return user;
-  return ctx.db.user.update({ where: { id: user.id }, data: { admin: true } });
+  const made = await ctx.db.user.update({ where: { id: user.id }, data: { admin: true } });
+  const message =
+    `${user.login} is the administrator because this server runs on harrier up's embedded defaults on localhost; ` +
+    'set HARRIER_ADMINS for a real installation';
+  ctx.logger.warn({ event: 'admin_granted', provider: user.provider, login: user.login, by: 'HARRIER_FIRST_USER_ADMIN' }, message);
+  return made;
 }

@@ -8,7 +8,7 @@ import { HttpError, notFound, unauthorized } from '../http/errors.ts';
 import type { PermRow, RepoRow, UserRow } from '../http/request.ts';
 import { savePerm, saveScmRepo, syncIsStale } from '../api/repo-sync.ts';
 import { ScmError } from '../scm/scm.ts';
-import { PROVIDER_NAMES, scmTokenFor } from './scm-token.ts';
+import { noteScmRefusal, PROVIDER_NAMES, providerPermsKnown, scmRefusedMessage, scmTokenFor } from './scm-token.ts';
 
 export type AccessLevel = 'read' | 'write' | 'admin';
 
@@ -24,15 +24,19 @@ const READ_ONLY: Permission = { read: true, write: false, admin: false };
 export function repoAccess(ctx: ServerContext, level: AccessLevel): RequestHandler {
   return async (req, _res, next) => {
     const slug = `${req.params.owner}/${req.params.name}`;
-    const hidden = () => notFound(`repository ${slug} not found, or you cannot see it${req.user ? '' : ' (sign in to see private repositories)'}`);
     const user = req.user;
-    const repo = (await findRepo(ctx, slug, user)) ?? (user ? await fetchRepo(ctx, user, slug) : undefined);
+    // A user whose token the provider refused is, for repositories, an anonymous visitor.
+    const known = () => Boolean(user && providerPermsKnown(user));
+    const hint = () => (!user ? ' (sign in to see private repositories)' : known() ? '' : ` (${scmRefusedMessage(ctx, user)})`);
+    const hidden = () => notFound(`repository ${slug} not found, or you cannot see it${hint()}`);
+    const repo = (await findRepo(ctx, slug, user)) ?? (user && known() ? await fetchRepo(ctx, user, slug) : undefined);
     if (!repo) throw hidden();
-    const perm = user ? await permFor(ctx, user, repo) : undefined;
+    const perm = user && known() ? await permFor(ctx, user, repo) : undefined;
     const readable = repo.visibility === 'public' || Boolean(perm?.read);
     if (!readable) throw hidden();
     if (level !== 'read') {
       if (!user) throw unauthorized(`sign in to change ${slug}; this needs ${level} permission on it`);
+      if (!known()) throw new HttpError(403, `you need ${level} permission on ${slug} for this, and ${scmRefusedMessage(ctx, user)}`);
       if (!perm?.[level]) {
         const provider = PROVIDER_NAMES[repo.provider as Provider] ?? repo.provider;
         throw new HttpError(
@@ -63,8 +67,8 @@ async function fetchRepo(ctx: ServerContext, user: UserRow, slug: string): Promi
     await savePerm(ctx, user.id, repo.id, remote.perm);
     return repo;
   } catch (err) {
+    if (await noteScmRefusal(ctx, user, err)) return undefined;
     if (err instanceof ScmError && err.status < 500) return undefined;
-    if (err instanceof HttpError && err.status === 401) return undefined;
     throw err;
   }
 }
@@ -89,6 +93,8 @@ async function permFor(ctx: ServerContext, user: UserRow, repo: RepoRow): Promis
   } catch (err) {
     // The provider hides repositories the user cannot see behind 404 (GitHub) or 403 (Bitbucket).
     if (err instanceof ScmError && (err.status === 404 || err.status === 403)) return savePerm(ctx, user.id, repo.id, NONE);
+    // A refused token says nothing about this repository, and the stored answer may be a revoked grant's.
+    if (await noteScmRefusal(ctx, user, err)) return undefined;
     ctx.logger.warn({ err, user: user.login, repo: repo.slug }, 'could not refresh the permission from the provider; using the stored one');
     return stored ?? undefined;
   }

@@ -110,6 +110,8 @@ describe('docker-compose.yaml', () => {
     // Both must hold the same secret, and compose must refuse to start without one.
     expect(server.HARRIER_RPC_SECRET).toMatch(/^\$\{HARRIER_RPC_SECRET:\?/);
     expect(services.runner.environment!.HARRIER_RPC_SECRET).toBe(server.HARRIER_RPC_SECRET);
+    // Provider tokens and webhook secrets are stored encrypted: no key, no server.
+    expect(server.HARRIER_DATABASE_SECRET).toMatch(/^\$\{HARRIER_DATABASE_SECRET:\?/);
   });
 
   it('gives the runner the Docker socket and its workspace at the same path inside and outside', () => {

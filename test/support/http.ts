@@ -58,6 +58,8 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
     HARRIER_DATABASE_URL: database.url,
     // Tests running side by side share the Redis on 127.0.0.1 and must not hear each other.
     HARRIER_REDIS_PREFIX: `harrier-test-${randomBytes(4).toString('hex')}`,
+    // Provider tokens and webhook secrets are stored encrypted with it, as on a real server.
+    HARRIER_DATABASE_SECRET: randomBytes(32).toString('hex'),
     ...providerEnv(opts),
     ...opts.env,
   };

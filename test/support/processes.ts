@@ -115,6 +115,8 @@ export async function startHarrierPair(opts: { name: string; serverEnv?: Record<
     HARRIER_DATABASE_URL: db.url,
     HARRIER_RPC_SECRET: secret,
     HARRIER_REDIS_PREFIX: prefix,
+    // A real installation must set one; the server refuses to start without it.
+    HARRIER_DATABASE_SECRET: randomBytes(32).toString('hex'),
     ...opts.serverEnv,
   });
   const workspaceDir = fs.mkdtempSync(path.join(os.tmpdir(), `harrier-${opts.name}-ws-`));

@@ -3,6 +3,7 @@
 // repository through the REST API, so the stand-in holds the webhook and pushes
 // reach the server.
 import { createApiToken } from '../../server/auth/api-token.ts';
+import { sealedUserTokens } from '../../server/secrets/stored-credentials.ts';
 import { startBitbucketFake, type BitbucketFake } from '../fakes/bitbucket-api.ts';
 import { startGithubFake, type GithubFake } from '../fakes/github-api.ts';
 import { LocalGitRepo } from '../fakes/local-git-repo.ts';
@@ -66,7 +67,10 @@ interface SignedIn {
 async function activated<F extends GithubFake | BitbucketFake>(git: LocalGitRepo, fake: F, server: TestServer, signedIn: SignedIn): Promise<Scenario<F>> {
   const { db } = server.ctx;
   const now = server.ctx.now();
-  const user = await db.user.create({ data: { ...signedIn, createdAt: now, updatedAt: now } });
+  const { token: providerToken, ...account } = signedIn;
+  const created = await db.user.create({ data: { ...account, createdAt: now, updatedAt: now } });
+  // As sign-in stores it: sealed for this row.
+  const user = await db.user.update({ where: { id: created.id }, data: sealedUserTokens(server.ctx.config, created.id, { token: providerToken, refresh: '' }) });
   const token = await createApiToken(server.ctx, user.id);
   const api = (path: string, init: RequestInit = {}) =>
     fetch(`${server.host}${path}`, { ...init, headers: { Authorization: `Bearer ${token}`, ...(init.headers ?? {}) } });

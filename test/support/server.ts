@@ -58,6 +58,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     HARRIER_DATABASE_URL: database.url,
     HARRIER_RPC_SECRET: TEST_RPC_SECRET,
     HARRIER_REDIS_PREFIX: `harrier-test-${randomBytes(4).toString('hex')}`,
+    // The server refuses to start without one: provider tokens and webhook secrets are stored encrypted.
+    HARRIER_DATABASE_SECRET: randomBytes(32).toString('hex'),
     ...providerEnv(opts),
     ...opts.env,
   };
