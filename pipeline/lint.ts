@@ -31,7 +31,9 @@ export function checkPipelines(text: string, opts: LintOptions): CheckResult {
 
 export function lintPipelines(pipelines: Pipeline[], opts: LintOptions): PipelineError[] {
   const errors: PipelineError[] = [];
-  const add = (at: Position, message: string) => errors.push({ line: at.line, col: at.col, message });
+  const add: Add = Object.assign((at: Position, message: string) => void errors.push({ line: at.line, col: at.col, message }), {
+    full: () => errors.length >= MAX_ERRORS,
+  });
   checkPipelineGraph(pipelines, add);
   for (const p of pipelines) {
     checkStepGraph(p, add);
@@ -42,7 +44,13 @@ export function lintPipelines(pipelines: Pipeline[], opts: LintOptions): Pipelin
   return errors;
 }
 
-type Add = (at: Position, message: string) => void;
+/**
+ * A file can hold a thousand mistakes, each costing a "did you mean" search; the first
+ * hundred are as useful and the rest would only cost time.
+ */
+const MAX_ERRORS = 100;
+
+type Add = ((at: Position, message: string) => void) & { full(): boolean };
 
 function checkPipelineGraph(pipelines: Pipeline[], add: Add): void {
   const byName = new Map<string, Pipeline>();
@@ -56,6 +64,7 @@ function checkPipelineGraph(pipelines: Pipeline[], add: Add): void {
   const names = [...byName.keys()];
   for (const p of pipelines) {
     for (const dep of p.dependsOn) {
+      if (add.full()) return;
       if (dep === p.name) add(p.position, `pipeline \`${p.name}\` depends on itself; remove \`${dep}\` from its depends_on`);
       else if (!byName.has(dep)) add(p.position, `pipeline \`${p.name}\` depends on \`${dep}\`, which is not a pipeline in this file.${didYouMean(dep, names)}`);
     }
@@ -68,10 +77,12 @@ function checkStepGraph(p: Pipeline, add: Add): void {
   const all = [...p.services, ...p.steps];
   const byName = new Map(all.map((s) => [s.name, s]));
   const known = [...(p.clone.disable ? [] : ['clone']), ...byName.keys()];
+  const knownSet = new Set(known);
   for (const step of all) {
     for (const dep of step.dependsOn) {
+      if (add.full()) return;
       if (dep === step.name) add(step.position, `step \`${step.name}\` depends on itself; remove \`${dep}\` from its depends_on`);
-      else if (!known.includes(dep)) add(step.position, `step \`${step.name}\` depends on \`${dep}\`, which is not a step of pipeline \`${p.name}\`.${didYouMean(dep, known)}`);
+      else if (!knownSet.has(dep)) add(step.position, `step \`${step.name}\` depends on \`${dep}\`, which is not a step of pipeline \`${p.name}\`.${didYouMean(dep, known)}`);
     }
   }
   const cycle = findCycle([...byName.keys()], (n) => byName.get(n)!.dependsOn.filter((d) => byName.has(d) && d !== n));

@@ -7,12 +7,15 @@ import type { Document, Tags, YAMLError } from 'yaml';
 import type { ParseResult, Pipeline, PipelineError } from './types.ts';
 import { readPipeline } from './parse-pipeline.ts';
 import { expansionProblem } from './yaml-expansion.ts';
+import { MAX_STEPS, fileLimitProblem } from './file-limits.ts';
 import { describe, mapEntries, readString, report, type ReadContext } from './yaml-reader.ts';
 
 /** Drone resource kinds that are not pipelines; documents of these kinds are skipped. */
 const OTHER_KINDS = ['secret', 'signature', 'registry', 'template', 'cron'];
 
 export function parsePipelines(text: string): ParseResult {
+  const overLimit = fileLimitProblem(text);
+  if (overLimit) return { ok: false, errors: [overLimit] };
   const lines = new LineCounter();
   // YAML 1.1 is what Drone's parser speaks (yes/no booleans, `<<` merge keys), but like
   // Drone's yaml.v2 it reads `1:30` and `2024-01-02` as text, not as 90 and a Date.
@@ -38,6 +41,10 @@ export function parsePipelines(text: string): ParseResult {
     errors.push({ line: 1, col: 1, message: 'no pipeline found: add a document starting with `kind: pipeline` and `type: docker`' });
   }
   for (const p of pipelines) checkStepNames(p, errors);
+  const steps = pipelines.reduce((n, p) => n + p.steps.length + p.services.length, 0);
+  if (steps > MAX_STEPS) {
+    errors.push({ line: 1, col: 1, message: `the pipeline file has ${steps} steps and services; Harrier runs at most ${MAX_STEPS} from one file: split the work` });
+  }
   if (errors.length > 0) return { ok: false, errors: sortErrors(errors) };
   return { ok: true, pipelines, warnings: sortErrors(warnings) };
 }

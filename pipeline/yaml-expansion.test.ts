@@ -38,11 +38,12 @@ describe('hostile pipeline files', () => {
     }
   });
 
+  // Written nesting is refused before the parser reads it (file-limits.ts).
   it('refuses mappings and lists nested deeper than the limit', () => {
     const depth = MAX_NESTING + 10;
     const result = parsePipelines(`${HEAD}deep: ${'['.repeat(depth)}x${']'.repeat(depth)}\n${STEPS('{A: b}')}`);
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.errors[0].message).toContain(`more than ${MAX_NESTING} deep`);
+    expect(!result.ok && result.errors[0].message).toContain(`nests more than ${MAX_NESTING} levels deep`);
   });
 
   it('accepts the anchors real pipelines use: shared settings merged into many steps', () => {
