@@ -28,9 +28,19 @@ const MAX_NAME = 200;
 /** Drone keeps values up to 64 KiB; a Docker config.json or a private key fits. */
 const MAX_DATA_BYTES = 65535;
 
+/**
+ * Shorter values cannot be masked in build logs without hiding ordinary text (every "abc"),
+ * so the runner leaves them visible; the same minimum as runner/secret-mask.ts.
+ */
+const MIN_DATA_CHARS = 4;
+
 const dataSchema = z
   .string({ error: 'must be a string: the secret value' })
   .min(1, 'must not be empty')
+  .refine(
+    (d) => [...d].length >= MIN_DATA_CHARS,
+    `must be at least ${MIN_DATA_CHARS} characters long: a shorter value could not be masked in build logs without hiding ordinary text`,
+  )
   .refine((d) => Buffer.byteLength(d, 'utf8') <= MAX_DATA_BYTES, `must be at most ${MAX_DATA_BYTES} bytes`);
 
 export const secretCreateSchema = z.object({
