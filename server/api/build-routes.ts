@@ -2,7 +2,8 @@
 //   GET /api/repos/{owner}/{name}/builds                                   newest first; ?page, ?per_page (25, at most 100), ?branch
 //   GET /api/repos/{owner}/{name}/builds/{number}                          with stages[].steps[], and stages[].waiting for stages not yet started
 //   GET /api/repos/{owner}/{name}/builds/latest                            the newest build (?branch, ?ref), as in Drone
-//   GET /api/repos/{owner}/{name}/builds/{number}/logs/{stage}/{step}      [{pos,out,time}] by pos
+//   GET /api/repos/{owner}/{name}/builds/{number}/logs/{stage}/{step}      [{pos,out,time}] by pos, streamed page by page;
+//                                                                          ?offset, ?limit (server/logs/log-json.ts)
 // Mount after authenticate(ctx).
 import { Router, type Request } from 'express';
 import { z } from 'zod';
@@ -11,7 +12,7 @@ import { repoAccess } from '../auth/repo-access.ts';
 import { waitingReasons } from '../builds/waiting-reason.ts';
 import { notFound } from '../http/errors.ts';
 import { parseInput } from './body-validation.ts';
-import { readLogLines } from '../logs/log-store.ts';
+import { sendLogJson } from '../logs/log-json.ts';
 import { findStep } from './find-step.ts';
 import { buildJson } from './serialize.ts';
 
@@ -74,14 +75,10 @@ export function buildRouter(ctx: ServerContext): Router {
   });
 
   router.get(`${BUILDS}/:number/logs/:stage/:step`, repoAccess(ctx, 'read'), async (req, res) => {
-    const step = await findStep(
-      ctx,
-      req.repo!,
-      numberParam(req, 'number', 'build number'),
-      numberParam(req, 'stage', 'stage number'),
-      numberParam(req, 'step', 'step number'),
-    );
-    res.json(await readLogLines(ctx, step.id));
+    const number = numberParam(req, 'number', 'build number');
+    const step = await findStep(ctx, req.repo!, number, numberParam(req, 'stage', 'stage number'), numberParam(req, 'step', 'step number'));
+    const build = await ctx.db.build.findUniqueOrThrow({ where: { repoId_number: { repoId: req.repo!.id, number } }, select: { logsPurged: true } });
+    await sendLogJson(ctx, req, res, step.id, build.logsPurged);
   });
 
   return router;

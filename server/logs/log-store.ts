@@ -38,3 +38,41 @@ export async function readLogLines(ctx: Pick<ServerContext, 'db'>, stepId: numbe
   });
   return rows;
 }
+
+/** The first page is small: a log's lines may be up to 1 MB each. Later pages are sized from the lines seen. */
+const FIRST_PAGE = 1_000;
+const MIN_PAGE = 100;
+const MAX_PAGE = 5_000;
+/** What one page should weigh, so a reader holds about this much of a log at a time however long the log is. */
+const PAGE_BYTES = 1 << 20;
+
+export interface LogRange {
+  /** The first position to read. */
+  from?: number;
+  /** How many lines at most; all that follow when absent. */
+  count?: number;
+  /** Stops between pages when aborted (the client went away). */
+  signal?: AbortSignal;
+}
+
+/**
+ * A step's lines in order of position, one query per page, each page starting after
+ * the last position of the one before (keyset on the primary key (stepId, pos)), so a
+ * page costs the same at the end of a long log as at its start, and a reader never
+ * holds more than a page.
+ */
+export async function* logLinePages(ctx: Pick<ServerContext, 'db'>, stepId: number, range: LogRange = {}): AsyncGenerator<LogLine[]> {
+  let after = (range.from ?? 0) - 1;
+  let left = range.count ?? Number.POSITIVE_INFINITY;
+  let size = FIRST_PAGE;
+  while (left > 0 && !range.signal?.aborted) {
+    const take = Math.min(size, left);
+    const lines = await readLogLines(ctx, stepId, after, take);
+    if (lines.length) yield lines;
+    if (lines.length < take) return;
+    left -= lines.length;
+    after = lines[lines.length - 1].pos;
+    const bytes = lines.reduce((n, l) => n + l.out.length, 0);
+    size = Math.max(MIN_PAGE, Math.min(MAX_PAGE, Math.floor((PAGE_BYTES * lines.length) / Math.max(1, bytes))));
+  }
+}

@@ -2,6 +2,7 @@
 // as the runner sends it, then a `done` event when the step finishes. Each line's
 // event id is its position, so a browser that reconnects with Last-Event-ID
 // resumes exactly after the last line it got.
+import { once } from 'node:events';
 import type { Request, Response } from 'express';
 import type { LogLine, Status } from '../../core/domain.ts';
 import { isDone } from '../../core/domain.ts';
@@ -38,11 +39,15 @@ export async function streamStepLog(ctx: ServerContext, req: Request, res: Respo
     }
     if (chunk && !closed) res.write(chunk);
   };
+  const gone = new AbortController();
   const catchUp = async () => {
     for (;;) {
       const lines = await readLogLines(ctx, stepId, sent, BACKLOG_CHUNK);
       writeLines(lines);
       if (lines.length < BACKLOG_CHUNK || closed) return;
+      // A long backlog goes out as fast as the client takes it, not into the server's memory.
+      if (res.writableNeedDrain) await once(res, 'drain', { signal: gone.signal }).catch(() => undefined);
+      if (closed) return;
     }
   };
   const finish = (status: string) => {
@@ -77,6 +82,7 @@ export async function streamStepLog(ctx: ServerContext, req: Request, res: Respo
   function close() {
     if (closed) return;
     closed = true;
+    gone.abort();
     stopHeartbeat();
     unsubscribe();
     res.end();
