@@ -1,6 +1,8 @@
 // The runner's configuration, read once from HARRIER_* environment variables.
 import os from 'node:os';
 import path from 'node:path';
+import type { StepLimits } from './backend/backend.ts';
+import { parseByteSize } from './byte-size.ts';
 
 export interface RunnerConfig {
   serverUrl: string;
@@ -16,8 +18,13 @@ export interface RunnerConfig {
   /**
    * Host folder where stage workspaces are cloned; must be visible to the Docker engine at
    * the same path. Each runner works in `<workspaceDir>/<name>/` and empties it at start.
+   * Private to the runner's user (0700); default `$XDG_STATE_HOME/harrier/workspaces`.
    */
   workspaceDir: string;
+  /** Memory, CPU and process limits of every step and service container; absent in tests that build a config by hand. */
+  stepLimits?: StepLimits;
+  /** Bytes of log a step may write before the rest is cut (HARRIER_RUNNER_LOG_LIMIT). Default 100 MiB. */
+  logLimitBytes?: number;
   /**
    * On shutdown, how long running stages may go on; then stages whose steps have not
    * started are handed back to the server and the others are killed. Default 60.
@@ -37,6 +44,61 @@ export function parseLabels(text: string): Record<string, string> {
     labels[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
   }
   return labels;
+}
+
+export const DEFAULT_MEMORY_LIMIT = 2 * 1024 ** 3;
+export const DEFAULT_PIDS_LIMIT = 1024;
+export const DEFAULT_LOG_LIMIT = 100 * 1024 ** 2;
+/** Docker refuses a container memory limit below 6 MiB. */
+const MIN_MEMORY = 6 * 1024 ** 2;
+const MIN_LOG_LIMIT = 1024;
+
+function sizeSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, example: string, zero: string | undefined): number {
+  const text = env[name];
+  if (text === undefined || text.trim() === '') return fallback;
+  const bytes = parseByteSize(text);
+  const how = `write bytes or a number with a unit (k, m, g), e.g. ${name}=${example}${zero ? ` (0 for ${zero})` : ''}`;
+  if (bytes === undefined) throw new RunnerConfigError(`${name}="${text}" is not a size; ${how}`);
+  if (bytes === 0 && zero) return 0;
+  if (bytes < min) throw new RunnerConfigError(`${name}="${text}" is less than the smallest allowed, ${min} bytes; ${how}`);
+  return bytes;
+}
+
+/** HARRIER_RUNNER_MEMORY_LIMIT, _CPU_LIMIT and _PIDS_LIMIT. */
+export function parseStepLimits(env: NodeJS.ProcessEnv): StepLimits {
+  const memoryBytes = sizeSetting(env, 'HARRIER_RUNNER_MEMORY_LIMIT', DEFAULT_MEMORY_LIMIT, MIN_MEMORY, '2g', 'no limit');
+  let cpus: number | undefined;
+  const cpuText = env.HARRIER_RUNNER_CPU_LIMIT?.trim();
+  if (cpuText) {
+    cpus = /^\d+(\.\d+)?$/.test(cpuText) ? Number(cpuText) : NaN;
+    // Docker counts CPUs in hundredths at the finest.
+    if (!(cpus === 0 || cpus >= 0.01)) {
+      throw new RunnerConfigError(
+        `HARRIER_RUNNER_CPU_LIMIT="${env.HARRIER_RUNNER_CPU_LIMIT}" is not a number of CPUs of at least 0.01; write e.g. HARRIER_RUNNER_CPU_LIMIT=1.5 (0 for no limit)`,
+      );
+    }
+  }
+  let pids = DEFAULT_PIDS_LIMIT;
+  const pidsText = env.HARRIER_RUNNER_PIDS_LIMIT?.trim();
+  if (pidsText) {
+    pids = /^\d+$/.test(pidsText) ? Number(pidsText) : NaN;
+    if (!Number.isSafeInteger(pids)) {
+      throw new RunnerConfigError(
+        `HARRIER_RUNNER_PIDS_LIMIT="${env.HARRIER_RUNNER_PIDS_LIMIT}" is not a whole number of processes; write e.g. HARRIER_RUNNER_PIDS_LIMIT=1024 (0 for no limit)`,
+      );
+    }
+  }
+  return { memoryBytes, cpus, pids };
+}
+
+/**
+ * Where workspaces go without HARRIER_RUNNER_WORKSPACE: the user's state folder, as the XDG
+ * base directory rules place it. A fixed folder under /tmp could be made first by another
+ * user of the host, who would then read or change every build's files.
+ */
+export function defaultWorkspaceDir(env: NodeJS.ProcessEnv): string {
+  const state = env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : path.join(os.homedir(), '.local', 'state');
+  return path.join(state, 'harrier', 'workspaces');
 }
 
 export function loadRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerConfig {
@@ -60,7 +122,9 @@ export function loadRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
     nameFromHost: !env.HARRIER_RUNNER_NAME,
     capacity,
     labels: parseLabels(env.HARRIER_RUNNER_LABELS ?? ''),
-    workspaceDir: path.resolve(env.HARRIER_RUNNER_WORKSPACE || path.join(os.tmpdir(), 'harrier-workspaces')),
+    workspaceDir: path.resolve(env.HARRIER_RUNNER_WORKSPACE || defaultWorkspaceDir(env)),
     shutdownGraceSeconds: grace,
+    stepLimits: parseStepLimits(env),
+    logLimitBytes: sizeSetting(env, 'HARRIER_RUNNER_LOG_LIMIT', DEFAULT_LOG_LIMIT, MIN_LOG_LIMIT, '100m', undefined),
   };
 }

@@ -15,11 +15,13 @@ import { StepTimeoutError } from './backend/backend.ts';
 import { CloneError, cloneRepo } from './clone.ts';
 import { LABEL_MANAGED, LABEL_RUNNER } from './labels.ts';
 import { LogWriter } from './log-writer.ts';
+import { MIN_SECRET_LENGTH, SecretMasker, secretLength } from './secret-mask.ts';
 import { isConflict } from './rpc-client.ts';
 import type { ExecuteStageOptions, StageOutcome } from './stage-execution.ts';
 import { stepDependencies } from './step-graph.ts';
 import { registryCredentials, withSecrets } from './step-secrets.ts';
 import { watchForCancel } from './watch-build.ts';
+import { ensurePrivateDir } from './workspace-dir.ts';
 
 export type { CompiledStage, CompileRequest, ExecuteStageOptions, StageCompiler, StageOutcome, StageRpc } from './stage-execution.ts';
 
@@ -33,6 +35,11 @@ const unix = () => Math.floor(Date.now() / 1000);
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** `log_cut: true` for a step whose log was cut, nothing otherwise. */
+function logCut(writer: LogWriter): Pick<StepUpdate, 'log_cut'> {
+  return writer.cut ? { log_cut: true } : {};
 }
 
 function describeReason(reason: unknown): string {
@@ -58,7 +65,7 @@ class StageRun {
   private readonly reportChains = new Map<number, Promise<void>>();
   /** Detached steps and services: running until the stage ends. */
   private readonly background: { serverStep: Step | undefined; writer: LogWriter; started: number }[] = [];
-  private readonly secretValues: string[];
+  private readonly masker: SecretMasker;
   private firstProblem: Problem | undefined;
   private exitedEarly = false;
   private finished = false;
@@ -72,8 +79,27 @@ class StageRun {
     private readonly options: ExecuteStageOptions,
   ) {
     this.serverSteps = details.stage.steps ?? [];
-    this.secretValues = [...details.secrets.map((s) => s.value), ...(details.netrc?.password ? [details.netrc.password] : [])];
     this.logger = options.logger?.child({ stage: details.stage.id, build: details.build.id, repo: details.repo.slug });
+    this.masker = this.makeMasker();
+  }
+
+  /**
+   * One masker for all the stage's logs: its secrets and the clone credentials (GitHub's
+   * token is the netrc login, Bitbucket's the password). A stored secret too short to mask
+   * is left visible, with a warning: masking it would hide ordinary text everywhere.
+   */
+  private makeMasker(): SecretMasker {
+    const { secrets, netrc } = this.details;
+    for (const secret of secrets) {
+      const length = secretLength(secret.value);
+      if (length > 0 && length < MIN_SECRET_LENGTH) {
+        this.logger?.warn(
+          { event: 'secret_too_short', secret: secret.name, min: MIN_SECRET_LENGTH },
+          `secret ${secret.name} is shorter than ${MIN_SECRET_LENGTH} characters, so it is not masked in logs; give it a longer value`,
+        );
+      }
+    }
+    return new SecretMasker([...secrets.map((s) => s.value), ...(netrc ? [netrc.login, netrc.password] : [])]);
   }
 
   async execute(): Promise<StageOutcome> {
@@ -123,7 +149,8 @@ class StageRun {
     const killed = outcome.status === 'killed';
     for (const { serverStep, writer, started: stepStarted } of this.background) {
       await writer.close();
-      this.report(serverStep, killed ? { status: 'killed', exit_code: KILLED_EXIT_CODE, started: stepStarted, stopped: unix() } : { status: 'success', exit_code: 0, started: stepStarted, stopped: unix() });
+      const times = { started: stepStarted, stopped: unix(), ...logCut(writer) };
+      this.report(serverStep, killed ? { status: 'killed', exit_code: KILLED_EXIT_CODE, ...times } : { status: 'success', exit_code: 0, ...times });
     }
     for (const step of this.serverSteps) {
       if (!this.reported.has(step.id)) this.report(step, { status: 'skipped' });
@@ -146,11 +173,13 @@ class StageRun {
   private async run(setPlan: (plan: Plan) => void, setWorkspace: (dir: string) => void): Promise<StageOutcome> {
     const { details, options } = this;
     const stage = details.stage;
-    await fs.mkdir(options.workspaceDir, { recursive: true, mode: 0o700 });
+    // Private to the runner's user: no one else on the host reaches the stage's files.
+    await ensurePrivateDir(options.workspaceDir);
     const workspace = await fs.mkdtemp(path.join(options.workspaceDir, `stage-${stage.id}-`));
     setWorkspace(workspace);
-    // Steps run as whatever user their image says; let them all write the workspace.
-    await fs.chmod(workspace, 0o777);
+    // Inside the private folder, so only containers see this mode: steps whose image runs as
+    // another user may read the source, as on a Drone volume, and not write it.
+    await fs.chmod(workspace, 0o755);
 
     const compiled = options.compile(details, {
       workspaceHostPath: workspace,
@@ -248,17 +277,19 @@ class StageRun {
         signal: this.kill.signal,
       });
       await writer.close();
-      this.report(serverStep, { status: 'success', exit_code: 0, started, stopped: unix() });
+      this.report(serverStep, { status: 'success', exit_code: 0, started, stopped: unix(), ...logCut(writer) });
     } catch (err) {
       if (!this.kill.signal.aborted) writer.line(messageOf(err));
       await writer.close();
       if (this.kill.signal.aborted) {
-        this.report(serverStep, { status: 'killed', exit_code: KILLED_EXIT_CODE, started, stopped: unix() });
+        this.report(serverStep, { status: 'killed', exit_code: KILLED_EXIT_CODE, started, stopped: unix(), ...logCut(writer) });
         return;
       }
       const exitCode = err instanceof CloneError ? err.exitCode : 1;
-      this.problem({ status: 'failure', error: `clone failed: ${messageOf(err)}`, exitCode });
-      this.report(serverStep, { status: 'failure', error: messageOf(err), exit_code: exitCode, started, stopped: unix() });
+      // The error went through the masker in the log; the step's error field is shown too.
+      const error = this.masker.mask(messageOf(err));
+      this.problem({ status: 'failure', error: `clone failed: ${error}`, exitCode });
+      this.report(serverStep, { status: 'failure', error, exit_code: exitCode, started, stopped: unix(), ...logCut(writer) });
     }
   }
 
@@ -275,10 +306,16 @@ class StageRun {
       if (update.status === 'failure' || update.status === 'error') {
         if (!step.errIgnore) this.problem({ status: update.status, error: `step "${step.name}": ${update.error ?? `exit code ${update.exit_code}`}`, exitCode: update.exit_code ?? 1 });
       }
-      this.report(serverStep, { ...update, started, stopped: unix() });
+      this.report(serverStep, { ...update, started, stopped: unix(), ...logCut(writer) });
     };
     try {
-      const result = await this.options.backend.run(plan, withSecrets(this.details, step), (chunk) => writer.write(chunk), this.kill.signal);
+      const result = await this.options.backend.run(
+        plan,
+        withSecrets(this.details, step),
+        (chunk) => writer.write(chunk),
+        this.kill.signal,
+        (reason) => writer.cutHere(reason),
+      );
       if (step.detach || step.service) {
         this.background.push({ serverStep, writer, started });
         return;
@@ -311,7 +348,8 @@ class StageRun {
     let warned = false;
     return new LogWriter({
       send: serverStep ? (lines) => after.then(() => this.sendLogs(serverStep.id, lines)) : async () => {},
-      secrets: this.secretValues,
+      masker: this.masker,
+      maxLogBytes: this.options.logLimitBytes,
       startedAt,
       onError: (err) => {
         if (warned) return;

@@ -173,9 +173,82 @@ describe('LogWriter', () => {
 
   it('masks the longer of two overlapping secrets whole', async () => {
     const rec = recorder();
-    const w = new LogWriter({ send: rec.send, secrets: ['abc', 'abcdef'] });
-    w.write('xabcdefx abc\n');
+    const w = new LogWriter({ send: rec.send, secrets: ['abcd', 'abcdefgh'] });
+    w.write('xabcdefghx abcd\n');
     await w.close();
     expect(rec.lines()[0].out).toBe('x******x ******\n');
+  });
+
+  it('masks a secret that straddles the point where a long line is split', async () => {
+    const secret = 'straddling-s3cret';
+    for (const offset of [0, 1, 5, secret.length - 1]) {
+      const rec = recorder();
+      const w = new LogWriter({ send: rec.send, secrets: [secret], maxLineBytes: 100 });
+      // The secret begins `offset` characters before the 100th, in chunks of 7 characters.
+      const text = `${'a'.repeat(100 - offset)}${secret}${'b'.repeat(250)}`;
+      for (let i = 0; i < text.length; i += 7) w.write(text.slice(i, i + 7));
+      await w.close();
+      const lines = rec.lines().map((l) => l.out);
+      expect(lines.length, `offset ${offset}`).toBeGreaterThan(1);
+      expect(lines.join(''), `offset ${offset}`).not.toContain(secret.slice(0, 4));
+      expect(lines.join('').replace(/\n/g, ''), `offset ${offset}`).toBe(`${'a'.repeat(100 - offset)}******${'b'.repeat(250)}`);
+      for (const line of lines) expect(line.length).toBeLessThanOrEqual(100 + secret.length + 1);
+    }
+  });
+
+  it('does not mask values shorter than 4 characters, which would hide ordinary text', async () => {
+    const rec = recorder();
+    const w = new LogWriter({ send: rec.send, secrets: ['abc', 'a'] });
+    w.write('abc a banana\n');
+    await w.close();
+    expect(rec.lines()[0].out).toBe('abc a banana\n');
+  });
+
+  it('cuts the log at its limit with one last line that says so, and keeps nothing after it', async () => {
+    const rec = recorder();
+    const w = new LogWriter({ send: rec.send, maxLogBytes: 1024 });
+    for (let i = 0; i < 500; i++) w.write(`line ${i}\n`);
+    w.line('a line of the runner after the cut');
+    await w.close();
+    const lines = rec.lines().map((l) => l.out);
+    const kept = lines.slice(0, -1);
+    expect(kept.join('').length).toBeLessThanOrEqual(1024);
+    expect(kept.join('').length).toBeGreaterThan(1024 - 'line 499\n'.length);
+    expect(kept[0]).toBe('line 0\n');
+    expect(lines.at(-1)).toBe(
+      `[harrier] the log was cut here: the step wrote more than the limit of 1 KiB (HARRIER_RUNNER_LOG_LIMIT=1024 bytes). ${kept.join('').length} bytes were kept ` +
+        "and the rest of its output is dropped; the step runs on to its end. The runner's operator can raise HARRIER_RUNNER_LOG_LIMIT.\n",
+    );
+    expect(rec.lines().map((l) => l.pos)).toEqual(lines.map((_, i) => i));
+    expect(w.cut).toBe(true);
+  });
+
+  it('counts the limit in bytes of the masked lines, so a multi-byte line counts as what it stores', async () => {
+    const rec = recorder();
+    const w = new LogWriter({ send: rec.send, maxLogBytes: 1024 });
+    w.write(`${'✓'.repeat(300)}\n`); // 900 bytes and a newline
+    w.write(`${'✓'.repeat(50)}\n`); // 150 more would pass 1024
+    await w.close();
+    expect(rec.lines().map((l) => l.out.slice(0, 12))).toEqual(['✓'.repeat(12), '[harrier] th']);
+  });
+
+  it('ends the log with the reason when the rest of the output cannot be read, and is cut', async () => {
+    const rec = recorder();
+    const w = new LogWriter({ send: rec.send });
+    w.write('first\npartial');
+    w.cutHere('the output stopped');
+    w.write('later\n');
+    await w.close();
+    expect(rec.lines().map((l) => l.out)).toEqual(['first\n', 'partial\n', '[harrier] the log ends here: the output stopped.\n']);
+    expect(w.cut).toBe(true);
+  });
+
+  it('is not cut when the output stays under the limit', async () => {
+    const rec = recorder();
+    const w = new LogWriter({ send: rec.send, maxLogBytes: 1024 });
+    w.write('x'.repeat(1022) + '\n');
+    await w.close();
+    expect(rec.lines()).toHaveLength(1);
+    expect(w.cut).toBe(false);
   });
 });

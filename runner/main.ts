@@ -7,6 +7,7 @@ import { compileStagePlan } from './compile-plan.ts';
 import type { RunnerConfig } from './config.ts';
 import { RpcClient } from './rpc-client.ts';
 import { runRunner } from './runner.ts';
+import { ensurePrivateDir } from './workspace-dir.ts';
 
 export interface StartRunnerOptions {
   /**
@@ -20,8 +21,12 @@ export interface StartRunnerOptions {
 
 /** Runs until `signal` aborts and every stage it started has ended. */
 export async function startRunner(given: RunnerConfig, options: StartRunnerOptions): Promise<void> {
-  const backend = options.backend ?? new DockerBackend();
+  const backend = options.backend ?? new DockerBackend(undefined, { limits: given.stepLimits });
   const logger = options.logger ?? createLogger('runner');
+  // Before anything is cloned there: a folder that others may read or change fails the start.
+  if ((await ensurePrivateDir(given.workspaceDir)).tightened) {
+    logger.warn({ event: 'workspace_tightened', dir: given.workspaceDir }, 'the workspace folder could be read or written by other users; it is now private to the runner (mode 0700)');
+  }
   const config = await named(given, backend, logger);
   await runRunner({
     config,

@@ -270,6 +270,7 @@ export async function runRunner(options: RunnerOptions): Promise<void> {
         compile: options.compile,
         workspaceDir,
         runnerName: config.name,
+        logLimitBytes: config.logLimitBytes,
         logger,
         signal: kill.signal,
         lost: stage.lost.signal,

@@ -34,6 +34,8 @@ export interface ExecuteStageOptions {
   /** Host folder under which the stage's workspace is made. */
   workspaceDir: string;
   runnerName: string;
+  /** Bytes of log each step may write before the rest is cut (HARRIER_RUNNER_LOG_LIMIT); no limit when left out. */
+  logLimitBytes?: number;
   logger?: Logger;
   /** Aborting kills the stage (the runner is shutting down and its grace period is over). */
   signal?: AbortSignal;

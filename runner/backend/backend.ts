@@ -16,6 +16,25 @@ export interface StepResult {
  */
 export type StepOutput = (chunk: Buffer) => void | Promise<void>;
 
+/**
+ * What every step and service container may use at most, set per runner. 0 means no limit.
+ * A backend that cannot enforce a limit says so in its documentation.
+ */
+export interface StepLimits {
+  /** Memory in bytes; no swap is added on top. */
+  memoryBytes: number;
+  /** CPUs, e.g. 1.5. Left out: all the engine's CPUs but one. */
+  cpus?: number;
+  /** Processes and threads together. */
+  pids: number;
+}
+
+/**
+ * Called when a step's output could not be read to its end (the backend gave up waiting
+ * for it): what was delivered is all there will be, and `reason` says why, for the log.
+ */
+export type OutputLost = (reason: string) => void;
+
 /** What a backend needs beyond the plan, resolved by the runner. */
 export interface SetupOptions {
   /** For pulling private images (the plan's `imagePullSecrets`, resolved and parsed). */
@@ -33,8 +52,10 @@ export interface Backend {
    * Aborting the signal kills the container and rejects with the abort reason.
    * A step whose `timeoutSeconds` runs out is killed and rejects with a StepTimeoutError.
    * The container's environment is `step.env` only: the caller resolves `secretEnv` into it.
+   * `outputLost` hears when the rest of the output was given up on, also for detached steps
+   * and services after `run` returned; nothing reaches `output` after it was called.
    */
-  run(plan: Plan, step: PlanStep, output: StepOutput, signal: AbortSignal): Promise<StepResult>;
+  run(plan: Plan, step: PlanStep, output: StepOutput, signal: AbortSignal, outputLost?: OutputLost): Promise<StepResult>;
   /** Removes every container, network and volume of the plan; safe to call more than once and after a failed setup. */
   destroy(plan: Plan): Promise<void>;
   /**

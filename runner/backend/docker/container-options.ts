@@ -2,13 +2,29 @@
 import type Docker from 'dockerode';
 import type { Plan, PlanStep } from '../../../pipeline/types.ts';
 import { LABEL_MANAGED, LABEL_PLAN } from '../../labels.ts';
+import type { StepLimits } from '../backend.ts';
+
+/** The runner's limits with the CPU count settled (0: no limit). */
+export type ContainerLimits = Required<StepLimits>;
+
+export const NO_LIMITS: ContainerLimits = { memoryBytes: 0, cpus: 0, pids: 0 };
+
+/** The HostConfig fields that hold a container to the runner's limits; a limit of 0 is left out. */
+export function limitOptions(limits: ContainerLimits): Docker.HostConfig {
+  return {
+    // Swap as large as memory means no swap: a step over its memory is killed, not slowed to a crawl.
+    ...(limits.memoryBytes > 0 && { Memory: limits.memoryBytes, MemorySwap: limits.memoryBytes }),
+    ...(limits.cpus > 0 && { NanoCpus: Math.round(limits.cpus * 1e9) }),
+    ...(limits.pids > 0 && { PidsLimit: limits.pids }),
+  };
+}
 
 /** Labels on every object of the plan: the plan's own, plus the two the backend relies on to clean up. */
 export function planLabels(plan: Plan): Record<string, string> {
   return { ...plan.labels, [LABEL_MANAGED]: 'true', [LABEL_PLAN]: plan.network.id };
 }
 
-export function containerOptions(plan: Plan, step: PlanStep): Docker.ContainerCreateOptions {
+export function containerOptions(plan: Plan, step: PlanStep, limits: ContainerLimits = NO_LIMITS): Docker.ContainerCreateOptions {
   const binds: string[] = [];
   const volumeMounts: Docker.MountConfig = [];
   for (const mount of step.mounts) {
@@ -41,6 +57,7 @@ export function containerOptions(plan: Plan, step: PlanStep): Docker.ContainerCr
       Mounts: volumeMounts,
       Privileged: step.privileged,
       NetworkMode: plan.network.id,
+      ...limitOptions(limits),
     },
     NetworkingConfig: {
       EndpointsConfig: { [plan.network.id]: { Aliases: step.aliases } },

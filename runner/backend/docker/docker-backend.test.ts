@@ -8,7 +8,7 @@ import { TEST_IMAGES } from '../../../test/support/images.ts';
 import { LABEL_RUNNER } from '../../labels.ts';
 import { type HandPlanOptions, type HandStep, handPlan } from '../../testing/hand-plan.ts';
 import { ImageUnavailableError, StepTimeoutError } from '../backend.ts';
-import { DockerBackend } from './docker-backend.ts';
+import { DockerBackend, settleCpus } from './docker-backend.ts';
 import { sweepStaleTestObjects, testRunnerName } from '../../testing/test-runner-names.ts';
 
 const runnerLabel = testRunnerName('backend');
@@ -261,5 +261,101 @@ describe('DockerBackend', () => {
     expect(docker('ps', '-aq', '--filter', `label=${LABEL_RUNNER}=${label}`)).toBe('');
     expect(docker('network', 'ls', '-q', '--filter', `label=${LABEL_RUNNER}=${label}`)).toBe('');
     await backend.destroy(p);
+  });
+});
+
+describe('DockerBackend limits', () => {
+  const MiB = 1024 ** 2;
+  const limited = new DockerBackend(undefined, { limits: { memoryBytes: 256 * MiB, cpus: 0.5, pids: 48 } });
+  afterEach(async () => {
+    await Promise.all(plans.splice(0).map((p) => limited.destroy(p)));
+  });
+
+  it('gives every step and service container the runner limits, as the engine and the container itself see them', async () => {
+    const p = plan([
+      { name: 'svc', service: true, commands: ['sleep 60'] },
+      {
+        name: 'read',
+        commands: [
+          'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes',
+          'cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max',
+        ],
+      },
+    ]);
+    await limited.setup(p, never);
+    await limited.run(p, p.steps[0], () => {}, never);
+    const out = collect();
+    expect((await limited.run(p, p.steps[1], out.output, never)).exitCode).toBe(0);
+    expect(out.text()).toContain(`\n${256 * MiB}\n`);
+    expect(out.text()).toContain('\n48\n');
+    for (const step of p.steps) {
+      const host = JSON.parse(docker('inspect', '-f', '{{json .HostConfig}}', step.id));
+      expect({ name: step.name, Memory: host.Memory, MemorySwap: host.MemorySwap, NanoCpus: host.NanoCpus, PidsLimit: host.PidsLimit }).toEqual({
+        name: step.name,
+        Memory: 256 * MiB,
+        MemorySwap: 256 * MiB,
+        NanoCpus: 500_000_000,
+        PidsLimit: 48,
+      });
+    }
+  });
+
+  it('fails only the step that forks past the process limit; the next step of the stage runs', async () => {
+    const p = plan([
+      { name: 'forks', commands: ['i=0; while [ $i -lt 500 ]; do sleep 600 & i=$((i+1)); done; wait'] },
+      { name: 'after', commands: ['echo still-fine'] },
+    ]);
+    await limited.setup(p, never);
+    const forks = collect();
+    const result = await limited.run(p, p.steps[0], forks.output, never);
+    expect(result.exitCode).not.toBe(0);
+    expect(forks.text()).toMatch(/can't fork/);
+    const after = collect();
+    expect((await limited.run(p, p.steps[1], after.output, never)).exitCode).toBe(0);
+    expect(after.text()).toContain('still-fine\n');
+  });
+
+  it('sets no limits when it was given none, as for harrier exec', async () => {
+    const p = plan([{ name: 'free', commands: ['true'] }]);
+    await backend.setup(p, never);
+    await backend.run(p, p.steps[0], () => {}, never);
+    const host = JSON.parse(docker('inspect', '-f', '{{json .HostConfig}}', p.steps[0].id));
+    expect([host.Memory, host.NanoCpus, host.PidsLimit ?? 0]).toEqual([0, 0, 0]);
+    await backend.destroy(p);
+  });
+
+  it('says when the output could not be read to its end, and delivers nothing after saying so', async () => {
+    const p = plan([{ name: 'chatty', commands: ['seq 1 200000', 'echo last-line'] }]);
+    await backend.setup(p, never);
+    const chunks: string[] = [];
+    const lost: string[] = [];
+    let release = () => {};
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    // The receiver stops taking output after the first chunk, until the backend gave up.
+    const output = (chunk: Buffer) => {
+      chunks.push(chunk.toString());
+      if (chunks.length === 1) return blocked;
+    };
+    const result = await backend.run(p, p.steps[0], output, never, (reason) => {
+      lost.push(reason);
+      release();
+    });
+    expect(result.exitCode).toBe(0);
+    expect(lost).toEqual(['the output of step "chatty" did not end within 2 s after its container stopped, so the rest of it is lost']);
+    const delivered = chunks.length;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(chunks.length).toBe(delivered);
+    expect(chunks.join('')).not.toContain('last-line');
+  });
+});
+
+describe('settleCpus', () => {
+  it('leaves one of the engine CPUs free by default, never going below one, and lowers a setting to what the engine has', () => {
+    expect(settleCpus(undefined, 8)).toBe(7);
+    expect(settleCpus(undefined, 2)).toBe(1);
+    expect(settleCpus(undefined, 1)).toBe(1);
+    expect(settleCpus(1.5, 8)).toBe(1.5);
+    expect(settleCpus(16, 8)).toBe(8);
+    expect(settleCpus(0, 8)).toBe(0);
   });
 });

@@ -1,12 +1,22 @@
 // Runs a Plan on a Docker engine through dockerode. A step costs what `docker run`
 // costs: create, attach, start, wait, with nothing polled and nothing slept on.
+import os from 'node:os';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { Plan, PlanStep } from '../../../pipeline/types.ts';
 import { LABEL_PLAN, labelFilters } from '../../labels.ts';
-import { type Backend, ImageUnavailableError, type SetupOptions, type StepOutput, type StepResult, StepTimeoutError } from '../backend.ts';
+import {
+  type Backend,
+  ImageUnavailableError,
+  type OutputLost,
+  type SetupOptions,
+  type StepLimits,
+  type StepOutput,
+  type StepResult,
+  StepTimeoutError,
+} from '../backend.ts';
 import type { RegistryCredential } from '../registry-auth.ts';
-import { containerOptions, planLabels } from './container-options.ts';
+import { type ContainerLimits, containerOptions, NO_LIMITS, planLabels } from './container-options.ts';
 import { engineMessage, pullImage, pullsFirst } from './image-pull.ts';
 import { pumpOutput } from './output-stream.ts';
 
@@ -15,11 +25,18 @@ const DRAIN_MS = 2_000;
 /** An engine that takes longer than this to answer a ping is taken for one that does not answer. */
 const HEALTH_TIMEOUT_MS = 5_000;
 
+/** The output of a detached step or service, read until its container goes. */
+interface BackgroundOutput {
+  pumped: Promise<void>;
+  done: boolean;
+  lose: (reason: string) => void;
+}
+
 interface PlanState {
   /** Containers created for the plan, also found by label in destroy. */
   containers: Set<string>;
   /** Output pumps of detached steps and services, which outlive their run() call. */
-  background: Set<Promise<void>>;
+  background: Set<BackgroundOutput>;
   destroyed: boolean;
   registryCredentials: RegistryCredential[];
 }
@@ -39,12 +56,44 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
+/**
+ * The CPUs a container may use: without a setting all the engine's CPUs but one, so a
+ * step cannot take the whole machine from the engine, the runner and the server beside
+ * it; a setting above what the engine has is lowered to that, since the engine refuses more.
+ */
+export function settleCpus(configured: number | undefined, engineCpus: number): number {
+  const cpus = Math.max(1, Math.floor(engineCpus) || 1);
+  if (configured === undefined) return Math.max(1, cpus - 1);
+  return Math.min(configured, cpus);
+}
+
+export interface DockerBackendOptions {
+  /** Limits for every step and service container; none when left out (`harrier exec` on one's own machine). */
+  limits?: StepLimits;
+}
+
+const lostOutputMessage = (step: PlanStep) =>
+  `the output of step "${step.name}" did not end within ${DRAIN_MS / 1000} s after its container stopped, so the rest of it is lost`;
+
 export class DockerBackend implements Backend {
   readonly docker: Docker;
   private readonly plans = new Map<string, PlanState>();
+  private readonly limits: StepLimits | undefined;
+  private settledLimits: ContainerLimits | undefined;
 
-  constructor(docker: Docker = new Docker()) {
+  constructor(docker: Docker = new Docker(), options: DockerBackendOptions = {}) {
     this.docker = docker;
+    this.limits = options.limits;
+  }
+
+  /** The runner's limits with the CPU count settled against the engine's (asked once). */
+  async containerLimits(): Promise<ContainerLimits> {
+    if (!this.limits) return NO_LIMITS;
+    if (this.settledLimits) return this.settledLimits;
+    const info = await this.docker.info().catch(() => undefined);
+    const limits = { ...this.limits, cpus: settleCpus(this.limits.cpus, Number(info?.NCPU) || os.availableParallelism()) };
+    if (info) this.settledLimits = limits;
+    return limits;
   }
 
   async ownContainerName(hostname: string): Promise<string | undefined> {
@@ -91,11 +140,11 @@ export class DockerBackend implements Backend {
     await Promise.all([network, ...volumes]);
   }
 
-  async run(plan: Plan, step: PlanStep, output: StepOutput, signal: AbortSignal): Promise<StepResult> {
+  async run(plan: Plan, step: PlanStep, output: StepOutput, signal: AbortSignal, outputLost?: OutputLost): Promise<StepResult> {
     signal.throwIfAborted();
     const state = this.state(plan);
     if (state.destroyed) throw new Error(`stage ${plan.network.id} is already torn down; step "${step.name}" cannot run`);
-    const options = containerOptions(plan, step);
+    const options = containerOptions(plan, step, await this.containerLimits());
     // As in Drone: a failed pull under always/default falls back to the engine's copy of the image.
     let pullError: ImageUnavailableError | undefined;
     if (pullsFirst(step.pull, step.image)) {
@@ -119,7 +168,14 @@ export class DockerBackend implements Backend {
 
     // Attach before start, as `docker run` does, so not a byte of output is missed.
     const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable;
-    const pumped = pumpOutput(stream, output);
+    // Once the rest is given up on, a chunk still on its way is dropped: the last word was said.
+    let lost = false;
+    const lose = (reason: string) => {
+      if (lost) return;
+      lost = true;
+      outputLost?.(reason);
+    };
+    const pumped = pumpOutput(stream, (chunk) => (lost ? undefined : output(chunk)));
     try {
       signal.throwIfAborted();
       await container.start();
@@ -130,11 +186,15 @@ export class DockerBackend implements Backend {
     }
 
     if (step.detach || step.service) {
-      const background = pumped.finally(() => state.background.delete(background));
+      const background: BackgroundOutput = { pumped, done: false, lose };
+      void pumped.finally(() => {
+        background.done = true;
+        state.background.delete(background);
+      });
       state.background.add(background);
       return { exitCode: 0, oomKilled: false };
     }
-    return this.waitForExit(container, step, stream, pumped, signal);
+    return this.waitForExit(container, step, stream, pumped, signal, lose);
   }
 
   private async create(
@@ -166,6 +226,7 @@ export class DockerBackend implements Backend {
     stream: Readable,
     pumped: Promise<void>,
     signal: AbortSignal,
+    lose: (reason: string) => void,
   ): Promise<StepResult> {
     // Set before the kill is sent, so an exit caused by our kill is never taken for the step's own.
     let stopReason: unknown;
@@ -191,11 +252,11 @@ export class DockerBackend implements Backend {
       waited.catch(() => {}); // may lose the race to a kill, then fail when the container goes
       const exit = await Promise.race([waited, stopped]);
       if (stopReason !== undefined) throw stopReason;
-      await drain(pumped, stream);
+      if (!(await drain(pumped, stream))) lose(lostOutputMessage(step));
       const oomKilled = exit.StatusCode === 137 ? Boolean((await container.inspect()).State.OOMKilled) : false;
       return { exitCode: exit.StatusCode, oomKilled };
     } catch (err) {
-      await drain(pumped, stream);
+      if (!(await drain(pumped, stream))) lose(lostOutputMessage(step));
       throw stopReason ?? new Error(`lost track of the container of step "${step.name}": ${engineMessage(err)}`);
     } finally {
       signal.removeEventListener('abort', onAbort);
@@ -223,7 +284,11 @@ export class DockerBackend implements Backend {
     const ids = new Set([...state.containers, ...listed.map((c) => c.Id)]);
     await Promise.all([...ids].map((id) => this.docker.getContainer(id).remove({ force: true, v: true }).catch(note(`remove container ${id}`))));
     // Removed containers close their streams; let detached steps' last output arrive.
-    await Promise.race([Promise.allSettled(state.background), delay(DRAIN_MS)]);
+    const background = [...state.background];
+    await Promise.race([Promise.allSettled(background.map((b) => b.pumped)), delay(DRAIN_MS)]);
+    for (const b of background) {
+      if (!b.done) b.lose(`the output of this detached step or service did not end within ${DRAIN_MS / 1000} s after its container was removed, so the rest of it is lost`);
+    }
 
     await this.docker.getNetwork(plan.network.id).remove().catch(note(`remove network ${plan.network.id}`));
     const labelled = await this.docker.listVolumes({ filters }).catch((err) => {
@@ -262,8 +327,9 @@ export class DockerBackend implements Backend {
   }
 }
 
-/** Waits briefly for the output to end after the container stopped, then lets go of the stream. */
-async function drain(pumped: Promise<void>, stream: Readable): Promise<void> {
-  await Promise.race([pumped, delay(DRAIN_MS)]);
+/** Waits briefly for the output to end after the container stopped, then lets go of the stream. False: it did not end. */
+async function drain(pumped: Promise<void>, stream: Readable): Promise<boolean> {
+  const ended = await Promise.race([pumped.then(() => true), delay(DRAIN_MS).then(() => false)]);
   stream.destroy();
+  return ended;
 }
