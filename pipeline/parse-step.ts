@@ -53,8 +53,8 @@ const IGNORED_STEP_KEYS: Record<string, string> = {
   extra_hosts: 'steps use the engine\'s host names',
   devices: 'Harrier does not map devices into steps',
   shm_size: 'the engine\'s default shared memory size applies',
-  mem_limit: 'Harrier sets no per-step memory limit',
-  memswap_limit: 'Harrier sets no per-step memory limit',
+  mem_limit: 'each step gets the memory limit its runner sets (HARRIER_RUNNER_MEMORY_LIMIT)',
+  memswap_limit: 'steps get no swap beyond the memory limit their runner sets (HARRIER_RUNNER_MEMORY_LIMIT)',
 };
 
 const PULL_POLICIES: readonly PullPolicy[] = ['always', 'never', 'if-not-exists', 'default'];

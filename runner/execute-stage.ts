@@ -320,7 +320,7 @@ class StageRun {
         this.background.push({ serverStep, writer, started });
         return;
       }
-      if (result.oomKilled) return await finish({ status: 'failure', exit_code: result.exitCode, error: 'the container ran out of memory and was killed' });
+      if (result.oomKilled) return await finish({ status: 'failure', exit_code: result.exitCode, error: 'the container ran out of memory and was killed; the runner limits each step\'s memory (HARRIER_RUNNER_MEMORY_LIMIT)' });
       if (result.exitCode === 0) return await finish({ status: 'success', exit_code: 0 });
       if (result.exitCode === 78) {
         // Drone's convention: 78 ends the pipeline early, as a success.
