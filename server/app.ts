@@ -2,6 +2,7 @@
 import path from 'node:path';
 import express from 'express';
 import { RPC_PREFIX } from '../core/protocol.ts';
+import { adminUserRouter } from './api/admin-user-routes.ts';
 import { badgeRouter } from './api/badge-routes.ts';
 import { buildActionRouter } from './api/build-action-routes.ts';
 import { buildRouter } from './api/build-routes.ts';
@@ -18,6 +19,7 @@ import { loginRouter } from './auth/login-routes.ts';
 import type { ServerContext } from './context.ts';
 import { packageRoot } from './db/flavour.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import { webUiRouter } from './http/web-ui.ts';
 import { logStreamRouter } from './logs/log-stream-routes.ts';
 import { metricsRouter } from './metrics/metrics-routes.ts';
@@ -30,6 +32,7 @@ export const HOOK_BODY_LIMIT = '10mb';
 export function createApp(ctx: ServerContext, shutdown: AbortSignal): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders(ctx.config));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -43,6 +46,7 @@ export function createApp(ctx: ServerContext, shutdown: AbortSignal): express.Ex
   app.use(loginRouter(ctx));
   app.use('/api', express.json({ limit: '1mb' }), authenticate(ctx));
   app.use(userRouter(ctx));
+  app.use(adminUserRouter(ctx));
   app.use(repoRouter(ctx));
   app.use(languageRouter(ctx));
   app.use(badgeRouter(ctx));

@@ -84,8 +84,9 @@ export function userRouter(ctx: ServerContext): Router {
   return router;
 }
 
+const NAME_IT = 'give the token a name, e.g. "laptop" or "deploy script"';
 const newTokenSchema = z.object({
-  name: z.string().trim().min(1, 'give the token a name, e.g. "laptop" or "deploy script"').max(100),
+  name: z.string({ error: NAME_IT }).trim().min(1, NAME_IT).max(100),
   days: z.number().int().min(1).max(MAX_TOKEN_DAYS).optional(),
 });
 
