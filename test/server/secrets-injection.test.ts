@@ -1,5 +1,6 @@
 // Which secrets a runner receives with a stage's details: only those its pipeline names,
-// none without pull_request on a pull request from a fork, none for a
+// none for a fork's pull request no one approved and none without pull_request for an
+// approved one, none for a
 // stage no runner holds; and, through a real runner on Docker, that a step sees its secret
 // while its log, the API and the server log never show the value.
 import os from 'node:os';
@@ -151,19 +152,38 @@ describe.each(['sqlite', 'postgres'] as const)('secrets in stage details on %s',
     });
   });
 
-  it('withholds secrets without pull_request from a fork\'s pull request, giving only those marked pull_request', async () => {
+  it('gives a fork\'s pull request that no one approved no secrets at all, not even those marked pull_request', async () => {
     const fork = s.fake.repo('forker/hello-world') ?? s.fake.addRepo({ slug: 'forker/hello-world', gitDir: s.git.dir, private: false });
-    const sha = s.git.commit({ 'fork.txt': 'f' }, 'From a fork', 'fork-feature');
+    const sha = s.git.commit({ 'fork.txt': 'unapproved' }, 'From a fork, unapproved', 'fork-unapproved');
     s.git.checkout('main');
-    const [res] = await s.fake.pullRequest(SLUG, { number: 4, head: { ref: 'fork-feature', sha, repo: fork }, base: { ref: 'main' } });
+    const [res] = await s.fake.pullRequest(SLUG, { number: 5, head: { ref: 'fork-unapproved', sha, repo: fork }, base: { ref: 'main' } });
     const build = (await res.json()) as Build;
-    const row = await s.server.ctx.db.build.findFirstOrThrow({ where: { number: build.number, repo: { slug: SLUG } } });
-    expect(row.fork).toBe(true);
-    const details = await detailsOf(build, 'default');
-    expect(Object.keys(secretsOf(details))).toEqual(['docker_password']);
-    expect(logs.lines.some((l) => l.includes('"event":"secret_withheld"') && l.includes('api_token'))).toBe(true);
-    const other = await detailsOf(build, 'other');
-    expect(other.secrets).toEqual([]);
+    expect(build).toMatchObject({ status: 'pending', approved_by: '' });
+    expect((await detailsOf(build, 'default')).secrets).toEqual([]);
+    expect(logs.lines.some((l) => l.includes('"event":"secret_withheld"') && l.includes('docker_password') && l.includes('no one approved'))).toBe(true);
+  });
+
+  it('gives an approved fork\'s pull request only the secrets marked pull_request', async () => {
+    const { db } = s.server.ctx;
+    await db.repo.updateMany({ where: { slug: SLUG }, data: { protected: true } });
+    try {
+      const fork = s.fake.repo('forker/hello-world') ?? s.fake.addRepo({ slug: 'forker/hello-world', gitDir: s.git.dir, private: false });
+      const sha = s.git.commit({ 'fork.txt': 'f' }, 'From a fork', 'fork-feature');
+      s.git.checkout('main');
+      const [res] = await s.fake.pullRequest(SLUG, { number: 4, head: { ref: 'fork-feature', sha, repo: fork }, base: { ref: 'main' } });
+      const build = (await res.json()) as Build;
+      expect(build.status).toBe('blocked');
+      const row = await db.build.findFirstOrThrow({ where: { number: build.number, repo: { slug: SLUG } } });
+      expect(row.fork).toBe(true);
+      expect((await s.api(`/api/repos/${SLUG}/builds/${build.number}/approve`, { method: 'POST' })).status).toBe(200);
+      const details = await detailsOf(build, 'default');
+      expect(Object.keys(secretsOf(details))).toEqual(['docker_password']);
+      expect(logs.lines.some((l) => l.includes('"event":"secret_withheld"') && l.includes('api_token') && l.includes('does not allow pull requests'))).toBe(true);
+      const other = await detailsOf(build, 'other');
+      expect(other.secrets).toEqual([]);
+    } finally {
+      await db.repo.updateMany({ where: { slug: SLUG }, data: { protected: false } });
+    }
   });
 
   it('leaves out a secret whose stored value was tampered with, and logs its name only', async () => {

@@ -1,5 +1,6 @@
 // One build: what it built, its stages and steps, and the selected step's log, all live.
-// Actions: cancel while it runs, restart when it is done (a new build, opened at once).
+// Actions: cancel while it runs, restart when it is done (a new build, opened at once),
+// approve or decline while it waits for approval (blocked).
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, messageOf, repoPath } from '../api/client.ts';
 import { useRepoStream } from '../api/repo-stream.ts';
@@ -15,7 +16,7 @@ import type { LineRange } from '../log/log-viewer.tsx';
 import { navigate, repoUrl, useLocation } from '../router.tsx';
 import { useTitle } from '../session.tsx';
 import { StageTree, type StepKey } from './stage-tree.tsx';
-import { StepLog } from './step-log.tsx';
+import { purgedText, StepLog } from './step-log.tsx';
 
 /** While a build runs, its page also refetches this often, in case a step change had no build event. */
 const RUNNING_REFRESH_MS = 4000;
@@ -43,7 +44,7 @@ export function BuildPage({ slug, number, stage, step }: { slug: string; number:
   const loc = useLocation();
   const repo = useApi<Repo>(`/api/repos/${repoPath(slug)}`);
   const build = useApi<Build>(`/api/repos/${repoPath(slug)}/builds/${number}`);
-  const [action, setAction] = useState<{ busy?: 'cancel' | 'restart'; error?: unknown }>({});
+  const [action, setAction] = useState<{ busy?: 'cancel' | 'restart' | 'approve' | 'decline'; error?: unknown }>({});
   const [announce, setAnnounce] = useState('');
   const b = build.data;
   useTitle(b ? `#${number} ${buildTitle(b)} · ${slug}` : `#${number} · ${slug}`);
@@ -67,7 +68,9 @@ export function BuildPage({ slug, number, stage, step }: { slug: string; number:
   });
 
   // A cancelled build is done at once, but its steps stop a moment later: keep refreshing until they have.
-  const running = b ? !isDone(b.status) || (b.stages ?? []).some((s) => !isDone(s.status) || (s.steps ?? []).some((st) => !isDone(st.status))) : false;
+  // A blocked build waits for a person, who acts on this page or another (the live stream tells).
+  const live = (status: Status) => !isDone(status) && status !== 'blocked';
+  const running = b ? live(b.status) || (b.stages ?? []).some((s) => live(s.status) || (s.steps ?? []).some((st) => live(st.status))) : false;
   useEffect(() => {
     if (!running) return;
     const id = setInterval(refetch, RUNNING_REFRESH_MS);
@@ -103,6 +106,16 @@ export function BuildPage({ slug, number, stage, step }: { slug: string; number:
       build.setData(await api<Build>(`/api/repos/${repoPath(slug)}/builds/${number}`, { method: 'DELETE' }));
       setAction({});
       setAnnounce(`Build ${number} cancelled`);
+    } catch (error) {
+      setAction({ error });
+    }
+  };
+  const decide = async (verb: 'approve' | 'decline') => {
+    setAction({ busy: verb });
+    try {
+      build.setData(await api<Build>(`/api/repos/${repoPath(slug)}/builds/${number}/${verb}`, { method: 'POST' }));
+      setAction({});
+      setAnnounce(`Build ${number} ${verb}d`);
     } catch (error) {
       setAction({ error });
     }
@@ -147,11 +160,21 @@ export function BuildPage({ slug, number, stage, step }: { slug: string; number:
               </span>
             )}
             {b.parent > 0 && <span className="muted">restart of #{b.parent}</span>}
+            {b.approved_by && b.status !== 'declined' && <span className="muted">approved by {b.approved_by}</span>}
           </div>
         </div>
         {canWrite && (
           <div className="build-actions">
-            {running ? (
+            {b.status === 'blocked' ? (
+              <>
+                <button type="button" className="btn btn-primary" onClick={() => decide('approve')} disabled={!!action.busy}>
+                  {action.busy === 'approve' ? 'Approving…' : 'Approve'}
+                </button>
+                <button type="button" className="btn btn-danger" onClick={() => decide('decline')} disabled={!!action.busy}>
+                  {action.busy === 'decline' ? 'Declining…' : 'Decline'}
+                </button>
+              </>
+            ) : b.status === 'declined' ? null : running ? (
               <button type="button" className="btn btn-danger" onClick={cancel} disabled={!!action.busy}>
                 {action.busy === 'cancel' ? 'Cancelling…' : 'Cancel'}
               </button>
@@ -164,6 +187,7 @@ export function BuildPage({ slug, number, stage, step }: { slug: string; number:
         )}
       </div>
       <ErrorNotice error={action.error} />
+      <ApprovalNotice build={b} slug={slug} canWrite={canWrite} />
       {b.error && (
         <div className="notice notice-error" role="alert">
           <pre className="pipeline-error">{b.error}</pre>
@@ -185,6 +209,7 @@ export function BuildPage({ slug, number, stage, step }: { slug: string; number:
               key={`${selected.stage}/${selected.step}`}
               at={{ slug, build: number, stage: selected.stage, step: selected.step }}
               step={selectedStep}
+              purged={b.logs_purged ? purgedText(b) : undefined}
               selection={parseLineHash(loc.hash)}
               onSelect={(r) => navigate(`${stepUrl(selected)}#L${r.from}${r.to !== r.from ? `-L${r.to}` : ''}`, { replace: true })}
               onDone={refetch}
@@ -195,5 +220,27 @@ export function BuildPage({ slug, number, stage, step }: { slug: string; number:
         </div>
       </div>
     </div>
+  );
+}
+
+/** Why a build waits for approval, or who declined it. */
+function ApprovalNotice({ build, slug, canWrite }: { build: Build; slug: string; canWrite: boolean }) {
+  if (build.status === 'declined') {
+    return (
+      <p className="notice notice-info" role="status">
+        Declined{build.approved_by ? ` by ${build.approved_by}` : ''}: this build never ran.
+      </p>
+    );
+  }
+  if (build.status !== 'blocked') return null;
+  const fork = build.event === 'pull_request' && build.source_repo !== '' && build.source_repo.toLowerCase() !== slug.toLowerCase();
+  return (
+    <p className="notice notice-info" role="status">
+      This build waits for approval.{' '}
+      {fork
+        ? `It comes from a fork (${build.source_repo}); once approved it runs with the repository's trusted settings and the secrets allowed for pull requests. `
+        : 'The repository is protected: every build waits until someone approves it. '}
+      {canWrite ? 'Read its changes before you approve it.' : 'A user with write permission on the repository can approve or decline it.'}
+    </p>
   );
 }

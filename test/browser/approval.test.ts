@@ -1,0 +1,88 @@
+// A protected repository's builds wait for approval on the build page: a user with write
+// permission sees why and approves (the build then runs on the real runner) or declines
+// (it never runs); a visitor without write permission sees why it waits and no buttons.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Build, Repo } from '../../core/domain.ts';
+import { PATIENCE_MS, startUiHarness, type UiHarness } from './ui-harness.ts';
+
+const PIPELINE = `kind: pipeline
+type: docker
+name: default
+
+steps:
+- name: greet
+  image: alpine:3
+  commands:
+  - echo approved and running
+`;
+
+describe('approving builds on the build page', () => {
+  let h: UiHarness;
+  beforeAll(async () => {
+    h = await startUiHarness();
+  }, 120_000);
+  afterEach(async () => {
+    const errors = await h?.endTest();
+    expect(errors ?? []).toEqual([]);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  async function protectedRepo(slug: string): Promise<void> {
+    h.addRepo(slug, { 'README.md': '# hello\n', '.drone.yml': PIPELINE });
+    await h.activate(slug);
+    const patched = await h.api<Repo>(`/api/repos/${slug}`, 'PATCH', { protected: true });
+    expect(patched.status).toBe(200);
+  }
+
+  it('approves a blocked build with the Approve button, and it runs', async () => {
+    const slug = 'octocat/approve-me';
+    await protectedRepo(slug);
+    const build = await h.push(slug, { 'a.txt': 'a' }, 'Needs approval');
+    expect(build.status).toBe('blocked');
+    const { page } = await h.session();
+    await page.goto(`/${slug}/${build.number}`);
+    await page.locator('.build-head .status-pill[data-status="blocked"]').waitFor();
+    await page.getByRole('status').filter({ hasText: 'This build waits for approval' }).waitFor();
+    expect(await page.getByRole('status').filter({ hasText: 'waits for approval' }).textContent()).toMatch(/The repository is protected/);
+    await h.screenshot(page, 'build-blocked');
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.getByText(`approved by ${h.fake.state.user.login}`).waitFor();
+    await page.getByRole('region', { name: /Log of step greet/ }).getByText('approved and running', { exact: true }).waitFor({ timeout: PATIENCE_MS });
+    await page.locator('.build-head .status-pill[data-status="success"]').waitFor({ timeout: PATIENCE_MS });
+    expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+  }, 180_000);
+
+  it('declines a blocked build with the Decline button, and it never runs', async () => {
+    const slug = 'octocat/decline-me';
+    await protectedRepo(slug);
+    const build = await h.push(slug, { 'b.txt': 'b' }, 'Will be declined');
+    const { page, api } = await h.session();
+    await page.goto(`/${slug}/${build.number}`);
+    await page.getByRole('button', { name: 'Decline' }).click();
+    await page.locator('.build-head .status-pill[data-status="declined"]').waitFor();
+    await page.getByText(`Declined by ${h.fake.state.user.login}: this build never ran.`).waitFor();
+    await h.screenshot(page, 'build-declined');
+    const after = await api<Build>(`/api/repos/${slug}/builds/${build.number}`);
+    expect(after.body).toMatchObject({ status: 'declined', approved_by: h.fake.state.user.login, started: 0 });
+    expect(after.body.stages!.every((s) => s.status === 'declined' && s.machine === '')).toBe(true);
+    // A declined build is over: nothing to approve, and no Restart that would run it after all.
+    for (const name of ['Approve', 'Decline', 'Restart']) expect(await page.getByRole('button', { name }).count()).toBe(0);
+  }, 120_000);
+
+  it('shows a visitor without write permission why the build waits, without the buttons', async () => {
+    const slug = 'octocat/approve-not-yours';
+    await protectedRepo(slug);
+    // Builds of the private repository opened to everyone, so a signed-out visitor can see them.
+    expect((await h.api(`/api/repos/${slug}`, 'PATCH', { visibility: 'public' })).status).toBe(200);
+    const build = await h.push(slug, { 'c.txt': 'c' }, 'Visitors look');
+    const { page } = await h.session({ signedIn: false });
+    await page.goto(`/${slug}/${build.number}`);
+    const notice = page.getByRole('status').filter({ hasText: 'waits for approval' });
+    await notice.waitFor();
+    expect(await notice.textContent()).toMatch(/A user with write permission on the repository can approve or decline it/);
+    expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Decline' }).count()).toBe(0);
+  }, 120_000);
+});
