@@ -1,8 +1,20 @@
 // The HTTP contract between the server and its runners, imported by both sides.
 // Like Drone's runner protocol it is a handful of plain calls; every call carries
-// the shared secret as `Authorization: Bearer <HARRIER_RPC_SECRET>`, and every call
-// that names a stage or step carries the runner's name in RUNNER_HEADER: the server
-// lets only the runner holding a stage change it (409 otherwise).
+// `Authorization: Bearer <HARRIER_RPC_SECRET>`: the server's shared secret, or a runner
+// token an administrator issued for this runner's name (POST /api/runners/tokens). The
+// server checks it before reading any body; a wrong one is 401. Every call that names a
+// stage or step carries the runner's name in RUNNER_HEADER: the server lets only the
+// runner holding a stage change it (409 otherwise). With a runner token, every name the
+// runner gives (RUNNER_HEADER, RunnerInfo.name, AcceptRequest.machine) must be the
+// token's runner (403 otherwise).
+//
+// A runner holds what it accepted, and nothing else: accepting a stage puts a stage token
+// in force (AcceptRequest.token; see there), and every later call about that stage (details,
+// stage and step updates, log lines, release, and the watch of its build) carries it in
+// STAGE_TOKEN_HEADER. A missing or wrong token is 403, even from the holder's name: a
+// runner that could say another's name (all share one secret) still cannot read or change
+// a stage it did not accept. The holder check comes first, so a runner that lost a stage
+// still gets the 409 that tells it to stop.
 //
 // A runner holds each stage it took under a lease. Its ping (and its long poll) renew
 // the leases of the stages it lists in `running`; a lease that is not renewed within
@@ -17,6 +29,9 @@ export const RPC_PREFIX = '/rpc/v1';
 /** The name of the runner making a call; required on every call that names a stage or step. */
 export const RUNNER_HEADER = 'x-harrier-runner';
 
+/** The stage token (AcceptRequest.token) of the stage a call is about; required on every call about an accepted stage. */
+export const STAGE_TOKEN_HEADER = 'x-harrier-stage-token';
+
 export const rpcPaths = {
   /**
    * POST RunnerInfo -> 200 RequestResponse, or 204 when nothing arrived within the poll window.
@@ -24,21 +39,25 @@ export const rpcPaths = {
    */
   request: `${RPC_PREFIX}/request`,
   /**
-   * POST AcceptRequest -> 200 Stage; 409 when another runner holds the stage or it ended.
-   * Idempotent for the same runner: asking again after a lost answer gives the same stage.
+   * POST AcceptRequest -> 200 AcceptResponse; 409 when another runner holds the stage, it ended,
+   * or this runner holds it under another stage token. Idempotent for the same runner and
+   * token: asking again after a lost answer gives the same stage, and the same token works.
    */
   accept: (stageId: number) => `${RPC_PREFIX}/stages/${stageId}/accept`,
-  /** POST -> 204. Hands back a held stage whose steps have not started; it goes back to the queue. 409 once a step started. */
+  /** POST -> 204. Hands back a held stage whose steps have not started; it goes back to the queue. 409 once a step started. Stage token. */
   release: (stageId: number) => `${RPC_PREFIX}/stages/${stageId}/release`,
-  /** GET -> StageDetails. Only for the runner that holds the stage (409 otherwise). */
+  /** GET -> StageDetails. Only for the runner that holds the stage (409 otherwise), with its stage token (403 otherwise). */
   details: (stageId: number) => `${RPC_PREFIX}/stages/${stageId}/details`,
-  /** POST StageUpdate -> 200 Stage. 409 from a runner not holding it, or once the stage ended with another status. */
+  /** POST StageUpdate -> 200 Stage. 409 from a runner not holding it, or once the stage ended with another status. Stage token. */
   updateStage: (stageId: number) => `${RPC_PREFIX}/stages/${stageId}`,
-  /** POST StepUpdate -> 200 Step. 409 as for updateStage; repeating the final update is answered 200. */
+  /** POST StepUpdate -> 200 Step. 409 as for updateStage; repeating the final update is answered 200. Token of the step's stage. */
   updateStep: (stepId: number) => `${RPC_PREFIX}/steps/${stepId}`,
-  /** POST LogLine[] -> 204. Lines are appended; a pos already stored is ignored. 409 from a runner not holding the stage. */
+  /** POST LogLine[] -> 204. Lines are appended; a pos already stored is ignored. 409 from a runner not holding the stage. Token of the step's stage. */
   logs: (stepId: number) => `${RPC_PREFIX}/steps/${stepId}/logs`,
-  /** POST -> 200 WatchResponse when the build is cancelled or done, 204 when the poll window ends first. */
+  /**
+   * POST -> 200 WatchResponse when the build is cancelled or done, 204 when the poll window ends first.
+   * Only for a runner holding one of the build's stages, with that stage's token (403 otherwise).
+   */
   watch: (buildId: number) => `${RPC_PREFIX}/builds/${buildId}/watch`,
   /** POST RunnerInfo -> 200 PingResponse. Records the runner's last contact and renews the leases of its running stages. */
   ping: `${RPC_PREFIX}/ping`,
@@ -81,7 +100,20 @@ export interface RequestResponse {
 
 export interface AcceptRequest {
   machine: string;
+  /**
+   * The stage token the runner will send in STAGE_TOKEN_HEADER: 32 random bytes, base64url
+   * (43 characters; 32 to 128 of A-Z a-z 0-9 _ - are accepted). The runner makes it once
+   * per stage and sends the same one when it asks again, so an accept whose answer was lost
+   * is repeated with a token that works, and nobody else can get a working token for a
+   * stage by accepting it again under the holder's name. The server keeps only its sha256,
+   * from accept until the stage is handed back, requeued, or taken back at lease expiry;
+   * once the stage ended, the token only gets the final report repeated.
+   */
+  token: string;
 }
+
+/** The accepted stage with its steps, and the stage token now in force (the one the runner sent). */
+export type AcceptResponse = Stage & { token: string };
 
 export interface SystemInfo {
   /** HARRIER_HOST, e.g. http://localhost:8080 */

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RUNNER_HEADER, type RunnerInfo } from '../core/protocol.ts';
+import { type AcceptRequest, RUNNER_HEADER, type RunnerInfo, STAGE_TOKEN_HEADER } from '../core/protocol.ts';
 import { RpcClient, RpcError } from './rpc-client.ts';
 
 type Handler = (req: http.IncomingMessage, body: string, res: http.ServerResponse) => void;
@@ -99,6 +99,44 @@ describe('RpcClient', () => {
     await rpc.release(1);
     await rpc.ping(info);
     expect(seen).toEqual(Array(9).fill('ci-7'));
+  });
+
+  it('sends the stage token it accepted with on every call about the stage, its steps and its build, and none after forgetting it', async () => {
+    const seen: { url: string; token: string | undefined; body: string }[] = [];
+    let accepts = 0;
+    const rpc = await serve((req, body, res) => {
+      seen.push({ url: req.url ?? '', token: req.headers[STAGE_TOKEN_HEADER] as string | undefined, body });
+      const json = (value: unknown) => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+      // The first answer to accept is lost: the client asks again, with the same token.
+      if (req.url?.endsWith('/accept') && ++accepts === 1) return void req.socket.destroy();
+      if (req.url?.endsWith('/accept')) return json({ id: 1, build_id: 3, steps: [{ id: 2 }], token: (JSON.parse(body) as AcceptRequest).token });
+      if (req.url?.endsWith('/details')) return json({ build: { id: 3 }, stage: { id: 1, steps: [{ id: 2 }, { id: 4 }] } });
+      if (req.url?.match(/\/(stages|steps)\/\d+$/)) return json({ id: 1 });
+      res.writeHead(204).end();
+    }, 'ci-7');
+    expect(await rpc.accept(1, 'ci-7')).toMatchObject({ accepted: true, stage: { id: 1, build_id: 3 } });
+    const [first, again] = seen.map((c) => (JSON.parse(c.body) as AcceptRequest).token);
+    expect(first).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(again).toBe(first);
+    await rpc.details(1);
+    await rpc.updateStage(1, { status: 'running' });
+    await rpc.updateStep(2, { status: 'running' });
+    // Step 4 was named only by the details.
+    await rpc.sendLogs(4, []);
+    await rpc.watch(3);
+    await rpc.release(1);
+    expect(seen.slice(2).map((c) => [c.url, c.token])).toEqual(
+      ['/rpc/v1/stages/1/details', '/rpc/v1/stages/1', '/rpc/v1/steps/2', '/rpc/v1/steps/4/logs', '/rpc/v1/builds/3/watch', '/rpc/v1/stages/1/release'].map((url) => [url, first]),
+    );
+    // Another stage's steps and build get no token, nor does this stage once forgotten.
+    await rpc.updateStep(9, { status: 'running' });
+    await rpc.watch(8);
+    rpc.forget(1);
+    await rpc.updateStage(1, { status: 'running' });
+    expect(seen.slice(8).map((c) => c.token)).toEqual([undefined, undefined, undefined]);
+    // A stage accepted afresh gets a token of its own.
+    await rpc.accept(1, 'ci-7');
+    expect((JSON.parse(seen.at(-1)!.body) as AcceptRequest).token).not.toBe(first);
   });
 
   it('accepts again after a 5xx or a dropped answer, and gets the stage', async () => {

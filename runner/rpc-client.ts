@@ -2,9 +2,15 @@
 // Calls that are safe to repeat are retried with backoff on network errors and 5xx;
 // long polls are not, since their callers poll again anyway. A 4xx (a malformed body,
 // a stage the runner does not hold) is never retried: asking again gets the same answer.
+//
+// The client keeps the stage token of each stage it accepted (in memory only) and sends it
+// on every call about that stage, its steps, and the watch of its build; forget() drops it
+// when the runner is done with the stage.
+import { randomBytes } from 'node:crypto';
 import type { LogLine, Stage, Step } from '../core/domain.ts';
 import {
   type AcceptRequest,
+  type AcceptResponse,
   type ErrorBody,
   LONG_POLL_MS,
   type PingResponse,
@@ -12,6 +18,7 @@ import {
   RUNNER_HEADER,
   type RunnerInfo,
   rpcPaths,
+  STAGE_TOKEN_HEADER,
   type StageDetails,
   type StageUpdate,
   type StepUpdate,
@@ -41,6 +48,7 @@ const PING_WITHOUT_LEASES: PingResponse = { lease_seconds: 60, lost: [] };
 
 export interface RpcClientOptions {
   serverUrl: string;
+  /** The Bearer: the server's shared secret, or a runner token issued for this runner's name (both come from HARRIER_RPC_SECRET). */
   secret: string;
   /** The runner's name, sent in RUNNER_HEADER on every call: the server lets only a stage's holder change it. */
   runner?: string;
@@ -57,6 +65,17 @@ interface CallOptions {
   signal?: AbortSignal;
   retry: boolean;
   longPoll?: boolean;
+  /** The stage token to send; looked up when the call is made, so forgetting the stage afterwards does not change it. */
+  stageToken?: string;
+}
+
+/** A stage this client accepted: its token, and what lets calls about its steps and build find it. */
+interface HeldToken {
+  token: string;
+  /** The server answered an accept with it: a later 409 (another call racing) must not drop it. */
+  accepted: boolean;
+  buildId?: number;
+  steps: Set<number>;
 }
 
 const NEVER = new AbortController().signal;
@@ -69,6 +88,7 @@ export class RpcClient {
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   private readonly timeoutMs: number;
+  private readonly held = new Map<number, HeldToken>();
 
   constructor(options: RpcClientOptions) {
     this.baseUrl = options.serverUrl.replace(/\/+$/, '');
@@ -92,15 +112,58 @@ export class RpcClient {
    * on the way is not a stage lost.
    */
   async accept(stageId: number, machine: string, signal?: AbortSignal): Promise<AcceptResult> {
-    const body: AcceptRequest = { machine };
+    // One token per stage, kept across attempts: asking again after a lost answer must not change it.
+    let held = this.held.get(stageId);
+    if (!held) {
+      held = { token: randomBytes(32).toString('base64url'), accepted: false, steps: new Set() };
+      this.held.set(stageId, held);
+    }
+    const body: AcceptRequest = { machine, token: held.token };
     try {
-      const stage = await this.call<Stage>('POST', rpcPaths.accept(stageId), { body, signal, retry: true });
-      if (!stage) throw new RpcError(`POST ${rpcPaths.accept(stageId)}: empty answer`, 204);
+      const answer = await this.call<AcceptResponse>('POST', rpcPaths.accept(stageId), { body, signal, retry: true });
+      if (!answer) throw new RpcError(`POST ${rpcPaths.accept(stageId)}: empty answer`, 204);
+      const { token, ...stage } = answer;
+      // The answer names the token in force; it is the one sent.
+      if (token) held.token = token;
+      held.accepted = true;
+      // A racing call of the same stage may have dropped it on its 409.
+      this.held.set(stageId, held);
+      this.learn(stageId, stage);
       return { accepted: true, stage };
     } catch (err) {
-      if (err instanceof RpcError && err.status === 409) return { accepted: false, reason: 'taken' };
+      if (err instanceof RpcError && err.status === 409) {
+        if (!held.accepted) this.held.delete(stageId);
+        return { accepted: false, reason: 'taken' };
+      }
       throw err;
     }
+  }
+
+  /** Drops the stage's token: the runner is done with the stage. */
+  forget(stageId: number): void {
+    this.held.delete(stageId);
+  }
+
+  /** Records the stage's build and steps, so calls about them carry its token. */
+  private learn(stageId: number, stage: Pick<Stage, 'build_id' | 'steps'>): void {
+    const held = this.held.get(stageId);
+    if (!held) return;
+    held.buildId = stage.build_id;
+    for (const step of stage.steps ?? []) held.steps.add(step.id);
+  }
+
+  private tokenOfStage(stageId: number): string | undefined {
+    return this.held.get(stageId)?.token;
+  }
+
+  private tokenOfStep(stepId: number): string | undefined {
+    for (const held of this.held.values()) if (held.steps.has(stepId)) return held.token;
+    return undefined;
+  }
+
+  private tokenOfBuild(buildId: number): string | undefined {
+    for (const held of this.held.values()) if (held.buildId === buildId) return held.token;
+    return undefined;
   }
 
   /**
@@ -109,7 +172,7 @@ export class RpcClient {
    */
   async release(stageId: number, signal?: AbortSignal): Promise<boolean> {
     try {
-      await this.call('POST', rpcPaths.release(stageId), { signal, retry: true });
+      await this.call('POST', rpcPaths.release(stageId), { signal, retry: true, stageToken: this.tokenOfStage(stageId) });
       return true;
     } catch (err) {
       if (err instanceof RpcError && err.status === 409) return false;
@@ -118,27 +181,31 @@ export class RpcClient {
   }
 
   async details(stageId: number, signal?: AbortSignal): Promise<StageDetails> {
-    return this.required(await this.call<StageDetails>('GET', rpcPaths.details(stageId), { signal, retry: true }), rpcPaths.details(stageId));
+    const path = rpcPaths.details(stageId);
+    const details = this.required(await this.call<StageDetails>('GET', path, { signal, retry: true, stageToken: this.tokenOfStage(stageId) }), path);
+    // Read with care: the answer is what the server sent, not yet checked against the contract.
+    if (this.held.has(stageId)) this.learn(stageId, { build_id: details.build?.id, steps: details.stage?.steps });
+    return details;
   }
 
   async updateStage(stageId: number, update: StageUpdate, signal?: AbortSignal): Promise<Stage> {
     const path = rpcPaths.updateStage(stageId);
-    return this.required(await this.call<Stage>('POST', path, { body: update, signal, retry: true }), path);
+    return this.required(await this.call<Stage>('POST', path, { body: update, signal, retry: true, stageToken: this.tokenOfStage(stageId) }), path);
   }
 
   async updateStep(stepId: number, update: StepUpdate, signal?: AbortSignal): Promise<Step> {
     const path = rpcPaths.updateStep(stepId);
-    return this.required(await this.call<Step>('POST', path, { body: update, signal, retry: true }), path);
+    return this.required(await this.call<Step>('POST', path, { body: update, signal, retry: true, stageToken: this.tokenOfStep(stepId) }), path);
   }
 
   /** Safe to repeat: the server ignores a pos it already has. */
   async sendLogs(stepId: number, lines: LogLine[], signal?: AbortSignal): Promise<void> {
-    await this.call('POST', rpcPaths.logs(stepId), { body: lines, signal, retry: true });
+    await this.call('POST', rpcPaths.logs(stepId), { body: lines, signal, retry: true, stageToken: this.tokenOfStep(stepId) });
   }
 
   /** Waits for the build to be cancelled or finish; null when the poll window ended first. */
   async watch(buildId: number, signal?: AbortSignal): Promise<WatchResponse | null> {
-    return this.call<WatchResponse>('POST', rpcPaths.watch(buildId), { signal, retry: false, longPoll: true });
+    return this.call<WatchResponse>('POST', rpcPaths.watch(buildId), { signal, retry: false, longPoll: true, stageToken: this.tokenOfBuild(buildId) });
   }
 
   /** Reports the runner's state and renews its leases; the answer says how often to ping and which stages it lost. */
@@ -165,6 +232,7 @@ export class RpcClient {
           headers: {
             authorization: `Bearer ${this.secret}`,
             ...(this.runner ? { [RUNNER_HEADER]: this.runner } : {}),
+            ...(options.stageToken ? { [STAGE_TOKEN_HEADER]: options.stageToken } : {}),
             ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
           },
           body: options.body === undefined ? undefined : JSON.stringify(options.body),

@@ -5,7 +5,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import pino from 'pino';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { StageDetails } from '../core/protocol.ts';
+import type { AcceptRequest, StageDetails } from '../core/protocol.ts';
 import type { Pipeline } from '../pipeline/types.ts';
 import { TEST_IMAGES } from '../test/support/images.ts';
 import type { Backend } from './backend/backend.ts';
@@ -271,6 +271,25 @@ describe('runRunner', () => {
     expect(kinds).toEqual(new Set(['/ping', '/request', '/stages/N/accept', '/stages/N/details', '/stages/N', '/steps/N', '/steps/N/logs', '/builds/N/watch']));
     expect(server.calls.filter((c) => c.runner !== 'test-runner')).toEqual([]);
     expect(server.pings()[0]).toMatchObject({ instance: expect.stringMatching(/\S/), sick: '', stopping: false });
+  });
+
+  it('sends the token it accepted a stage with on every call about the stage and its build, the same one when it accepts again', async () => {
+    const r = start({ pingIntervalMs: 50 });
+    const details = quickStage(100);
+    server.dropAcceptAnswer.add(details.stage.id);
+    server.enqueue(details);
+    await server.until(() => server.stageStatus(details.stage.id) === 'success');
+    r.ac.abort();
+    await r.done;
+    const accepts = server.calls.filter((c) => c.path === `/stages/${details.stage.id}/accept`);
+    expect(accepts.map((c) => c.status)).toEqual([0, 200]);
+    const token = (accepts[0].body as AcceptRequest).token;
+    expect((accepts[1].body as AcceptRequest).token).toBe(token);
+    const about = [...server.callsAbout(details.stage.id), ...server.calls.filter((c) => c.path === `/builds/${details.build.id}/watch`)].filter((c) => !c.path.endsWith('/accept'));
+    expect(new Set(about.map((c) => c.path.replace(/\d+/g, 'N')))).toEqual(new Set(['/stages/N/details', '/stages/N', '/steps/N', '/steps/N/logs', '/builds/N/watch']));
+    expect(about.filter((c) => c.stageToken !== token)).toEqual([]);
+    // The fake refuses a wrong token as the server does, so none was refused.
+    expect(server.calls.filter((c) => c.status === 403)).toEqual([]);
   });
 
   it('gets the stage by accepting again when the answer to its accept was lost', async () => {

@@ -31,6 +31,11 @@ export interface RunnerRpc extends StageRpc {
   release(stageId: number, signal?: AbortSignal): Promise<boolean>;
   details(stageId: number, signal?: AbortSignal): Promise<StageDetails>;
   ping(info: RunnerInfo, signal?: AbortSignal): Promise<PingResponse>;
+  /**
+   * The runner is done with the stage: drop its stage token (RpcClient keeps the token of each
+   * stage it accepted in memory, and sends it on every call about the stage).
+   */
+  forget?(stageId: number): void;
 }
 
 export interface RunnerOptions {
@@ -245,6 +250,8 @@ export async function runRunner(options: RunnerOptions): Promise<void> {
       accepted = await rpc.accept(offered.id, config.name);
     } catch (err) {
       taking.delete(offered.id);
+      // If the server took the accept, the stage comes back from the queue once its lease ends.
+      rpc.forget?.(offered.id);
       logger.warn({ event: 'accept_failed', stage: offered.id, err: String(err) }, 'could not accept the stage');
       return;
     }
@@ -256,6 +263,7 @@ export async function runRunner(options: RunnerOptions): Promise<void> {
     if (signal.aborted) {
       taking.delete(offered.id);
       await handBack(offered.id, 'accepted while the runner began to stop');
+      rpc.forget?.(offered.id);
       return;
     }
     const stage: HeldStage = { lost: new AbortController(), stepStarted: false };
@@ -286,6 +294,8 @@ export async function runRunner(options: RunnerOptions): Promise<void> {
       }
     } finally {
       held.delete(offered.id);
+      // A hand-back begun at the end of the grace period took the token when it was called.
+      rpc.forget?.(offered.id);
     }
   };
 

@@ -23,11 +23,14 @@ import { securityHeaders } from './http/security-headers.ts';
 import { webUiRouter } from './http/web-ui.ts';
 import { logStreamRouter } from './logs/log-stream-routes.ts';
 import { metricsRouter } from './metrics/metrics-routes.ts';
+import { rpcAuth } from './rpc/rpc-auth.ts';
 import { rpcRouter } from './rpc/rpc-routes.ts';
 import { webhookRouter } from './webhook/webhook-route.ts';
 
 /** Webhook bodies are limited to 10 MB (GitHub's own cap is 25 MB, but a push that large is no build). */
 export const HOOK_BODY_LIMIT = '10mb';
+/** RPC bodies from authenticated runners: a log batch may carry many lines. */
+export const RPC_BODY_LIMIT = '20mb';
 
 export function createApp(ctx: ServerContext, shutdown: AbortSignal): express.Express {
   const app = express();
@@ -39,7 +42,8 @@ export function createApp(ctx: ServerContext, shutdown: AbortSignal): express.Ex
   });
   // The webhook is verified over its raw bytes, so it gets the body unparsed.
   app.use('/hook', express.raw({ type: () => true, limit: HOOK_BODY_LIMIT }), webhookRouter(ctx));
-  app.use(RPC_PREFIX, express.json({ limit: '20mb' }), rpcRouter(ctx, shutdown));
+  // Runner credentials first: a body is read (up to 20 MB, for log batches) only once the caller is a runner.
+  app.use(RPC_PREFIX, rpcAuth(ctx), express.json({ limit: RPC_BODY_LIMIT }), rpcRouter(ctx, shutdown));
   // Scrapers authenticate with HARRIER_METRICS_TOKEN, not as a user.
   app.use(metricsRouter(ctx));
 

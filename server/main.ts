@@ -40,7 +40,11 @@ export async function connectRedis(url: string, logger: Logger): Promise<Redis> 
 
 export async function startServer(config: ServerConfig, logger = createLogger('server')): Promise<RunningServer> {
   if (!config.rpcSecret) {
-    throw new ConfigError('HARRIER_RPC_SECRET is empty; set it to a long random string and give runners the same value');
+    // Runner tokens (POST /api/runners/tokens) work without it; an empty shared secret is never accepted.
+    logger.warn(
+      { event: 'no_rpc_secret' },
+      'HARRIER_RPC_SECRET is not set: runners can connect only with a runner token an administrator issues on the Runners page; set it to a long random string to let runners share one secret',
+    );
   }
   // Provider tokens and webhook secrets are kept only encrypted; `harrier up` makes a key in its data folder.
   if (!config.databaseSecret.trim()) throw new ConfigError(NO_KEY_MESSAGE);

@@ -1,12 +1,24 @@
 // The server's side of core/protocol.ts, in memory, for runner tests: it queues stages,
 // answers long polls the moment something happens, and records every call. Like the real
-// server it lets only the runner holding a stage change it (409 otherwise), answers pings
+// server it lets only the runner holding a stage change it (409 otherwise), wants the stage
+// token the runner accepted it with on every call about it (403 otherwise), answers pings
 // with a lease time and the stages the runner lost, and takes stages back on release.
 // Tests make it misbehave on demand: 409 on a path, a lost stage, a dropped accept answer.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LogLine, Stage, Status, Step } from '../../core/domain.ts';
-import { type PingResponse, RPC_PREFIX, RUNNER_HEADER, type RunnerInfo, type StageDetails, type StageUpdate, type StepUpdate } from '../../core/protocol.ts';
+import {
+  type AcceptRequest,
+  type AcceptResponse,
+  type PingResponse,
+  RPC_PREFIX,
+  RUNNER_HEADER,
+  type RunnerInfo,
+  STAGE_TOKEN_HEADER,
+  type StageDetails,
+  type StageUpdate,
+  type StepUpdate,
+} from '../../core/protocol.ts';
 
 export interface RecordedCall {
   method: string;
@@ -16,6 +28,8 @@ export interface RecordedCall {
   seq: number;
   /** The RUNNER_HEADER value, '' when absent. */
   runner: string;
+  /** The STAGE_TOKEN_HEADER value, '' when absent. */
+  stageToken: string;
   /** The status the fake answered; 0 when it dropped the connection instead. */
   status: number;
 }
@@ -32,6 +46,8 @@ export class FakeRpcServer {
   readonly calls: RecordedCall[] = [];
   readonly stages = new Map<number, StageDetails>();
   readonly accepted = new Map<number, string>();
+  /** The stage token each accepted stage was accepted with. */
+  readonly stageTokens = new Map<number, string>();
   readonly logs = new Map<number, LogLine[]>();
   readonly stepUpdates = new Map<number, (StepUpdate & { seq: number })[]>();
   readonly stageUpdates = new Map<number, (StageUpdate & { seq: number })[]>();
@@ -195,7 +211,8 @@ export class FakeRpcServer {
     const path = (req.url ?? '').replace(RPC_PREFIX, '');
     const seq = ++this.received;
     const runner = req.headers[RUNNER_HEADER] as string | undefined ?? '';
-    const call: RecordedCall = { method: req.method ?? '', path, body, seq, runner, status: 0 };
+    const stageToken = (req.headers[STAGE_TOKEN_HEADER] as string | undefined) ?? '';
+    const call: RecordedCall = { method: req.method ?? '', path, body, seq, runner, stageToken, status: 0 };
     this.calls.push(call);
     const send = (status: number, payload?: unknown) => {
       call.status = status;
@@ -224,20 +241,28 @@ export class FakeRpcServer {
     if (this.conflictPaths.has(path)) return send(409, { message: 'conflict on demand' });
     if ((m = path.match(/^\/stages\/(\d+)\/accept$/))) {
       const id = Number(m[1]);
-      const machine = (body as { machine: string }).machine;
+      const { machine, token } = body as AcceptRequest;
+      if (!token || token.length < 32) return send(400, { message: 'invalid request body: token: must be 32 to 128 characters' });
       if (this.takenElsewhere.has(id) || this.lostStages.has(id) || (holder !== undefined && holder !== machine)) return send(409, { message: 'stage already accepted' });
+      if (holder !== undefined && this.stageTokens.get(id) !== token) return send(409, { message: 'held under another stage token' });
       this.accepted.set(id, machine);
+      this.stageTokens.set(id, token);
       if (this.dropAcceptAnswer.delete(id)) {
         res.socket?.destroy();
         this.wake();
         return;
       }
-      return send(200, { ...this.stages.get(id)!.stage, machine });
+      const answer: AcceptResponse = { ...this.stages.get(id)!.stage, machine, token };
+      return send(200, answer);
     }
+    // As the server: the holder check first (409: stop), then the stage token (403).
+    const tokenWrong = stageId !== undefined && holder !== undefined && holder === runner && this.stageTokens.get(stageId) !== stageToken;
     if ((m = path.match(/^\/stages\/(\d+)\/release$/))) {
       const id = Number(m[1]);
       if ((holder !== undefined && holder !== runner) || this.lostStages.has(id) || this.stepStarted(id)) return send(409, { message: 'not yours to release' });
+      if (tokenWrong) return send(403, { message: `wrong or missing ${STAGE_TOKEN_HEADER}` });
       this.accepted.delete(id);
+      this.stageTokens.delete(id);
       this.released.push(id);
       this.queue.push(id);
       return send(204);
@@ -245,6 +270,7 @@ export class FakeRpcServer {
     if (stageId !== undefined && (this.lostStages.has(stageId) || (holder !== undefined && holder !== runner))) {
       return send(409, { message: `runner ${runner} does not hold stage ${stageId}` });
     }
+    if (tokenWrong) return send(403, { message: `wrong or missing ${STAGE_TOKEN_HEADER} for stage ${stageId}` });
     if ((m = path.match(/^\/stages\/(\d+)\/details$/))) return send(200, this.stages.get(Number(m[1])));
     if ((m = path.match(/^\/stages\/(\d+)$/))) {
       const id = Number(m[1]);
@@ -269,6 +295,9 @@ export class FakeRpcServer {
     }
     if ((m = path.match(/^\/builds\/(\d+)\/watch$/))) {
       const id = Number(m[1]);
+      // Executor tests watch builds whose stages nobody accepted; once one is, only its token will do.
+      const tokens = [...this.stageTokens].filter(([stage]) => this.stages.get(stage)?.build.id === id).map(([, token]) => token);
+      if (tokens.length && !tokens.includes(stageToken)) return send(403, { message: `watching build ${id} needs the token of a stage of it` });
       const cancelled = await this.longPoll(req, () => (this.cancelled.has(id) ? true : undefined));
       return cancelled ? send(200, { cancelled: true, status: 'killed' }) : send(204);
     }

@@ -7,16 +7,29 @@
 // renew it. When a lease runs out, a stage whose steps had not started goes back to
 // the queue; one whose steps had started ends `error` with the reason, and the build
 // settles as if the runner had reported it.
+//
+// Accepting puts the runner's stage token in force (Stage.tokenHash, stage-token.ts): every
+// later call about the stage must carry it (403 otherwise), checked after the holder (409).
+// The hash goes when the runner no longer holds the stage (handed back, requeued, taken back
+// at lease expiry). A stage the runner itself ended keeps it, so that the runner's repeat of
+// its final report (an answer lost) is still answered; nothing else is allowed on an ended stage.
 import type { Status } from '../../core/domain.ts';
 import { isDone } from '../../core/domain.ts';
-import type { StageUpdate, StepUpdate } from '../../core/protocol.ts';
+import { STAGE_TOKEN_HEADER, type StageUpdate, type StepUpdate } from '../../core/protocol.ts';
 import type { ServerContext } from '../context.ts';
 import type { Stage as StageRow, Step as StepRow } from '../db/generated/sqlite/client.ts';
 import { channels } from '../events/event-bus.ts';
-import { conflict, notFound } from '../http/errors.ts';
+import { conflict, forbidden, notFound } from '../http/errors.ts';
 import { labelSetKey, labelSetOf, parseLane } from '../queue/lanes.ts';
 import { HELD, HELD_STATUS } from '../queue/stage-queue.ts';
 import { advanceBuild, publishBuild, settleSteps } from './build-state.ts';
+import { assertStageToken, hashStageToken, stageTokenMatches } from './stage-token.ts';
+
+/** Who makes a call about a stage: the runner's name and the stage token it sent ('' when none). */
+export interface StageCaller {
+  runner: string;
+  token: string;
+}
 
 /** The columns a runner's report sets; fields it left out stay as they are. */
 function progress(update: StepUpdate | StageUpdate) {
@@ -29,12 +42,29 @@ function progress(update: StepUpdate | StageUpdate) {
   };
 }
 
-/** The stage, when `runner` holds it and it has not ended; a 409 that says why otherwise. */
-export async function heldStage(ctx: ServerContext, stageId: number, runner: string): Promise<StageRow> {
+/** The stage, when the caller holds it, it has not ended, and the caller sent its token; a 409 or 403 that says why otherwise. */
+export async function heldStage(ctx: ServerContext, stageId: number, caller: StageCaller): Promise<StageRow> {
   const stage = await ctx.db.stage.findUnique({ where: { id: stageId } });
   if (!stage) throw notFound(`stage ${stageId} does not exist`);
-  assertHolder(stage, runner);
+  assertHolder(stage, caller.runner);
+  assertStageToken(stage, caller.token);
   return stage;
+}
+
+/**
+ * A build may be watched only by a runner holding one of its stages, with that stage's token:
+ * 403 otherwise. Several stages of one build may run on one runner; any of their tokens will do.
+ */
+export async function assertWatcher(ctx: ServerContext, buildId: number, caller: StageCaller): Promise<void> {
+  const held = await ctx.db.stage.findMany({ where: { buildId, machine: caller.runner, ...HELD_STATUS }, select: { tokenHash: true } });
+  // Every candidate is compared, so the answer takes as long whichever one matches.
+  const matches = held.map((s) => stageTokenMatches(caller.token, s.tokenHash));
+  if (matches.includes(true)) return;
+  throw forbidden(
+    held.length
+      ? `watching build ${buildId} needs the token of a stage of it that runner ${caller.runner} accepted, in the ${STAGE_TOKEN_HEADER} header`
+      : `runner ${caller.runner} holds no stage of build ${buildId}; only a runner running one of its stages may watch it`,
+  );
 }
 
 function assertHolder(stage: Pick<StageRow, 'id' | 'machine' | 'status'>, runner: string): void {
@@ -49,16 +79,30 @@ function assertHolder(stage: Pick<StageRow, 'id' | 'machine' | 'status'>, runner
 }
 
 /**
- * Gives a waiting stage to the runner; for the runner already holding it, the same stage
- * again (its answer to an earlier accept may have been lost).
+ * Gives a waiting stage to the runner under its stage token; for the runner already holding
+ * it with the same token, the same stage again (its answer to an earlier accept may have been
+ * lost). The same name with another token is someone else: 409.
  */
-export async function acceptStage(ctx: ServerContext, stageId: number, runner: string): Promise<StageRow & { steps: StepRow[] }> {
+export async function acceptStage(ctx: ServerContext, stageId: number, caller: StageCaller): Promise<StageRow & { steps: StepRow[] }> {
+  const { runner, token } = caller;
   const now = ctx.now();
-  const renewed = await ctx.db.stage.updateMany({
-    where: { id: stageId, machine: runner, ...HELD_STATUS },
-    data: { leaseUntil: now + ctx.config.leaseSeconds },
-  });
-  const stage = renewed.count ? await ctx.db.stage.findUnique({ where: { id: stageId } }) : await ctx.queue.claim(stageId, runner, now, ctx.config.leaseSeconds);
+  const current = await ctx.db.stage.findFirst({ where: { id: stageId, machine: runner, ...HELD_STATUS } });
+  if (current && !stageTokenMatches(token, current.tokenHash)) {
+    throw conflict(`runner ${runner} already holds stage ${stageId} under another stage token: another process accepted it under this runner's name (runner names must be unique); request another`);
+  }
+  const renewed = current
+    ? await ctx.db.stage.updateMany({
+        where: { id: stageId, machine: runner, tokenHash: current.tokenHash, ...HELD_STATUS },
+        data: { leaseUntil: now + ctx.config.leaseSeconds },
+      })
+    : { count: 0 };
+  let stage = renewed.count ? await ctx.db.stage.findUnique({ where: { id: stageId } }) : await ctx.queue.claim(stageId, runner, now, ctx.config.leaseSeconds);
+  if (stage && !renewed.count) {
+    // Nothing can be asked about the stage before the runner has this answer, so the token may follow the claim.
+    const tokenHash = hashStageToken(token);
+    const { count } = await ctx.db.stage.updateMany({ where: { id: stageId, machine: runner, version: stage.version }, data: { tokenHash } });
+    stage = count ? { ...stage, tokenHash } : null;
+  }
   if (!stage) throw conflict('another runner has taken this stage, or it was cancelled; request another');
   if (!renewed.count) {
     ctx.logger.info({ event: 'stage_accepted', stage: stage.id, build: stage.buildId, machine: runner }, 'stage accepted');
@@ -74,8 +118,9 @@ function stepsStarted(steps: Pick<StepRow, 'status' | 'started'>[]): boolean {
 }
 
 /** The runner hands back a stage whose steps have not started; it goes back to the queue. */
-export async function releaseStage(ctx: ServerContext, stageId: number, runner: string): Promise<void> {
-  const stage = await heldStage(ctx, stageId, runner);
+export async function releaseStage(ctx: ServerContext, stageId: number, caller: StageCaller): Promise<void> {
+  const { runner } = caller;
+  const stage = await heldStage(ctx, stageId, caller);
   const steps = await ctx.db.step.findMany({ where: { stageId } });
   if (stepsStarted(steps)) throw conflict(`stage ${stageId} has started steps; it cannot be handed back, report its end instead`);
   if (!(await requeue(ctx, stage))) throw conflict(`stage ${stageId} changed while being handed back; ask again`);
@@ -92,7 +137,7 @@ async function requeue(ctx: ServerContext, stage: StageRow): Promise<boolean> {
   if (!build || build.cancelled || isDone(build.status as Status)) {
     const skipped = await ctx.db.stage.updateMany({
       where: { id: stage.id, version: stage.version, ...HELD },
-      data: { status: 'skipped', leaseUntil: 0, updatedAt: now, version: { increment: 1 } },
+      data: { status: 'skipped', leaseUntil: 0, tokenHash: '', updatedAt: now, version: { increment: 1 } },
     });
     if (!skipped.count) return false;
     await ctx.db.step.updateMany({ where: { stageId: stage.id }, data: { status: 'skipped' } });
@@ -102,7 +147,7 @@ async function requeue(ctx: ServerContext, stage: StageRow): Promise<boolean> {
   }
   const { count } = await ctx.db.stage.updateMany({
     where: { id: stage.id, version: stage.version, ...HELD },
-    data: { status: 'pending', machine: '', leaseUntil: 0, started: 0, stopped: 0, error: '', exitCode: 0, queuedAt: now, updatedAt: now, version: { increment: 1 } },
+    data: { status: 'pending', machine: '', leaseUntil: 0, tokenHash: '', started: 0, stopped: 0, error: '', exitCode: 0, queuedAt: now, updatedAt: now, version: { increment: 1 } },
   });
   if (!count) return false;
   await ctx.db.step.updateMany({ where: { stageId: stage.id }, data: { status: 'pending', started: 0, stopped: 0, error: '', exitCode: 0 } });
@@ -111,16 +156,21 @@ async function requeue(ctx: ServerContext, stage: StageRow): Promise<boolean> {
   return true;
 }
 
-export async function updateStep(ctx: ServerContext, stepId: number, runner: string, update: StepUpdate): Promise<StepRow> {
-  const step = await ctx.db.step.findUnique({ where: { id: stepId }, include: { stage: { select: { id: true, machine: true, status: true, buildId: true } } } });
+export async function updateStep(ctx: ServerContext, stepId: number, caller: StageCaller, update: StepUpdate): Promise<StepRow> {
+  const { runner } = caller;
+  const step = await ctx.db.step.findUnique({
+    where: { id: stepId },
+    include: { stage: { select: { id: true, machine: true, status: true, buildId: true, tokenHash: true } } },
+  });
   if (!step) throw notFound(`step ${stepId} does not exist`);
   const { stage, ...row } = step;
   if (isDone(step.status as Status)) {
     // A repeat of the report that ended it (its answer was lost) is answered as before.
-    if (step.status === update.status && stage.machine === runner) return row;
+    if (step.status === update.status && stage.machine === runner && stageTokenMatches(caller.token, stage.tokenHash)) return row;
     throw conflict(`step ${stepId} has ended (${step.status}); it cannot change any more`);
   }
   assertHolder(stage, runner);
+  assertStageToken(stage, caller.token);
   const { count } = await ctx.db.step.updateMany({
     where: { id: stepId, version: step.version },
     data: { ...progress(update), ...(update.log_cut ? { logCut: true } : {}), version: { increment: 1 } },
@@ -135,11 +185,13 @@ export async function updateStep(ctx: ServerContext, stepId: number, runner: str
   return updated;
 }
 
-export async function updateStage(ctx: ServerContext, stageId: number, runner: string, update: StageUpdate): Promise<StageRow> {
+export async function updateStage(ctx: ServerContext, stageId: number, caller: StageCaller, update: StageUpdate): Promise<StageRow> {
+  const { runner } = caller;
   const stage = await ctx.db.stage.findUnique({ where: { id: stageId } });
   if (!stage) throw notFound(`stage ${stageId} does not exist`);
-  if (isDone(stage.status as Status) && stage.status === update.status && stage.machine === runner) return stage;
+  if (isDone(stage.status as Status) && stage.status === update.status && stage.machine === runner && stageTokenMatches(caller.token, stage.tokenHash)) return stage;
   assertHolder(stage, runner);
+  assertStageToken(stage, caller.token);
   const now = ctx.now();
   const ending = isDone(update.status);
   const { count } = await ctx.db.stage.updateMany({
@@ -206,7 +258,7 @@ async function endLease(ctx: ServerContext, stage: StageRow, why: 'stopped answe
   const ended = await ctx.db.$transaction(async (tx) => {
     const { count } = await tx.stage.updateMany({
       where: { id: stage.id, version: stage.version, ...HELD },
-      data: { status: 'error', error: reason, stopped: now, started: stage.started || now, leaseUntil: 0, updatedAt: now, version: { increment: 1 } },
+      data: { status: 'error', error: reason, stopped: now, started: stage.started || now, leaseUntil: 0, tokenHash: '', updatedAt: now, version: { increment: 1 } },
     });
     if (!count) return false;
     await tx.step.updateMany({ where: { stageId: stage.id, status: 'running' }, data: { status: 'error', error: reason, stopped: now, version: { increment: 1 } } });

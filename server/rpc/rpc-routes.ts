@@ -1,24 +1,26 @@
 // The server side of core/protocol.ts: runners poll for stages, accept them, and
 // report steps, stages and log lines back. Every call that names a stage or step is
-// checked against the stage's holder (stage-state.ts); bodies are checked with zod
-// and a malformed one is a 400, which runners do not send again.
+// checked against the stage's holder and its stage token (stage-state.ts); bodies are
+// checked with zod and a malformed one is a 400, which runners do not send again.
+// Mount after rpcAuth(ctx) and a JSON body parser (server/app.ts).
 import { Router, type Request, type Response } from 'express';
 import type { Provider } from '../../core/domain.ts';
 import { isDone } from '../../core/domain.ts';
-import type { PingResponse, RunnerInfo, StageDetails, WatchResponse } from '../../core/protocol.ts';
-import { LONG_POLL_MS, RUNNER_HEADER } from '../../core/protocol.ts';
+import type { AcceptResponse, PingResponse, RunnerInfo, StageDetails, WatchResponse } from '../../core/protocol.ts';
+import { LONG_POLL_MS, RUNNER_HEADER, STAGE_TOKEN_HEADER } from '../../core/protocol.ts';
 import { parseInput } from '../api/body-validation.ts';
 import { buildJson, repoJson, stageJson, stepJson } from '../api/serialize.ts';
-import { acceptStage, forgetRunnerStages, heldStage, releaseStage, renewLeases, updateStage, updateStep } from '../builds/stage-state.ts';
+import { acceptStage, assertWatcher, forgetRunnerStages, heldStage, releaseStage, renewLeases, type StageCaller, updateStage, updateStep } from '../builds/stage-state.ts';
 import type { ServerContext } from '../context.ts';
 import { channels } from '../events/event-bus.ts';
 import { badRequest, notFound } from '../http/errors.ts';
 import { appendLogLines } from '../logs/log-store.ts';
 import { repoToken } from '../builds/repo-token.ts';
+import { trustedFor } from '../builds/fork-powers.ts';
 import { secretBoxFor } from '../secrets/secret-box.ts';
 import { stageSecrets } from '../secrets/stage-secrets.ts';
 import { systemInfo } from '../system-info.ts';
-import { rpcAuth } from './rpc-auth.ts';
+import { assertSpeaksFor, rpcCredential } from './rpc-auth.ts';
 import { acceptSchema, logBatchSchema, runnerInfoSchema, stageUpdateSchema, stepUpdateSchema } from './rpc-schemas.ts';
 
 function id(req: Request, name: string): number {
@@ -27,11 +29,15 @@ function id(req: Request, name: string): number {
   return value;
 }
 
-/** The runner making the call, as RUNNER_HEADER names it. */
-function caller(req: Request): string {
-  const name = req.get(RUNNER_HEADER) ?? '';
-  if (!name) throw badRequest(`calls that name a stage or step must carry the runner's name in the ${RUNNER_HEADER} header`);
-  return name;
+/**
+ * The runner making the call, as RUNNER_HEADER names it (a runner token's own name when the
+ * header is absent; rpcAuth refused a header naming another), and the stage token it sent.
+ */
+function caller(req: Request, res: Response): StageCaller {
+  const credential = rpcCredential(res);
+  const runner = req.get(RUNNER_HEADER) || (credential.via === 'runner-token' ? credential.runner : '');
+  if (!runner) throw badRequest(`calls that name a stage or step must carry the runner's name in the ${RUNNER_HEADER} header`);
+  return { runner, token: req.get(STAGE_TOKEN_HEADER) ?? '' };
 }
 
 /** Aborts when the runner hangs up or the server is stopping. */
@@ -43,10 +49,10 @@ function requestSignal(res: Response, shutdown: AbortSignal): AbortSignal {
 
 export function rpcRouter(ctx: ServerContext, shutdown: AbortSignal): Router {
   const router = Router();
-  router.use(rpcAuth(ctx.config.rpcSecret));
 
   router.post('/ping', async (req, res) => {
     const info = parseInput(runnerInfoSchema, req.body);
+    assertSpeaksFor(res, info.name);
     const lost = await recordRunner(ctx, info);
     const answer: PingResponse = { lease_seconds: ctx.config.leaseSeconds, lost };
     res.json(answer);
@@ -54,6 +60,7 @@ export function rpcRouter(ctx: ServerContext, shutdown: AbortSignal): Router {
 
   router.post('/request', async (req, res) => {
     const info = parseInput(runnerInfoSchema, req.body);
+    assertSpeaksFor(res, info.name);
     await recordRunner(ctx, info);
     const stage = await ctx.queue.waitForStage(info, LONG_POLL_MS, requestSignal(res, shutdown));
     if (!stage) {
@@ -65,29 +72,32 @@ export function rpcRouter(ctx: ServerContext, shutdown: AbortSignal): Router {
   });
 
   router.post('/stages/:stage/accept', async (req, res) => {
-    // The body names the runner taking the stage, as in Drone's protocol.
-    const { machine } = parseInput(acceptSchema, req.body);
-    res.json(stageJson(await acceptStage(ctx, id(req, 'stage'), machine)));
+    // The body names the runner taking the stage, as in Drone's protocol, and the stage token it will send.
+    const { machine, token } = parseInput(acceptSchema, req.body);
+    assertSpeaksFor(res, machine);
+    const answer: AcceptResponse = { ...stageJson(await acceptStage(ctx, id(req, 'stage'), { runner: machine, token })), token };
+    res.json(answer);
   });
 
   router.post('/stages/:stage/release', async (req, res) => {
-    await releaseStage(ctx, id(req, 'stage'), caller(req));
+    await releaseStage(ctx, id(req, 'stage'), caller(req, res));
     res.status(204).end();
   });
 
   router.get('/stages/:stage/details', async (req, res) => {
-    const held = await heldStage(ctx, id(req, 'stage'), caller(req));
+    const held = await heldStage(ctx, id(req, 'stage'), caller(req, res));
     const stage = await ctx.db.stage.findUnique({ where: { id: held.id }, include: { steps: true, build: { include: { repo: true } } } });
     if (!stage) throw notFound(`stage ${req.params.stage} does not exist`);
     const { build } = stage;
     const { repo } = build;
     const details: StageDetails = {
-      repo: repoJson(repo),
+      // A fork's pull request gets the repository's trusted powers only once approved (builds/fork-powers.ts).
+      repo: { ...repoJson(repo), trusted: trustedFor(repo, build) },
       build: buildJson(build),
       stage: stageJson(stage),
       config: build.config,
       netrc: repo.private ? ctx.scms[repo.provider as Provider].netrc(await repoToken(ctx, repo), repo.cloneUrl) : null,
-      // Secrets go only to the runner holding the stage, while it has not finished (heldStage).
+      // Secrets go only to the runner holding the stage with its token, while it has not finished (heldStage).
       secrets: await stageSecrets({
         db: ctx.db,
         logger: ctx.logger,
@@ -95,6 +105,7 @@ export function rpcRouter(ctx: ServerContext, shutdown: AbortSignal): Router {
         build,
         repoSlug: repo.slug,
         stageName: stage.name,
+        parse: (config) => ctx.pipelines.parse(config),
       }),
       changed_files: build.changedFiles ? (JSON.parse(build.changedFiles) as string[]) : null,
       system: systemInfo(ctx.config.host),
@@ -103,28 +114,29 @@ export function rpcRouter(ctx: ServerContext, shutdown: AbortSignal): Router {
   });
 
   router.post('/stages/:stage', async (req, res) => {
-    const stage = await updateStage(ctx, id(req, 'stage'), caller(req), parseInput(stageUpdateSchema, req.body));
+    const stage = await updateStage(ctx, id(req, 'stage'), caller(req, res), parseInput(stageUpdateSchema, req.body));
     res.json(stageJson(stage));
   });
 
   router.post('/steps/:step', async (req, res) => {
-    const step = await updateStep(ctx, id(req, 'step'), caller(req), parseInput(stepUpdateSchema, req.body));
+    const step = await updateStep(ctx, id(req, 'step'), caller(req, res), parseInput(stepUpdateSchema, req.body));
     res.json(stepJson(step));
   });
 
   router.post('/steps/:step/logs', async (req, res) => {
     const stepId = id(req, 'step');
-    const runner = caller(req);
+    const who = caller(req, res);
     const lines = parseInput(logBatchSchema, req.body, 'log batch');
     const step = await ctx.db.step.findUnique({ where: { id: stepId }, select: { stageId: true } });
     if (!step) throw notFound(`step ${stepId} does not exist`);
-    await heldStage(ctx, step.stageId, runner);
+    await heldStage(ctx, step.stageId, who);
     await appendLogLines(ctx, stepId, lines);
     res.status(204).end();
   });
 
   router.post('/builds/:build/watch', async (req, res) => {
     const buildId = id(req, 'build');
+    await assertWatcher(ctx, buildId, caller(req, res));
     const check = async (): Promise<WatchResponse | undefined> => {
       const build = await ctx.db.build.findUnique({ where: { id: buildId }, select: { status: true, cancelled: true } });
       if (!build) throw notFound(`build ${buildId} does not exist`);

@@ -18,7 +18,12 @@ export const runnerInfoSchema = z.object({
   stopping: z.boolean().optional(),
 }) satisfies z.ZodType<RunnerInfo>;
 
-export const acceptSchema = z.object({ machine: z.string().min(1).max(255) }) satisfies z.ZodType<AcceptRequest>;
+export const acceptSchema = z.object({
+  machine: z.string().min(1).max(255),
+  token: z
+    .string({ message: 'the stage token is missing: the runner sends 32 random bytes, base64url, and the same token on every call about the stage' })
+    .regex(/^[A-Za-z0-9_-]{32,128}$/, 'must be 32 to 128 characters of A-Z a-z 0-9 _ - (32 random bytes, base64url)'),
+}) satisfies z.ZodType<AcceptRequest>;
 
 const status = z.enum(STATUSES);
 const seconds = z.number().int().min(0);

@@ -5,8 +5,7 @@
 // goes back to the queue and a real runner builds it.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Stage } from '../../core/domain.ts';
-import { type RequestResponse, RUNNER_HEADER, type RunnerInfo, rpcPaths } from '../../core/protocol.ts';
+import { type AcceptResponse, type RequestResponse, RUNNER_HEADER, type RunnerInfo, rpcPaths } from '../../core/protocol.ts';
 import { type Fleet, harrierContainers, startFleet, oneStepPipeline } from '../support/fleet.ts';
 
 const SLUG = 'fleet/lost-accept';
@@ -55,18 +54,23 @@ describe('a lost accept answer', () => {
     // The server takes the accept; its answer never reaches the runner.
     const server = fleet.servers[0].current;
     const hangUp = new AbortController();
-    const lost = rpc(rpcPaths.accept(stageId), a, { machine: a }, hangUp.signal).catch(() => 'no answer');
+    // The stage token is the runner's to make, once per stage; asking again sends the same one.
+    const tokenA = randomBytes(32).toString('base64url');
+    const lost = rpc(rpcPaths.accept(stageId), a, { machine: a, token: tokenA }, hangUp.signal).catch(() => 'no answer');
     await server.waitForEvent((e) => e.event === 'stage_accepted' && e.stage === stageId);
     hangUp.abort();
     await lost;
 
-    const again = await rpc(rpcPaths.accept(stageId), a, { machine: a });
+    const again = await rpc(rpcPaths.accept(stageId), a, { machine: a, token: tokenA });
     expect(again.status).toBe(200);
-    expect((again.body as Stage).id).toBe(stageId);
-    expect((again.body as Stage).machine).toBe(a);
+    expect((again.body as AcceptResponse).id).toBe(stageId);
+    expect((again.body as AcceptResponse).machine).toBe(a);
+    expect((again.body as AcceptResponse).token).toBe(tokenA);
 
-    const other = await rpc(rpcPaths.accept(stageId), b, { machine: b });
+    const other = await rpc(rpcPaths.accept(stageId), b, { machine: b, token: randomBytes(32).toString('base64url') });
     expect(other.status).toBe(409);
+    // Nor does a's name with another token get the stage: only the token a accepted with works.
+    expect((await rpc(rpcPaths.accept(stageId), a, { machine: a, token: randomBytes(32).toString('base64url') })).status).toBe(409);
     // Nor may the other runner report on the stage; and a malformed body is refused, not retried.
     expect((await rpc(rpcPaths.updateStage(stageId), b, { status: 'success' })).status).toBe(409);
     expect((await rpc(rpcPaths.accept(stageId), a, '{"machine":')).status).toBe(400);

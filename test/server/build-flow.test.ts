@@ -78,13 +78,15 @@ describe.each(['sqlite', 'postgres'] as const)('the server on %s', (flavour) => 
     it('gives the stage to exactly one of two runners: the second accept gets 409', async () => {
       const stage = await rpc.request(RUNNER);
       expect(stage).toMatchObject({ number: 1, name: 'default' });
-      const [first, second] = await Promise.all([rpc.accept(stage!.id, 'runner-a'), rpc.accept(stage!.id, 'runner-b')]);
+      // Each runner its own client: the winner's client keeps the stage token it accepted with.
+      const [ra, rb] = ['runner-a', 'runner-b'].map((name) => new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, runner: name, attempts: 1 }));
+      const [first, second] = await Promise.all([ra.accept(stage!.id, 'runner-a'), rb.accept(stage!.id, 'runner-b')]);
       expect([first.accepted, second.accepted].sort()).toEqual([false, true]);
-      holder = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, runner: first.accepted ? 'runner-a' : 'runner-b', attempts: 1 });
+      holder = first.accepted ? ra : rb;
       const raw = await fetch(`${s.server.host}/rpc/v1/stages/${stage!.id}/accept`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${TEST_RPC_SECRET}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ machine: 'runner-c' }),
+        body: JSON.stringify({ machine: 'runner-c', token: 'c'.repeat(43) }),
       });
       expect(raw.status).toBe(409);
     });

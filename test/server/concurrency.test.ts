@@ -113,11 +113,12 @@ describe.each(['sqlite', 'postgres'] as const)('concurrency limits on %s', (flav
   it('gives a stage back when another runner took one of the same pipeline first, so two accepts never exceed the limit', async () => {
     const a = await stageOf(await pushFile(limited(1), 'five'), 'deploy');
     const b = await stageOf(await pushFile(limited(1), 'six'), 'deploy');
-    const [ra, rb] = await Promise.all([rpc.accept(a.id, 'runner-a'), rpc.accept(b.id, 'runner-b')]);
+    // Each runner its own client, which keeps the stage token it accepted with.
+    const [ca, cb] = ['runner-a', 'runner-b'].map((name) => new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, runner: name, attempts: 1 }));
+    const [ra, rb] = await Promise.all([ca.accept(a.id, 'runner-a'), cb.accept(b.id, 'runner-b')]);
     expect([ra.accepted, rb.accepted].filter(Boolean).length).toBeLessThanOrEqual(1);
     // Whatever was given back is offered again once nothing of the pipeline runs.
-    for (const [stage, result, name] of [[a, ra, 'runner-a'], [b, rb, 'runner-b']] as const) {
-      const holder = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, runner: name, attempts: 1 });
+    for (const [stage, result, holder] of [[a, ra, ca], [b, rb, cb]] as const) {
       if (result.accepted) await holder.updateStage(stage.id, { status: 'success', started: now(), stopped: now(), exit_code: 0 });
     }
     for (let left = [ra, rb].filter((r) => !r.accepted).length; left > 0; left--) {

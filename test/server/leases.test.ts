@@ -1,5 +1,6 @@
 // What a runner may do to a stage, and what the server does when a runner goes quiet:
-// only the holder changes a stage (409 otherwise), an ended step or stage stays ended,
+// only the holder changes a stage (409 otherwise; the stage token it needs besides is
+// tested in stage-tokens.test.ts), an ended step or stage stays ended,
 // a malformed body is a 400, accepting twice gives the same stage, and a lease that
 // runs out puts the stage back in the queue (no step started) or ends it `error` with
 // a reason naming the runner and the step.
@@ -161,8 +162,9 @@ describe.each(['sqlite', 'postgres'] as const)('stage holders on %s', (flavour) 
     await a.ping(runner('restarting', { instance: 'second' }));
     const row = await stageRow(stage.id);
     expect([row.status, row.machine]).toEqual(['pending', '']);
-    expect((await client('steady').accept(stage.id, 'steady')).accepted).toBe(true);
-    await client('steady').updateStage(stage.id, { status: 'success', started: now(), stopped: now() });
+    const steady = client('steady');
+    expect((await steady.accept(stage.id, 'steady')).accepted).toBe(true);
+    await steady.updateStage(stage.id, { status: 'success', started: now(), stopped: now() });
   });
 
   it('does not queue again a stage of a cancelled build when its runner goes away', async () => {
