@@ -113,7 +113,7 @@ export function loadRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
   const serverUrl = (env.HARRIER_SERVER_URL || 'http://localhost:8080').replace(/\/+$/, '');
   const rpcSecret = env.HARRIER_RPC_SECRET ?? '';
   if (!rpcSecret) {
-    throw new RunnerConfigError('HARRIER_RPC_SECRET is empty; set it to the same secret the server uses');
+    throw new RunnerConfigError('HARRIER_RPC_SECRET is empty; set it to the server\'s shared secret, or to a runner token an administrator issued for this runner\'s name (Runners page)');
   }
   return {
     serverUrl,

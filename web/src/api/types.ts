@@ -7,6 +7,8 @@ export type {
   Permission,
   Repo,
   RunnerJson as RunnerInfo,
+  RunnerTokenIssuedJson,
+  RunnerTokenJson,
   Stage,
   Status,
   Step,

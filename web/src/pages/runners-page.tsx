@@ -6,8 +6,9 @@ import { EmptyState, ErrorNotice, Loading } from '../components/common.tsx';
 import { StatusIcon } from '../components/status.tsx';
 import { Ago } from '../components/time.tsx';
 import { Link, repoUrl } from '../router.tsx';
-import { useTitle } from '../session.tsx';
+import { useSession, useTitle } from '../session.tsx';
 import { useEffect } from 'react';
+import { RunnerTokensSection } from './runner-tokens-section.tsx';
 
 function labelList(labels: RunnerInfo['labels']): string[] {
   return Array.isArray(labels) ? labels : Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`);
@@ -15,6 +16,7 @@ function labelList(labels: RunnerInfo['labels']): string[] {
 
 export function RunnersPage() {
   useTitle('Runners');
+  const { user } = useSession();
   const runners = useApi<RunnerInfo[]>('/api/runners');
   useEffect(() => {
     const id = setInterval(() => void runners.reload(), 10_000);
@@ -33,8 +35,9 @@ export function RunnersPage() {
       ) : list.length === 0 ? (
         <EmptyState title="No runner has connected yet">
           <p>
-            Start one on a machine with Docker, pointing at this server with the shared secret. <code>npm start</code> (<code>harrier up</code>)
-            starts one beside the server; on another machine:
+            Start one on a machine with Docker, pointing at this server with the shared secret or a runner token
+            {user.admin ? ' (issue one below)' : ' an administrator issued'}. <code>npm start</code> (<code>harrier up</code>) starts one beside the server; on
+            another machine:
           </p>
           <pre className="snippet">
             HARRIER_SERVER_URL={location.origin} HARRIER_RPC_SECRET=… harrier runner
@@ -111,6 +114,7 @@ export function RunnersPage() {
           </table>
         </div>
       )}
+      {user.admin && <RunnerTokensSection />}
     </div>
   );
 }
