@@ -134,6 +134,8 @@ export interface Build {
   config_source: 'file' | 'proposal';
   /** Harrier addition: who approved (or, when declined, declined) a build that waited in `blocked`; empty when it never waited. */
   approved_by?: string;
+  /** Harrier addition: when (unix seconds) the log retention policy removed the build's logs; 0 while they are kept. */
+  logs_purged?: number;
   stages?: Stage[];
 }
 

@@ -43,6 +43,10 @@ export interface ServerConfig {
   firstUserAdmin: boolean;
   /** HARRIER_TOKEN_DAYS: how long a new personal API token lasts unless its creator asks otherwise. */
   tokenDays: number;
+  /** HARRIER_LOG_RETENTION_DAYS: finished builds' logs are removed this many days after they finish; 0 keeps them. */
+  logRetentionDays: number;
+  /** HARRIER_LOG_RETENTION_BUILDS: only the newest this many builds of each repository keep their logs; 0 keeps all. */
+  logRetentionBuilds: number;
 }
 
 export class ConfigError extends Error {}
@@ -85,6 +89,8 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
       `HARRIER_FIRST_USER_ADMIN is only for harrier up's embedded defaults on localhost, and HARRIER_HOST is ${host}; unset it and name administrators in HARRIER_ADMINS`,
     );
   }
+  const logRetentionDays = wholeNumber('HARRIER_LOG_RETENTION_DAYS', env.HARRIER_LOG_RETENTION_DAYS, 'days', 'keeps logs forever');
+  const logRetentionBuilds = wholeNumber('HARRIER_LOG_RETENTION_BUILDS', env.HARRIER_LOG_RETENTION_BUILDS, 'builds per repository', 'keeps the logs of every build');
   const databaseSecret = env.HARRIER_DATABASE_SECRET ?? '';
   const keyProblem = databaseSecret.trim() ? databaseSecretProblem(databaseSecret) : undefined;
   if (keyProblem) throw new ConfigError(keyProblem);
@@ -117,7 +123,19 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     admins,
     firstUserAdmin,
     tokenDays,
+    logRetentionDays,
+    logRetentionBuilds,
   };
+}
+
+/** A count that may be 0 (the variable's "no limit"); unset is 0. Callers pass env.NAME itself, for the README test. */
+function wholeNumber(name: string, raw: string | undefined, unit: string, zeroMeans: string): number {
+  const value = (raw ?? '').trim();
+  if (value === '') return 0;
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new ConfigError(`${name}=${raw} must be a whole number of ${unit}, or 0, which ${zeroMeans} (the default)`);
+  }
+  return Number(value);
 }
 
 /** Ten years: a token that lives longer is one nobody remembers to revoke. */

@@ -163,6 +163,7 @@ export function buildJson(b: BuildRow & { stages?: (StageRow & { steps?: StepRow
     version: b.version,
     config_source: b.configSource as Build['config_source'],
     approved_by: b.approvedBy,
+    logs_purged: b.logsPurged,
     ...(b.stages ? { stages: [...b.stages].sort((x, y) => x.number - y.number).map((s) => stageJson(s, waiting?.get(s.id))) } : {}),
   };
 }

@@ -25,6 +25,8 @@ export interface Metrics {
   stepFinished(status: string, seconds: number): void;
   /** How POST /hook answered: a build, ignored on purpose, refused (4xx), failed (5xx). */
   delivery(outcome: DeliveryOutcome): void;
+  /** The log retention policy removed the logs of this many builds, this many lines in all. */
+  logsPurged(builds: number, lines: number): void;
   /** Every metric in Prometheus' text format, the fleet gauges set from these figures. */
   exposition(figures: QueueFigures): Promise<string>;
 }
@@ -73,6 +75,16 @@ export function createMetrics(): Metrics {
     labelNames: ['outcome'] as const,
     registers,
   });
+  const purgedBuilds = new Counter({
+    name: 'harrier_log_purged_builds_total',
+    help: 'Builds whose logs the retention policy (HARRIER_LOG_RETENTION_DAYS, HARRIER_LOG_RETENTION_BUILDS) removed.',
+    registers,
+  });
+  const purgedLines = new Counter({
+    name: 'harrier_log_purged_lines_total',
+    help: 'Log lines the retention policy removed.',
+    registers,
+  });
   const waiting = new Gauge({
     name: 'harrier_stages_waiting',
     help: 'Pending stages no runner holds yet, by label set (platform and node labels).',
@@ -109,6 +121,10 @@ export function createMetrics(): Metrics {
     buildFinished: (status, seconds) => buildDuration.observe({ status }, Math.max(0, seconds)),
     stepFinished: (status, seconds) => stepDuration.observe({ status }, Math.max(0, seconds)),
     delivery: (outcome) => deliveries.inc({ outcome }),
+    logsPurged: (builds, lines) => {
+      purgedBuilds.inc(builds);
+      purgedLines.inc(lines);
+    },
     async exposition(figures) {
       // Set every gauge before serializing, with no await between, so one scrape never mixes two readings.
       for (const set of figures.labelSets) seen.add(set.key);

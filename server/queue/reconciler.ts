@@ -5,9 +5,11 @@
 // - builds left between states by a process that died mid-transition move on;
 // - runners of this server waiting for work look at the lanes again, so a wake-up lost
 //   with Redis (flushed, restarted) delays a stage by one sweep at most.
+// Beside it, on its own slower clock, the log retention purge (server/logs/retention.ts).
 import type { ServerContext } from '../context.ts';
 import { advanceBuild } from '../builds/build-state.ts';
 import { expireLeases } from '../builds/stage-state.ts';
+import { startLogRetention } from '../logs/retention.ts';
 import { laneOf } from './lanes.ts';
 
 export interface Reconciler {
@@ -62,11 +64,12 @@ export async function startReconciler(ctx: ServerContext): Promise<Reconciler> {
   };
   await once();
   timer = setTimeout(loop, interval);
+  const retention = startLogRetention(ctx);
   return {
     async stop() {
       stopped = true;
       clearTimeout(timer);
-      await running;
+      await Promise.all([running, retention.stop()]);
     },
   };
 }

@@ -6,9 +6,17 @@ import { Duration } from '../components/time.tsx';
 import { LogViewer, type LineRange } from '../log/log-viewer.tsx';
 import { useStepLog, type StepRef } from '../log/use-step-log.ts';
 
-export function StepLog({ at, step, selection, onSelect, onDone }: {
+/** Why a finished build's log is empty when the retention policy removed it (Build.logs_purged). */
+export function purgedText(build: { logs_purged?: number; finished: number; created: number }): string {
+  const days = Math.max(0, Math.floor((build.logs_purged! - (build.finished || build.created)) / 86_400));
+  return `Logs removed after ${days} day${days === 1 ? '' : 's'} by the retention policy.`;
+}
+
+export function StepLog({ at, step, purged, selection, onSelect, onDone }: {
   at: StepRef;
   step: Step;
+  /** Set when the retention policy removed the build's logs: what to say instead of an empty log. */
+  purged?: string;
   selection: LineRange | null;
   onSelect(range: LineRange): void;
   onDone(status: string): void;
@@ -20,7 +28,9 @@ export function StepLog({ at, step, selection, onSelect, onDone }: {
       ? 'Loading the log…'
       : phase === 'error'
         ? `Could not load the log: ${error}`
-        : step.status === 'pending'
+        : purged
+          ? purged
+          : step.status === 'pending'
           ? 'This step has not started yet. Its log appears here as it runs.'
           : live
             ? 'Waiting for output…'
