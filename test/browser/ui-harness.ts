@@ -101,7 +101,8 @@ export async function startUiHarness(): Promise<UiHarness> {
   const fake = await startGithubFake({ fixtureRepos: false, user: { avatarUrl: AVATAR } });
   const harrier = await startHarrierPair({
     name: 'ui',
-    serverEnv: { HARRIER_DATABASE_SECRET: randomBytes(32).toString('hex'), ...providerEnv({ github: fake }) },
+    // The stand-in's first user administers, as the one person trying Harrier out would.
+    serverEnv: { HARRIER_DATABASE_SECRET: randomBytes(32).toString('hex'), HARRIER_ADMINS: fake.state.user.login, ...providerEnv({ github: fake }) },
     // A test's last build may still run when the harness closes; nothing needs it to finish.
     runnerEnv: { HARRIER_RUNNER_CAPACITY: '2', HARRIER_RUNNER_GRACE_SECONDS: '2' },
   });

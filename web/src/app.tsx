@@ -4,12 +4,14 @@ import { useEffect, useRef, useState } from 'react';
 import { ApiError, api, setUnauthorizedHandler, signOut } from './api/client.ts';
 import type { SystemInfo, User } from './api/types.ts';
 import { Avatar, ErrorNotice, Loading } from './components/common.tsx';
+import { AccountPage } from './pages/account-page.tsx';
 import { BuildPage } from './pages/build-page.tsx';
 import { BuildsPage } from './pages/builds-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
 import { ReposPage } from './pages/repos-page.tsx';
 import { RunnersPage } from './pages/runners-page.tsx';
 import { SettingsPage } from './pages/settings-page.tsx';
+import { UsersPage } from './pages/users-page.tsx';
 import { Link, matchRoute, navigate, useLocation, type Route } from './router.tsx';
 import { SessionContext, takeReturnPath, type Session } from './session.tsx';
 
@@ -53,7 +55,10 @@ export function App() {
       </main>
     );
   }
-  if (state.kind === 'out') return <LoginPage system={state.system} error={new URLSearchParams(loc.search).get('error')} />;
+  if (state.kind === 'out') {
+    const query = new URLSearchParams(loc.search);
+    return <LoginPage system={state.system} error={query.get('error')} login={query.get('login')} />;
+  }
 
   const route = matchRoute(loc.path);
   return (
@@ -94,6 +99,10 @@ function Page({ route }: { route: Route }) {
       return <ReposPage />;
     case 'runners':
       return <RunnersPage />;
+    case 'users':
+      return <UsersPage />;
+    case 'account':
+      return <AccountPage />;
     case 'builds':
       return <BuildsPage key={route.slug} slug={route.slug} />;
     case 'settings':
@@ -128,11 +137,16 @@ function Header({ session, route, onSignedOut }: { session: Session; route: Rout
         <Link to="/runners" aria-current={current(['runners'])}>
           Runners
         </Link>
+        {session.user.admin && (
+          <Link to="/users" aria-current={current(['users'])}>
+            Users
+          </Link>
+        )}
         <span className="spacer" />
-        <span className="whoami">
+        <Link to="/account" className="whoami" aria-current={current(['account'])} title="Your account and personal tokens">
           <Avatar src={session.user.avatar} name={session.user.login} size={24} />
           <span>{session.user.login}</span>
-        </span>
+        </Link>
         <button
           type="button"
           className="btn btn-quiet"

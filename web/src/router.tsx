@@ -2,6 +2,8 @@
 // that keeps ctrl/middle-click opening a new tab. Paths follow Drone's:
 //   /                                  repositories
 //   /runners                           runners
+//   /users                             users (administrators)
+//   /account                           your personal tokens
 //   /{owner}/{name}                    builds of a repository
 //   /{owner}/{name}/settings           its settings
 //   /{owner}/{name}/{build}[/{stage}/{step}][#L42]   a build, a step's log, a line
@@ -46,6 +48,8 @@ export function useLocation(): Location {
 export type Route =
   | { page: 'repos' }
   | { page: 'runners' }
+  | { page: 'users' }
+  | { page: 'account' }
   | { page: 'builds'; slug: string }
   | { page: 'settings'; slug: string }
   | { page: 'build'; slug: string; number: number; stage?: number; step?: number }
@@ -55,6 +59,8 @@ export function matchRoute(path: string): Route {
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   if (parts.length === 0) return { page: 'repos' };
   if (parts.length === 1 && parts[0] === 'runners') return { page: 'runners' };
+  if (parts.length === 1 && parts[0] === 'users') return { page: 'users' };
+  if (parts.length === 1 && parts[0] === 'account') return { page: 'account' };
   if (parts.length < 2) return { page: 'not-found' };
   const slug = `${parts[0]}/${parts[1]}`;
   if (parts.length === 2) return { page: 'builds', slug };

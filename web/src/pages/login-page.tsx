@@ -8,11 +8,15 @@ const PROVIDERS = [
   { id: 'bitbucket', name: 'Bitbucket', env: 'HARRIER_BITBUCKET' },
 ] as const;
 
-const ERRORS: Record<string, string> = {
-  access_denied: 'You declined to let Harrier read your account. Sign in again and allow it to continue.',
+const ERRORS: Record<string, (login: string) => string> = {
+  access_denied: () => 'You declined to let Harrier read your account. Sign in again and allow it to continue.',
+  not_allowed: (login) =>
+    `The account ${login || 'you signed in with'} is not allowed on this server: only the accounts and organisations its administrator lists may sign in. ` +
+    'Ask the person who runs this Harrier to add your login or one of your organisations to HARRIER_USER_FILTER.',
+  blocked: (login) => `An administrator of this Harrier blocked the account ${login || 'you signed in with'}. Ask one of its administrators to unblock it.`,
 };
 
-export function LoginPage({ system, error }: { system?: SystemInfo; error: string | null }) {
+export function LoginPage({ system, error, login = '' }: { system?: SystemInfo; error: string | null; login?: string | null }) {
   useTitle('Sign in');
   // An older server without /api/system: offer both and let the server explain.
   const offered = PROVIDERS.filter((p) => !system || system.providers[p.id]);
@@ -26,7 +30,7 @@ export function LoginPage({ system, error }: { system?: SystemInfo; error: strin
         <p className="muted">Continuous integration for your repositories, on your own machines.</p>
         {error && (
           <div className="notice notice-error" role="alert">
-            {ERRORS[error] ?? `Sign-in did not complete: ${error}`}
+            {ERRORS[error]?.(login ?? '') ?? `Sign-in did not complete: ${error}`}
           </div>
         )}
         {offered.length > 0 ? (
