@@ -53,8 +53,7 @@ export const DEFAULT_LOG_LIMIT = 100 * 1024 ** 2;
 const MIN_MEMORY = 6 * 1024 ** 2;
 const MIN_LOG_LIMIT = 1024;
 
-function sizeSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, example: string, zero: string | undefined): number {
-  const text = env[name];
+function sizeSetting(name: string, text: string | undefined, fallback: number, min: number, example: string, zero: string | undefined): number {
   if (text === undefined || text.trim() === '') return fallback;
   const bytes = parseByteSize(text);
   const how = `write bytes or a number with a unit (k, m, g), e.g. ${name}=${example}${zero ? ` (0 for ${zero})` : ''}`;
@@ -66,7 +65,7 @@ function sizeSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min
 
 /** HARRIER_RUNNER_MEMORY_LIMIT, _CPU_LIMIT and _PIDS_LIMIT. */
 export function parseStepLimits(env: NodeJS.ProcessEnv): StepLimits {
-  const memoryBytes = sizeSetting(env, 'HARRIER_RUNNER_MEMORY_LIMIT', DEFAULT_MEMORY_LIMIT, MIN_MEMORY, '2g', 'no limit');
+  const memoryBytes = sizeSetting('HARRIER_RUNNER_MEMORY_LIMIT', env.HARRIER_RUNNER_MEMORY_LIMIT, DEFAULT_MEMORY_LIMIT, MIN_MEMORY, '2g', 'no limit');
   let cpus: number | undefined;
   const cpuText = env.HARRIER_RUNNER_CPU_LIMIT?.trim();
   if (cpuText) {
@@ -125,6 +124,6 @@ export function loadRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
     workspaceDir: path.resolve(env.HARRIER_RUNNER_WORKSPACE || defaultWorkspaceDir(env)),
     shutdownGraceSeconds: grace,
     stepLimits: parseStepLimits(env),
-    logLimitBytes: sizeSetting(env, 'HARRIER_RUNNER_LOG_LIMIT', DEFAULT_LOG_LIMIT, MIN_LOG_LIMIT, '100m', undefined),
+    logLimitBytes: sizeSetting('HARRIER_RUNNER_LOG_LIMIT', env.HARRIER_RUNNER_LOG_LIMIT, DEFAULT_LOG_LIMIT, MIN_LOG_LIMIT, '100m', undefined),
   };
 }
