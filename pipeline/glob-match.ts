@@ -185,7 +185,7 @@ export class PathGlob {
 }
 
 /** How many automaton steps matching may take, shared by every match of one evaluation. */
-export const GLOB_MATCH_BUDGET = 50_000_000;
+export const GLOB_MATCH_BUDGET = 10_000_000;
 
 export class GlobMatchTooCostly extends Error {}
 

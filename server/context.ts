@@ -8,6 +8,7 @@ import type { ServerConfig } from './config.ts';
 import type { Db } from './db/client.ts';
 import type { EventBus } from './events/event-bus.ts';
 import type { Metrics } from './metrics/metrics.ts';
+import type { PipelineThread } from './pipelines/pipeline-thread.ts';
 import type { StageQueue } from './queue/stage-queue.ts';
 import type { Scm } from './scm/scm.ts';
 
@@ -24,6 +25,8 @@ export interface ServerContext {
   queue: StageQueue;
   /** This process's Prometheus metrics (GET /metrics). */
   metrics: Metrics;
+  /** Reads pipeline files and matches their conditions off the event loop. */
+  pipelines: PipelineThread;
   /** Unix seconds; a function so tests can move time. */
   now(): number;
 }

@@ -1,5 +1,6 @@
 // Starts a server process: migrations, connections, the HTTP listener; and stops
 // it gracefully, ending long-polls and streams first so runners re-poll elsewhere.
+import { PipelineThread } from './pipelines/pipeline-thread.ts';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
@@ -57,7 +58,9 @@ export async function startServer(config: ServerConfig, logger = createLogger('s
   const events = new EventBus(redis, logger, config.redisPrefix);
   const queue = new StageQueue(database.db, events, logger);
   await queue.ready();
-  const ctx: ServerContext = { config, db: database.db, redis, scms: createScms(config), logger, events, queue, metrics: createMetrics(), now: unixNow };
+  const pipelines = new PipelineThread(logger);
+  pipelines.warm();
+  const ctx: ServerContext = { config, db: database.db, redis, scms: createScms(config), logger, events, queue, metrics: createMetrics(), pipelines, now: unixNow };
   // Before taking requests: leases that ran out while no server was up end, stuck builds move on.
   const reconciler = await startReconciler(ctx);
 
@@ -87,6 +90,7 @@ export async function startServer(config: ServerConfig, logger = createLogger('s
       clearTimeout(cut);
       await reconciler.stop();
       await queue.close();
+      await pipelines.close();
       await events.close();
       await redis.quit().catch(() => redis.disconnect());
       await database.close();

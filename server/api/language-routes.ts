@@ -3,11 +3,16 @@
 //   PATCH /api/repos/{owner}/{name}/language          {language?, proposal?} (admin)
 //   POST  /api/repos/{owner}/{name}/language/detect   detect again from the default branch (admin)
 // Each answers LanguageSettings (server/language/language-settings.ts).
+// Detection is kept per commit (server/language/language-cache.ts): a GET by a user
+// signed in with the repository's provider costs one call (the head commit) on that
+// user's own token, plus the files when the head is a commit not seen before. Anyone
+// else gets the newest stored detection and costs no call at all: an anonymous GET
+// used to spend about 14 calls of the activating user's quota.
 // Mount after authenticate(ctx).
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Provider } from '../../core/domain.ts';
-import { checkPipelines, formatPipelineErrors } from '../../pipeline/index.ts';
+import { formatPipelineErrors } from '../../pipeline/index.ts';
 import { repoAccess } from '../auth/repo-access.ts';
 import { PROVIDER_NAMES, scmTokenFor } from '../auth/scm-token.ts';
 import { repoToken } from '../builds/repo-token.ts';
@@ -17,11 +22,12 @@ import type { RepoRow } from '../http/request.ts';
 import {
   effectiveLanguage,
   languageSettingsJson,
-  probeRepo,
+  probeRepoHead,
   saveDetectedLanguage,
   saveLanguage,
   type RepoProbe,
 } from '../language/language-settings.ts';
+import { latestProbe } from '../language/language-cache.ts';
 import { defaultProposal, LANGUAGE_IDS } from '../language/proposals.ts';
 import { ScmError } from '../scm/scm.ts';
 import { parseInput } from './body-validation.ts';
@@ -41,9 +47,10 @@ export function languageRouter(ctx: ServerContext): Router {
 
   router.get(LANGUAGE, repoAccess(ctx, 'read'), async (req, res) => {
     let repo = req.repo!;
-    const found = await probe(ctx, req);
+    const ownToken = req.user?.provider === repo.provider;
+    const found = (ownToken && (await probe(ctx, req).catch(refusedToken))) || ((await latestProbe(ctx, repo)) ?? NOT_DETECTED);
     // An active repository whose detection failed at activation gets it now, so builds can use its proposal.
-    if (repo.active && !repo.language) repo = await saveDetectedLanguage(ctx, repo, found.detected);
+    if (repo.active && !repo.language && found.detected) repo = await saveDetectedLanguage(ctx, repo, found.detected);
     res.json(languageSettingsJson(repo, found));
   });
 
@@ -51,7 +58,7 @@ export function languageRouter(ctx: ServerContext): Router {
     const patch = parseInput(languagePatchSchema, req.body);
     const repo = req.repo!;
     if (patch.proposal !== undefined) {
-      const checked = checkPipelines(patch.proposal, { trusted: repo.trusted });
+      const { checked } = await ctx.pipelines.check(patch.proposal, repo.trusted);
       if (!checked.ok) {
         // The proposal stands in for the pipeline file, so its errors are named after it.
         res.status(400).json({ message: formatPipelineErrors(repo.configPath, checked.errors), errors: checked.errors });
@@ -70,18 +77,27 @@ export function languageRouter(ctx: ServerContext): Router {
   });
 
   router.post(`${LANGUAGE}/detect`, repoAccess(ctx, 'admin'), async (req, res) => {
-    const found = await probe(ctx, req);
-    const saved = await saveDetectedLanguage(ctx, req.repo!, found.detected);
+    // Reads the files again even at a commit already seen: an explicit request, and rare.
+    const found = await probe(ctx, req, true);
+    const saved = await saveDetectedLanguage(ctx, req.repo!, found.detected || 'generic');
     res.json(languageSettingsJson(saved, found));
   });
 
   return router;
 }
 
-async function probe(ctx: ServerContext, req: Request): Promise<RepoProbe> {
+const NOT_DETECTED: RepoProbe = { detected: '', hasConfig: null, commit: '' };
+
+/** A caller whose provider token is refused (401) gets what anonymous callers get. */
+function refusedToken(err: unknown): undefined {
+  if (err instanceof HttpError && err.status === 401) return undefined;
+  throw err;
+}
+
+async function probe(ctx: ServerContext, req: Request, fresh = false): Promise<RepoProbe> {
   const repo = req.repo!;
   try {
-    return await probeRepo(ctx, repo, await tokenFor(ctx, req));
+    return await probeRepoHead(ctx, repo, await tokenFor(ctx, req), fresh);
   } catch (err) {
     throw providerUnavailable(err, repo);
   }

@@ -9,7 +9,7 @@
 import type { Logger } from '../../core/log.ts';
 import { parsePipelines } from '../../pipeline/index.ts';
 import { isSecretRef } from '../../pipeline/plugin-settings.ts';
-import type { Pipeline, PipelineStep } from '../../pipeline/types.ts';
+import type { ParseResult, Pipeline, PipelineStep } from '../../pipeline/types.ts';
 import type { Db } from '../db/client.ts';
 import type { Build as BuildRow } from '../db/generated/sqlite/client.ts';
 import { isApproved, isForkPullRequest } from '../builds/fork-powers.ts';
@@ -37,7 +37,10 @@ export function pipelineSecretNames(pipeline: Pipeline): string[] {
 
 /** The names the stage's pipeline in the build's pipeline file refers to; none when the file does not parse (the runner reports that). */
 export function stageSecretNames(config: string, stageName: string): string[] {
-  const parsed = parsePipelines(config);
+  return secretNamesOf(parsePipelines(config), stageName);
+}
+
+function secretNamesOf(parsed: ParseResult, stageName: string): string[] {
   if (!parsed.ok) return [];
   const pipeline = parsed.pipelines.find((p) => p.name === stageName);
   return pipeline ? pipelineSecretNames(pipeline) : [];
@@ -51,6 +54,8 @@ export interface StageSecretsInput {
   build: Pick<BuildRow, 'id' | 'number' | 'repoId' | 'event' | 'fork' | 'config' | 'approvedBy' | 'status'>;
   repoSlug: string;
   stageName: string;
+  /** Parses the build's pipeline file; the server does it on its pipeline thread, off the event loop. */
+  parse(config: string): Promise<ParseResult>;
 }
 
 /**
@@ -61,7 +66,9 @@ export interface StageSecretsInput {
  */
 export async function stageSecrets(input: StageSecretsInput): Promise<StageSecret[]> {
   const { db, build, box } = input;
-  const names = stageSecretNames(build.config, input.stageName);
+  // A file the thread gives up on fails at the runner, which reads it again and says why.
+  const parsed = await input.parse(build.config).catch((): ParseResult => ({ ok: false, errors: [] }));
+  const names = secretNamesOf(parsed, input.stageName);
   if (names.length === 0) return [];
   const log = input.logger.child({ repo: input.repoSlug, build: build.number, stage: input.stageName });
   const fork = isForkPullRequest(build);

@@ -3,7 +3,6 @@
 // Undefined means unknown (not asked, a capped list, a provider error): `paths` then
 // matches, so a build is never lost or skipped because the provider could not say.
 import type { Hook, Provider } from '../../core/domain.ts';
-import { parsePipelines } from '../../pipeline/index.ts';
 import type { Pipeline } from '../../pipeline/types.ts';
 import type { ServerContext } from '../context.ts';
 import type { Repo as RepoRow } from '../db/generated/sqlite/client.ts';
@@ -21,10 +20,8 @@ export function changeSetOf(hook: Hook): ChangeSet | undefined {
   return undefined;
 }
 
-export async function changedFilesFor(ctx: ServerContext, repo: RepoRow, token: string, hook: Hook, config: string): Promise<string[] | undefined> {
-  const parsed = parsePipelines(config);
-  // A file that does not parse becomes an error build; its paths do not matter.
-  if (!parsed.ok || !usesPaths(parsed.pipelines)) return undefined;
+/** Asked only when usesPaths says the file looks at paths (the server learns that from its pipeline thread). */
+export async function changedFilesFor(ctx: ServerContext, repo: RepoRow, token: string, hook: Hook): Promise<string[] | undefined> {
   const change = changeSetOf(hook);
   if (!change) return undefined;
   try {

@@ -5,7 +5,7 @@
 // repository, a fork's pull request on a trusted one: builds/fork-powers.ts) is
 // recorded `blocked` with all its stages, and nothing is queued until someone approves.
 import type { Hook, Provider } from '../../core/domain.ts';
-import { buildFacts, checkPipelines, formatPipelineErrors, matchConditions, runsAfter, stageSteps, type MatchFacts } from '../../pipeline/index.ts';
+import { buildFacts, formatPipelineErrors, runsAfter, stageSteps, type CheckResult, type MatchFacts } from '../../pipeline/index.ts';
 import type { Conditions, Pipeline } from '../../pipeline/types.ts';
 import { publishBuild } from '../builds/build-state.ts';
 import { reportCommitStatus } from '../builds/commit-status.ts';
@@ -16,6 +16,7 @@ import type { Build as BuildRow, Prisma, Repo as RepoRow } from '../db/generated
 import { repoToken } from '../builds/repo-token.ts';
 import { sameCommit } from '../hooks/parse-hook.ts';
 import { changedFilesFor } from './changed-files.ts';
+import { PipelineJobFailed } from '../pipelines/pipeline-thread.ts';
 import { laneOf } from '../queue/lanes.ts';
 import { keptDependencies } from './stage-graph.ts';
 import { approvalReason } from '../builds/fork-powers.ts';
@@ -111,11 +112,27 @@ export class DuplicateDeliveryError extends Error {}
 
 type StagePlan = { ok: true; stages: ReturnType<typeof stageRecords>; error: '' } | { ok: false; stages: []; error: string } | { ok: 'none' };
 
-/** Which stages a build of this config gets for these facts; a malformed file gives an error build instead. */
-function planStages(config: string, repo: RepoRow, facts: MatchFacts, configPath: string, now: number): StagePlan {
-  const checked = checkPipelines(config, { trusted: repo.trusted });
+/** The file parsed and linted on the pipeline thread; a file the thread gave up on is an error like any other. */
+async function readPipelineFile(ctx: ServerContext, config: string, trusted: boolean): Promise<{ checked: CheckResult; usesPaths: boolean }> {
+  try {
+    return await ctx.pipelines.check(config, trusted);
+  } catch (err) {
+    if (!(err instanceof PipelineJobFailed)) throw err;
+    return { checked: { ok: false, errors: [{ line: 1, col: 1, message: err.message }] }, usesPaths: false };
+  }
+}
+
+/** Which stages a build of this file gets for these facts; a malformed file gives an error build instead. */
+async function planStages(ctx: ServerContext, checked: CheckResult, repo: RepoRow, facts: MatchFacts, configPath: string, now: number): Promise<StagePlan> {
   if (!checked.ok) return { ok: false, stages: [], error: formatPipelineErrors(configPath, checked.errors) };
-  const matching = checked.pipelines.filter((p) => matchConditions(withoutStatus(p.trigger), facts));
+  let matches: boolean[];
+  try {
+    matches = await ctx.pipelines.match(checked.pipelines.map((p) => withoutStatus(p.trigger)), facts);
+  } catch (err) {
+    if (!(err instanceof PipelineJobFailed)) throw err;
+    return { ok: false, stages: [], error: `${configPath}: ${err.message}` };
+  }
+  const matching = checked.pipelines.filter((_, i) => matches[i]);
   if (matching.length === 0) return { ok: 'none' };
   const kept = new Set(matching.map((p) => p.name));
   return { ok: true, stages: stageRecords(matching, repo.id, now, (p) => keptDependencies(p, checked.pipelines, kept)), error: '' };
@@ -169,9 +186,10 @@ export async function trigger(ctx: ServerContext, hook: Hook, opts: TriggerOptio
   if (config === null) return { kind: 'ignored', reason: `no ${repo.configPath} at commit ${hook.after}, and no proposed pipeline in the repository's language settings` };
   const configSource = file === null ? 'proposal' : 'file';
   // Asked only when the file has a `paths` condition; undefined (unknown) makes `paths` match.
-  const changedFiles = await changedFilesFor(ctx, repo, token, hook, config);
+  const read = await readPipelineFile(ctx, config, repo.trusted);
+  const changedFiles = read.usesPaths ? await changedFilesFor(ctx, repo, token, hook) : undefined;
   const now = ctx.now();
-  const plan = planStages(config, repo, { ...hookFacts(hook, repo, ctx.config.host), changedFiles }, repo.configPath, now);
+  const plan = await planStages(ctx, read.checked, repo, { ...hookFacts(hook, repo, ctx.config.host), changedFiles }, repo.configPath, now);
   if (plan.ok === 'none') return { kind: 'ignored', reason: 'no pipeline trigger matches this event' };
   const blocked = approvalReason(repo, { event: hook.event, fork: hook.fork, approvedBy: '' }, true);
   const fields = { ...buildFields(hook, now), ...(blocked ? { status: 'blocked' } : {}), configSource, changedFiles: changedFiles ? JSON.stringify(changedFiles) : null };
@@ -193,7 +211,8 @@ export async function restartBuild(ctx: ServerContext, repo: RepoRow, old: Build
     system: systemInfo(ctx.config.host),
     changedFiles: old.changedFiles ? (JSON.parse(old.changedFiles) as string[]) : undefined,
   });
-  const plan = planStages(config, repo, facts, repo.configPath, now);
+  const { checked } = await readPipelineFile(ctx, config, repo.trusted);
+  const plan = await planStages(ctx, checked, repo, facts, repo.configPath, now);
   const blocked = approvalReason(repo, old, false);
   const fields = { ...kept, status: blocked ? 'blocked' : 'pending', parent: old.number, trigger: by, createdAt: now, updatedAt: now };
   const planned: Exclude<StagePlan, { ok: 'none' }> = plan.ok === 'none' ? { ok: true, stages: [], error: '' } : plan;

@@ -2,6 +2,7 @@
 // the sign-in, user, repository and build routers on a bare Express app listening on
 // 127.0.0.1, and a cookie-keeping client that behaves like a browser where it matters
 // (cookies, manual redirects). The lead's full-app harness may replace it.
+import { PipelineThread } from '../../server/pipelines/pipeline-thread.ts';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -71,6 +72,8 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
   let events: EventBus | undefined;
   let queue: StageQueue | undefined;
   const eventBus = () => (events ??= new EventBus(redis, logger, config.redisPrefix));
+  // Its thread starts with the first pipeline file a test's route reads.
+  const pipelines = new PipelineThread(logger);
   const ctx: ServerContext = {
     config,
     db: database.db,
@@ -88,6 +91,7 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
       return queue;
     },
     metrics: createMetrics(),
+    pipelines,
     now: () => unixNow() + offset,
   };
   server.on('request', apiApp(ctx));
@@ -102,7 +106,7 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.allSettled([events?.close(), queue?.close()]);
+      await Promise.allSettled([events?.close(), queue?.close(), pipelines.close()]);
       redis.disconnect();
       await database.close();
     },
