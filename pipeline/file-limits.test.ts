@@ -26,7 +26,7 @@ describe('pipeline file limits', () => {
 
   it('refuses flow collections nested too deep at the bracket that goes over, before the parser recurses', () => {
     const text = `kind: pipeline\nx: ${'['.repeat(200_000)}${']'.repeat(200_000)}\n`;
-    expect(refusal(text)).toEqual({ line: 2, col: 4 + MAX_DEPTH + 1, message: `the pipeline file nests more than ${MAX_DEPTH} levels deep here; flatten it` });
+    expect(refusal(text)).toEqual({ line: 2, col: 'x: '.length + MAX_DEPTH + 1, message: `the pipeline file nests more than ${MAX_DEPTH} levels deep here; flatten it` });
   });
 
   it('refuses block collections nested too deep, by indentation or by dashes on one line', () => {

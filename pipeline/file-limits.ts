@@ -84,7 +84,9 @@ export function fileLimitProblem(text: string): PipelineError | undefined {
         lineStart = false;
         afterIndicator = type === 'seq-item-ind' || type === 'explicit-key-ind' || type === 'map-value-ind';
     }
-    // Where the next token starts.
+    // Where the next token starts. The lexer's markers (document mode, plain scalar to
+    // follow, flow error) are not characters of the file.
+    if (source === '\x02' || source === '\x1f' || source === '\x18') continue;
     const lastBreak = source.lastIndexOf('\n');
     if (lastBreak === -1) col += source.length;
     else {
