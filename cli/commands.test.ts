@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { localSecret } from './commands.ts';
+import { loadServerConfig } from '../server/config.ts';
+import { firstUserAdminByDefault, localSecret } from './commands.ts';
 
 it('makes each of harrier up\'s secrets once, keeps it private in the data folder, and reuses it', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'harrier-up-'));
@@ -17,4 +18,13 @@ it('makes each of harrier up\'s secrets once, keeps it private in the data folde
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+it('lets harrier up make the first account administrator only on localhost and only while HARRIER_ADMINS names nobody', () => {
+  const config = (env: Record<string, string>) => loadServerConfig({ HARRIER_DATA_DIR: os.tmpdir(), ...env });
+  expect(firstUserAdminByDefault(config({}))).toBe(true);
+  expect(firstUserAdminByDefault(config({ HARRIER_HOST: 'http://127.0.0.1:9000' }))).toBe(true);
+  expect(firstUserAdminByDefault(config({ HARRIER_HOST: 'https://ci.example.com' }))).toBe(false);
+  expect(firstUserAdminByDefault(config({ HARRIER_HOST: 'http://192.168.1.20:8080' }))).toBe(false);
+  expect(firstUserAdminByDefault(config({ HARRIER_ADMINS: 'alice' }))).toBe(false);
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createLogger } from '../core/log.ts';
 import { loadRunnerConfig } from '../runner/config.ts';
 import { startRunner } from '../runner/main.ts';
-import { isLocalHost, loadServerConfig } from '../server/config.ts';
+import { isLocalHost, loadServerConfig, type ServerConfig } from '../server/config.ts';
 import { openDatabase } from '../server/db/client.ts';
 import { migrate } from '../server/db/migrate.ts';
 import { startServer } from '../server/main.ts';
@@ -62,15 +62,22 @@ export function localSecret(dataDir: string, name: 'rpc-secret' | 'database-secr
   return secret;
 }
 
+/**
+ * Whether `harrier up` lets the first account to sign in administer: someone trying Harrier
+ * on their own machine needs an administrator without configuring one. Anywhere but
+ * localhost, or once HARRIER_ADMINS names someone, arriving first makes nobody an administrator.
+ */
+export function firstUserAdminByDefault(config: Pick<ServerConfig, 'host' | 'admins'>): boolean {
+  return isLocalHost(config.host) && config.admins.length === 0;
+}
+
 export async function upCommand(): Promise<void> {
   const signal = stopSignal();
   const env = { ...process.env };
   const base = loadServerConfig(env);
   env.HARRIER_RPC_SECRET ||= localSecret(base.dataDir, 'rpc-secret');
   env.HARRIER_DATABASE_SECRET ||= localSecret(base.dataDir, 'database-secret');
-  // Someone trying Harrier on their own machine needs an administrator without configuring one;
-  // anywhere else, or once HARRIER_ADMINS names someone, arriving first makes nobody an administrator.
-  if (isLocalHost(base.host) && !base.admins.length) env.HARRIER_FIRST_USER_ADMIN = 'true';
+  if (firstUserAdminByDefault(base)) env.HARRIER_FIRST_USER_ADMIN = 'true';
   const server = await startServer(loadServerConfig(env));
   env.HARRIER_SERVER_URL ||= `http://127.0.0.1:${server.port}`;
   const runnerStopped = startRunner(loadRunnerConfig(env), { signal });
