@@ -327,14 +327,16 @@ export interface RunningStageJson {
 export interface LanguageSettings<L extends string = string> {
   /** The language in effect: the one stored, or the detected one before anything is stored. */
   language: L;
-  /** What the repository's files say now. */
-  detected: L;
+  /** What the repository's files say at `commit`; '' when nothing was detected yet (only signed-in callers cause a detection). */
+  detected: L | '';
   languages: { id: L; name: string }[];
   /** The pipeline builds run when a commit has no pipeline file; empty when there is none. */
   proposal: string;
   /** The unedited proposal for `language`, to start from or reset to. */
   default_proposal: string;
   config_path: string;
-  /** Whether the default branch has config_path; builds of such commits run the file, not the proposal. */
-  has_config: boolean;
+  /** Whether the default branch has config_path; builds of such commits run the file, not the proposal. Null when not known yet. */
+  has_config: boolean | null;
+  /** The commit of the default branch that `detected` and `has_config` describe; '' when none. */
+  commit: string;
 }

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { Build } from '../../core/domain.ts';
 import { githubScenario, SLUG, type GithubScenario } from '../../test/support/scenario.ts';
 import type { LanguageSettings } from '../language/language-settings.ts';
+import { KEPT_DETECTIONS } from '../language/language-cache.ts';
 import { defaultProposal, LANGUAGES } from '../language/proposals.ts';
 import { ScmError } from '../scm/scm.ts';
 
@@ -79,6 +80,7 @@ describe.each(['sqlite', 'postgres'] as const)('language settings on %s', (flavo
       default_proposal: defaultProposal('generic'),
       config_path: '.drone.yml',
       has_config: true,
+      commit: s.git.head(),
     });
     expect(body.languages).toContainEqual({ id: 'node', name: 'Node.js' });
   });
@@ -168,6 +170,8 @@ describe.each(['sqlite', 'postgres'] as const)('language settings on %s', (flavo
 
   it('activates the repository even when the provider fails during detection, and detects on the next GET', async () => {
     await s.server.ctx.db.repo.update({ where: { id: (await row()).id }, data: { language: '', pipelineProposal: '' } });
+    // A commit not seen before: its files must be read.
+    s.git.commit({ 'NOTES.md': 'detection fails here\n' }, 'A commit whose files the provider will not give');
     const realFile = s.server.ctx.scms.github.file.bind(s.server.ctx.scms.github);
     const spy = vi.spyOn(s.server.ctx.scms.github, 'file').mockImplementation(async (...args) => {
       if (args[3] === 'go.mod') throw new ScmError('GitHub answered 500 Internal Server Error', 500, 'github');
@@ -206,6 +210,59 @@ describe.each(['sqlite', 'postgres'] as const)('language settings on %s', (flavo
       s.fake.repo(SLUG)!.permissions = { admin: true, push: true, pull: true };
       await db.perm.updateMany({ data: { admin: true } });
     }
+  });
+
+  /** Provider API calls made while `during` runs, as METHOD path. */
+  const providerCalls = async (during: () => Promise<unknown>) => {
+    const from = s.fake.state.requests.items.length;
+    await during();
+    return s.fake.state.requests.items.slice(from).map((r) => `${r.method} ${r.path}`);
+  };
+  const detections = async () => s.server.ctx.db.languageDetection.findMany({ where: { repoId: (await row()).id } });
+
+  it('reads the files once per commit: a second GET costs one provider call, for the head commit', async () => {
+    const head = s.git.commit({ 'CHANGELOG.md': '# 1.0\n' }, 'A new head');
+    const first = await providerCalls(() => settings());
+    expect(first.length).toBeGreaterThan(10);
+    const second = await providerCalls(async () => expect(await settings()).toMatchObject({ detected: 'node', has_config: false, commit: head }));
+    expect(second).toEqual([`GET /api/v3/repos/${SLUG}/commits/main`]);
+    // POST …/detect reads the files again, at the same commit.
+    expect((await providerCalls(() => call('POST', `${LANGUAGE_PATH}/detect`))).length).toBeGreaterThan(10);
+  });
+
+  it('answers anonymous callers from the newest stored detection, without a single provider call', async () => {
+    const stored = await settings();
+    s.git.commit({ 'go.mod': 'module example.com/app\n' }, 'Now a Go module');
+    const calls = await providerCalls(async () => {
+      const anonymous = await fetch(`${s.server.host}${LANGUAGE_PATH}`);
+      expect(anonymous.status).toBe(200);
+      expect(await anonymous.json()).toMatchObject({ detected: stored.detected, commit: stored.commit, has_config: stored.has_config });
+    });
+    expect(calls).toEqual([]);
+    // A signed-in reader's GET detects the new commit; anonymous callers see it from then on.
+    expect((await settings()).detected).toBe('go');
+    expect(await providerCalls(async () => expect(await (await fetch(`${s.server.host}${LANGUAGE_PATH}`)).json()).toMatchObject({ detected: 'go' }))).toEqual([]);
+  });
+
+  it('answers "not detected yet" with the stored language to anonymous callers when nothing is stored, without a provider call', async () => {
+    await s.server.ctx.db.languageDetection.deleteMany({ where: { repoId: (await row()).id } });
+    const calls = await providerCalls(async () => {
+      const anonymous = await fetch(`${s.server.host}${LANGUAGE_PATH}`);
+      expect(await anonymous.json()).toMatchObject({ language: (await row()).language, detected: '', has_config: null, commit: '' });
+    });
+    expect(calls).toEqual([]);
+    expect(await detections()).toEqual([]);
+  });
+
+  it('keeps the detections of the newest few commits of a repository only', async () => {
+    let head = '';
+    for (let i = 0; i < KEPT_DETECTIONS + 2; i++) {
+      head = s.git.commit({ 'CHANGELOG.md': `# ${i}\n` }, `Release ${i}`);
+      expect((await settings()).commit).toBe(head);
+    }
+    const kept = await detections();
+    expect(kept).toHaveLength(KEPT_DETECTIONS);
+    expect(kept.map((d) => d.commit)).toContain(head);
   });
 
   it('answers 404 for the settings of a private repository to someone who cannot read it', async () => {

@@ -5,30 +5,28 @@ import type { LanguageSettings as CoreLanguageSettings, Provider } from '../../c
 import type { ServerContext } from '../context.ts';
 import type { RepoRow } from '../http/request.ts';
 import { detectLanguage, fileExists } from './detect-language.ts';
+import { probeHead, type RepoProbe } from './language-cache.ts';
 import { defaultProposal, isLanguageId, LANGUAGES, type LanguageId } from './proposals.ts';
 
 export type LanguageSettings = CoreLanguageSettings<LanguageId>;
-
-/** What the provider says about the repository's default branch. */
-export interface RepoProbe {
-  detected: LanguageId;
-  hasConfig: boolean;
-}
+export type { RepoProbe };
 
 type Repo = Pick<RepoRow, 'id' | 'provider' | 'slug' | 'defaultBranch' | 'configPath' | 'language' | 'pipelineProposal'>;
 
-/** Detects the language and looks for the pipeline file, all at once. Throws the provider's error. */
-export async function probeRepo(ctx: ServerContext, repo: Repo, token: string): Promise<RepoProbe> {
+/** Reads the files at `ref`: detects the language and looks for the pipeline file, all at once. Throws the provider's error. */
+export async function probeRepo(ctx: Pick<ServerContext, 'scms'>, repo: Repo, token: string, ref: string): Promise<{ detected: LanguageId; hasConfig: boolean }> {
   const scm = ctx.scms[repo.provider as Provider];
-  const [detected, hasConfig] = await Promise.all([
-    detectLanguage(scm, token, repo.slug, repo.defaultBranch),
-    fileExists(scm, token, repo.slug, repo.defaultBranch, repo.configPath),
-  ]);
+  const [detected, hasConfig] = await Promise.all([detectLanguage(scm, token, repo.slug, ref), fileExists(scm, token, repo.slug, ref, repo.configPath)]);
   return { detected, hasConfig };
 }
 
-export function effectiveLanguage(repo: Pick<RepoRow, 'language'>, detected: LanguageId): LanguageId {
-  return isLanguageId(repo.language) ? repo.language : detected;
+/** The repository at the head of its default branch, read from the provider when that commit is new (or `fresh`). */
+export function probeRepoHead(ctx: ServerContext, repo: Repo, token: string, fresh = false): Promise<RepoProbe> {
+  return probeHead(ctx, repo, token, (ref) => probeRepo(ctx, repo, token, ref), fresh);
+}
+
+export function effectiveLanguage(repo: Pick<RepoRow, 'language'>, detected: LanguageId | ''): LanguageId {
+  return isLanguageId(repo.language) ? repo.language : detected || 'generic';
 }
 
 export function languageSettingsJson(repo: Repo, probe: RepoProbe): LanguageSettings {
@@ -41,6 +39,7 @@ export function languageSettingsJson(repo: Repo, probe: RepoProbe): LanguageSett
     default_proposal: defaultProposal(language),
     config_path: repo.configPath,
     has_config: probe.hasConfig,
+    commit: probe.commit,
   };
 }
 
@@ -72,13 +71,14 @@ export async function saveLanguage<R extends Repo>(ctx: ServerContext, repo: R, 
 }
 
 /**
- * Detection when a repository is activated, with the activating user's token.
- * Best effort: the repository is active either way, and the settings page can
- * detect again.
+ * Detection when a repository is activated, with the activating user's token, kept
+ * for the commit it read. Best effort: the repository is active either way, and the
+ * settings page can detect again.
  */
 export async function detectLanguageOnActivation(ctx: ServerContext, repo: Repo, token: string): Promise<void> {
   try {
-    const detected = await detectLanguage(ctx.scms[repo.provider as Provider], token, repo.slug, repo.defaultBranch);
+    const { detected } = await probeRepoHead(ctx, repo, token);
+    if (!detected) return;
     await saveDetectedLanguage(ctx, repo, detected);
     ctx.logger.info({ event: 'language_detected', repo: repo.slug, language: detected }, 'language detected');
   } catch (err) {

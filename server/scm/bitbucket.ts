@@ -169,6 +169,16 @@ export class BitbucketScm implements Scm {
     return toScmRepo(data, perm);
   }
 
+  async branchHead(token: string, slug: string, branch: string): Promise<string | null> {
+    const [ws, name] = splitSlug(slug, 'bitbucket');
+    const call: ApiCall = { url: this.url(`/2.0/repositories/${enc(ws)}/${enc(name)}/refs/branches/${enc(branch)}`), token };
+    const res = await this.api.send(call);
+    if (res.status === 404) return null;
+    if (!res.ok) throw await this.api.failure(res, call);
+    const body = (await res.json()) as { target?: { hash?: string } };
+    return body.target?.hash || null;
+  }
+
   async file(token: string, slug: string, sha: string, path: string): Promise<string | null> {
     const [ws, name] = splitSlug(slug, 'bitbucket');
     // Bitbucket resolves the 12-character hashes its pull request hooks carry here.

@@ -161,6 +161,17 @@ export class GithubScm implements Scm {
     return toScmRepo(data);
   }
 
+  async branchHead(token: string, slug: string, branch: string): Promise<string | null> {
+    const [owner, name] = splitSlug(slug, 'github');
+    // The sha media type answers the commit's hash alone, without its diff.
+    const call: ApiCall = { url: this.url(`/repos/${enc(owner)}/${enc(name)}/commits/${enc(branch)}`), token, accept: 'application/vnd.github.sha' };
+    const res = await this.api.send(call);
+    // 404: no such branch; 409: the repository is empty; 422: the name is no commit.
+    if (res.status === 404 || res.status === 409 || res.status === 422) return null;
+    if (!res.ok) throw await this.api.failure(res, call);
+    return (await res.text()).trim();
+  }
+
   async file(token: string, slug: string, sha: string, path: string): Promise<string | null> {
     const [owner, name] = splitSlug(slug, 'github');
     const url = this.url(`/repos/${enc(owner)}/${enc(name)}/contents/${encodePath(path)}?ref=${enc(sha)}`);

@@ -81,6 +81,8 @@ export interface Scm {
   /** Every repository the user can access, with the user's permission on each. */
   repos(token: string): Promise<ScmRepo[]>;
   repo(token: string, slug: string): Promise<ScmRepo>;
+  /** The commit a branch points at, or null when there is no such branch (an empty repository has none). One API call. */
+  branchHead(token: string, slug: string, branch: string): Promise<string | null>;
   /** The file's content at a commit, or null when the file does not exist there. */
   file(token: string, slug: string, sha: string, path: string): Promise<string | null>;
   /** Creates a webhook pointing at url, signed with secret; returns the provider's hook id. */

@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { BitbucketFake, FakeBitbucketRepo, RecordedBitbucketHook, RecordedBitbucketStatus } from './bitbucket-api.ts';
 import { clone, readCorpusJson } from './corpus.ts';
-import { basicCredentials, bearerToken, fixtureFallback, json, parseFormBody, parseJsonBody, Router, type FakeRequest, type FakeResponse } from './fake-http.ts';
+import { basicCredentials, bearerToken, fixtureFallback, inMemoryHead, json, parseFormBody, parseJsonBody, Router, type FakeRequest, type FakeResponse } from './fake-http.ts';
 import { gitChangedFiles, gitCommitInfo, gitResolveCommit, gitShowFile, type FileChange } from './local-git-repo.ts';
 
 export const BITBUCKET_API_PREFIX = '/api';
@@ -233,6 +233,16 @@ export function bitbucketRoutes(ctx: BitbucketRouteContext): Router {
     const content = await gitShowFile(r.gitDir, commit, path);
     if (!content) return error(404, `No such file or directory: ${path}`);
     return { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: content };
+  });
+
+  router.on('GET', `${API}/2.0/repositories/:ws/:slug/refs/branches/*name`, async (req) => {
+    const r = visibleRepo(req);
+    if (!r) return undefined;
+    const name = req.params.name;
+    // A repository of in-memory files has one branch, its default, at a hash of its files.
+    const sha = r.gitDir ? (await gitCommitInfo(r.gitDir, `refs/heads/${name}`))?.sha : name === r.defaultBranch ? inMemoryHead(r.files) : undefined;
+    if (!sha) return error(404, `Branch "${name}" not found`);
+    return json(200, { type: 'branch', name, target: { type: 'commit', hash: sha }, links: { html: { href: `${r.htmlUrl}/branch/${name}` } } });
   });
 
   router.on('GET', `${API}/2.0/repositories/:ws/:slug/commit/:commit`, async (req) => {

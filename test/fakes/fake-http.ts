@@ -1,6 +1,7 @@
 // The plumbing both provider stand-ins share: a node:http server on 127.0.0.1 with a
 // small path router, a log of every request, lists a test can await, and a fallback
 // that answers from go-scm's recorded fixtures (index.json: method + path -> file).
+import { createHash } from 'node:crypto';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -280,4 +281,9 @@ export function fixtureFallback(provider: 'github' | 'bitbucket', prefix: string
     }
     return { status };
   };
+}
+
+/** A stand-in commit hash for a repository made of in-memory files: it changes when the files do. */
+export function inMemoryHead(files: Map<string, string>): string {
+  return createHash('sha1').update(JSON.stringify([...files].sort(([a], [b]) => (a < b ? -1 : 1)))).digest('hex');
 }

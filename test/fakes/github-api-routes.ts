@@ -3,7 +3,7 @@
 // then from go-scm's recorded fixtures. github-api.ts owns the state and the handle tests use.
 import { createHash, randomBytes } from 'node:crypto';
 import { clone, readCorpusJson } from './corpus.ts';
-import { bearerToken, fixtureFallback, json, parseFormBody, parseJsonBody, Router, type FakeRequest, type FakeResponse } from './fake-http.ts';
+import { bearerToken, fixtureFallback, inMemoryHead, json, parseFormBody, parseJsonBody, Router, type FakeRequest, type FakeResponse } from './fake-http.ts';
 import type { FakeGithubRepo, GithubFake, RecordedGithubHook, RecordedGithubStatus } from './github-api.ts';
 import { deliverGithubHook } from './github-payloads.ts';
 import { gitChangedFiles, gitCommitInfo, gitResolveCommit, gitShowFile, type FileChange } from './local-git-repo.ts';
@@ -226,6 +226,12 @@ export function githubRoutes(ctx: GithubRouteContext): Router {
   router.on('GET', `${API}/repos/:owner/:repo/commits/:ref`, async (req) => {
     const r = visibleRepo(req);
     if (!r) return undefined;
+    if (String(req.headers.accept ?? '').includes('application/vnd.github.sha')) {
+      // The hash alone, as Scm.branchHead asks; a repository of in-memory files gets a hash of its files, which changes with them.
+      const sha = r.gitDir ? (await gitCommitInfo(r.gitDir, req.params.ref))?.sha : inMemoryHead(r.files);
+      if (!sha) return json(422, { message: `No commit found for SHA: ${req.params.ref}`, documentation_url: DOCS });
+      return { status: 200, headers: { 'Content-Type': 'application/vnd.github.sha; charset=utf-8' }, body: sha };
+    }
     if (!r.gitDir) return undefined;
     const info = await gitCommitInfo(r.gitDir, req.params.ref);
     if (!info) return json(422, { message: `No commit found for SHA: ${req.params.ref}`, documentation_url: DOCS });
