@@ -235,6 +235,12 @@ async function startBuild(ctx: ServerContext, repo: RepoRow, build: BuildRow): P
   void reportCommitStatus(ctx, repo, build);
 }
 
+/**
+ * A burst of deliveries for one repository queues on its row (the counter update in createBuild):
+ * each may wait its turn longer than Prisma's defaults allow (2 s for a connection, 5 s in all).
+ */
+const BURST_PATIENCE = { maxWait: 15_000, timeout: 30_000 };
+
 async function createBuild(
   ctx: ServerContext,
   repo: RepoRow,
@@ -265,7 +271,7 @@ async function createBuild(
           stages: { create: plan.stages },
         },
       });
-    });
+    }, BURST_PATIENCE);
   } catch (e) {
     if (e instanceof DuplicateDeliveryError) throw e;
     if (delivery && (e as { code?: string }).code === 'P2002') throw new DuplicateDeliveryError(`delivery ${delivery.guid} was already handled`);

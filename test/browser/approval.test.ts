@@ -1,6 +1,6 @@
 // A protected repository's builds wait for approval on the build page: a user with write
 // permission sees why and approves (the build then runs on the real runner) or declines
-// (it never runs); a visitor without write permission sees why it waits and no buttons.
+// (it never runs); a user without write permission sees why it waits and no buttons.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Build, Repo } from '../../core/domain.ts';
 import { PATIENCE_MS, startUiHarness, type UiHarness } from './ui-harness.ts';
@@ -71,13 +71,14 @@ describe('approving builds on the build page', () => {
     for (const name of ['Approve', 'Decline', 'Restart']) expect(await page.getByRole('button', { name }).count()).toBe(0);
   }, 120_000);
 
-  it('shows a visitor without write permission why the build waits, without the buttons', async () => {
+  it('shows a user without write permission why the build waits, without the buttons', async () => {
     const slug = 'octocat/approve-not-yours';
     await protectedRepo(slug);
-    // Builds of the private repository opened to everyone, so a signed-out visitor can see them.
-    expect((await h.api(`/api/repos/${slug}`, 'PATCH', { visibility: 'public' })).status).toBe(200);
-    const build = await h.push(slug, { 'c.txt': 'c' }, 'Visitors look');
-    const { page } = await h.session({ signedIn: false });
+    const build = await h.push(slug, { 'c.txt': 'c' }, 'Readers look');
+    // GitHub now gives the user read permission only; signing in again brings that to Harrier.
+    const remote = h.fake.repo(slug)!;
+    remote.permissions = { admin: false, push: false, pull: true };
+    const { page } = await h.session();
     await page.goto(`/${slug}/${build.number}`);
     const notice = page.getByRole('status').filter({ hasText: 'waits for approval' });
     await notice.waitFor();

@@ -262,13 +262,13 @@ export async function startGithubFake(opts: GithubFakeOptions = {}): Promise<Git
       const r = findRepo(slug);
       if (!r) throw new Error(`push: no repository ${slug} in the fake`);
       const commit = await commitOf(r, o.after);
-      return deliver(slug, 'push', githubPushPayload({ repo: r, after: o.after, ref: o.ref, before: o.before, commit, sender: { login: user.login, id: user.id } }));
+      return deliver(slug, 'push', githubPushPayload({ repo: r, after: o.after, ref: o.ref, before: o.before, commit, sender: { login: user.login, id: user.id, avatarUrl: user.avatarUrl } }));
     },
     async pushTag(slug, o) {
       const r = findRepo(slug);
       if (!r) throw new Error(`pushTag: no repository ${slug} in the fake`);
       const commit = await commitOf(r, o.after);
-      return deliver(slug, 'push', githubTagPushPayload({ repo: r, tag: o.tag, after: o.after, commit, sender: { login: user.login, id: user.id } }));
+      return deliver(slug, 'push', githubTagPushPayload({ repo: r, tag: o.tag, after: o.after, commit, sender: { login: user.login, id: user.id, avatarUrl: user.avatarUrl } }));
     },
     async pullRequest(slug, o) {
       const r = findRepo(slug);
@@ -278,7 +278,7 @@ export async function startGithubFake(opts: GithubFakeOptions = {}): Promise<Git
         state.pulls = state.pulls.filter((p) => !(p.repo === r.fullName && p.number === o.number));
         state.pulls.push({ repo: r.fullName, number: o.number, baseSha, headSha: o.head.sha });
       }
-      return deliver(slug, 'pull_request', githubPullRequestPayload({ author: { login: user.login, id: user.id }, ...o, repo: r }));
+      return deliver(slug, 'pull_request', githubPullRequestPayload({ author: { login: user.login, id: user.id, avatarUrl: user.avatarUrl }, ...o, repo: r }));
     },
     close: server.close,
   };

@@ -111,12 +111,12 @@ describe.each(['sqlite', 'postgres'] as const)('replays sent at once on %s', (fl
   it('builds one of several deliveries of the same body under fresh ids, and answers the others as duplicates', async () => {
     const hook = s.fake.state.hooks.items.at(-1)!;
     const body = Buffer.from(JSON.stringify(githubPushPayload({ repo: s.fake.repo(SLUG)!, after: s.git.commit({ 't.txt': 't' }, 'Replayed together') })));
-    const answers = await Promise.all([1, 2, 3, 4].map((n) => deliverGithubHook(hook.url, 'push', body, hook.secret, { deliveryId: `together-${n}` })));
-    expect(answers.map((res) => res.status)).toEqual([200, 200, 200, 200]);
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => i + 1).map((n) => deliverGithubHook(hook.url, 'push', body, hook.secret, { deliveryId: `together-${n}` })));
+    expect(answers.map((res) => res.status)).toEqual(answers.map(() => 200));
     const bodies = await Promise.all(answers.map(async (res) => (await res.json()) as Build & { message?: string }));
     const built = bodies.filter((b) => b.number);
     expect(built).toHaveLength(1);
-    for (const other of bodies.filter((b) => !b.number)) expect(other.message).toMatch(/^duplicate delivery: together-\d has the same signed body as delivery together-\d/);
+    for (const other of bodies.filter((b) => !b.number)) expect(other.message).toMatch(/^duplicate delivery: together-\d+ has the same signed body as delivery together-\d+/);
     expect(await s.server.ctx.db.build.count({ where: { after: built[0].after } })).toBe(1);
   });
 });
