@@ -18,6 +18,8 @@ import { sameCommit } from '../hooks/parse-hook.ts';
 import { changedFilesFor } from './changed-files.ts';
 import { PipelineJobFailed } from '../pipelines/pipeline-thread.ts';
 import { laneOf } from '../queue/lanes.ts';
+import { flavourOf } from '../db/flavour.ts';
+import { insertSteps } from '../builds/insert-steps.ts';
 import { keptDependencies } from './stage-graph.ts';
 import { approvalReason } from '../builds/fork-powers.ts';
 
@@ -250,6 +252,7 @@ async function createBuild(
   delivery?: { provider: string; guid: string; bodyHash: string },
 ): Promise<BuildRow> {
   const now = fields.createdAt;
+  const flavour = flavourOf(ctx.config.databaseUrl);
   try {
     return await ctx.db.$transaction(async (tx) => {
       // The delivery row commits with the build, so a delivery either made its build or can be retried.
@@ -261,16 +264,20 @@ async function createBuild(
         const twin = await tx.delivery.findFirst({ where: { provider: delivery.provider, bodyHash: delivery.bodyHash, NOT: { guid: delivery.guid } } });
         if (twin) throw new DuplicateDeliveryError(duplicateBody(delivery.guid, twin.guid));
       }
-      return tx.build.create({
+      const build = await tx.build.create({
         data: {
           ...fields,
           repoId: repo.id,
           number: counter,
           config,
           ...(plan.error ? { status: 'error', error: plan.error, started: now, finished: now } : {}),
-          stages: { create: plan.stages },
         },
       });
+      for (const { steps, ...stage } of plan.stages) {
+        const { id } = await tx.stage.create({ data: { ...stage, buildId: build.id }, select: { id: true } });
+        await insertSteps(tx, flavour, id, steps.create);
+      }
+      return build;
     }, BURST_PATIENCE);
   } catch (e) {
     if (e instanceof DuplicateDeliveryError) throw e;
