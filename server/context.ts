@@ -10,7 +10,7 @@ import type { EventBus } from './events/event-bus.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { PipelineThread } from './pipelines/pipeline-thread.ts';
 import type { StageQueue } from './queue/stage-queue.ts';
-import type { Scm } from './scm/scm.ts';
+import type { Scm } from './providers/scm.ts';
 
 export interface ServerContext {
   config: ServerConfig;

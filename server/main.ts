@@ -15,7 +15,7 @@ import { EventBus } from './events/event-bus.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { startReconciler } from './queue/reconciler.ts';
 import { StageQueue } from './queue/stage-queue.ts';
-import { createScms } from './scm/index.ts';
+import { createScms } from './providers/registry.ts';
 import { encryptStoredCredentials, NO_KEY_MESSAGE } from './secrets/stored-credentials.ts';
 
 export interface RunningServer {

@@ -4,7 +4,7 @@ import { githubScenario, SLUG, type GithubScenario } from '../../test/support/sc
 import type { LanguageSettings } from '../language/language-settings.ts';
 import { KEPT_DETECTIONS } from '../language/language-cache.ts';
 import { defaultProposal, LANGUAGES } from '../language/proposals.ts';
-import { ScmError } from '../scm/scm.ts';
+import { ScmError } from '../providers/scm.ts';
 
 const PIPELINE = `kind: pipeline
 type: docker

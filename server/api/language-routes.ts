@@ -29,7 +29,7 @@ import {
 } from '../language/language-settings.ts';
 import { latestProbe } from '../language/language-cache.ts';
 import { defaultProposal, LANGUAGE_IDS } from '../language/proposals.ts';
-import { ScmError } from '../scm/scm.ts';
+import { ScmError } from '../providers/scm.ts';
 import { parseInput } from './body-validation.ts';
 
 const LANGUAGE = '/api/repos/:owner/:name/language';

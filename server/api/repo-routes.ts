@@ -15,7 +15,7 @@ import { randomSecret } from '../auth/secrets.ts';
 import { forbidden, HttpError } from '../http/errors.ts';
 import { detectLanguageOnActivation } from '../language/language-settings.ts';
 import type { RepoRow } from '../http/request.ts';
-import { ScmError } from '../scm/scm.ts';
+import { ScmError } from '../providers/scm.ts';
 import { parseInput } from './body-validation.ts';
 import { repoJson as serializeRepo } from './serialize.ts';
 

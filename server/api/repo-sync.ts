@@ -5,7 +5,7 @@ import type { Permission, Provider } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
 import type { PermRow, RepoRow, UserRow } from '../http/request.ts';
 import { scmTokenFor } from '../auth/scm-token.ts';
-import type { ScmRepo } from '../scm/scm.ts';
+import type { ScmRepo } from '../providers/scm.ts';
 
 export const SYNC_INTERVAL_SECONDS = 10 * 60;
 

@@ -17,7 +17,7 @@ import { noteScmRefusal, providerPermsKnown, scmRefusedMessage } from '../auth/s
 import { MAX_TOKEN_DAYS } from '../config.ts';
 import { badRequest, HttpError, notFound } from '../http/errors.ts';
 import type { UserRow } from '../http/request.ts';
-import { ScmError } from '../scm/scm.ts';
+import { ScmError } from '../providers/scm.ts';
 import { parseInput } from './body-validation.ts';
 import { syncIsStale, syncUserRepos } from './repo-sync.ts';
 import { repoJson, userJson } from './serialize.ts';

@@ -12,7 +12,7 @@ import type { ServerContext } from '../context.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import type { UserRow } from '../http/request.ts';
 import { syncUserRepos } from '../api/repo-sync.ts';
-import { ScmError, type Scm, type ScmToken, type ScmUser } from '../scm/scm.ts';
+import { ScmError, type Scm, type ScmToken, type ScmUser } from '../providers/scm.ts';
 import { sealedUserTokens } from '../secrets/stored-credentials.ts';
 import { authenticate } from './authenticate.ts';
 import { checkState, issueState, type StateOptions } from './oauth-state.ts';

@@ -7,7 +7,7 @@ import type { ServerContext } from '../context.ts';
 import { HttpError, notFound, unauthorized } from '../http/errors.ts';
 import type { PermRow, RepoRow, UserRow } from '../http/request.ts';
 import { savePerm, saveScmRepo, syncIsStale } from '../api/repo-sync.ts';
-import { ScmError } from '../scm/scm.ts';
+import { ScmError } from '../providers/scm.ts';
 import { noteScmRefusal, PROVIDER_NAMES, providerPermsKnown, scmRefusedMessage, scmTokenFor } from './scm-token.ts';
 
 export type AccessLevel = 'read' | 'write' | 'admin';

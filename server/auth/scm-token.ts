@@ -4,7 +4,7 @@ import type { Provider } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
 import { HttpError } from '../http/errors.ts';
 import type { UserRow } from '../http/request.ts';
-import { ScmError } from '../scm/scm.ts';
+import { ScmError } from '../providers/scm.ts';
 import { SecretBoxError } from '../secrets/secret-box.ts';
 import { sealedUserTokens, userTokens } from '../secrets/stored-credentials.ts';
 

@@ -3,7 +3,7 @@
 import type { Provider } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
 import type { Build as BuildRow, Repo as RepoRow } from '../db/generated/sqlite/client.ts';
-import type { CommitState } from '../scm/scm.ts';
+import type { CommitState } from '../providers/scm.ts';
 import { repoToken } from './repo-token.ts';
 
 const DESCRIPTIONS: Record<CommitState, string> = {

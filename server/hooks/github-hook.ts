@@ -93,7 +93,7 @@ export function identifyGithubRepo(headers: HookHeaders, body: Buffer | Uint8Arr
   return { provider: 'github', event, deliveryId: githubDeliveryId(headers, body), repo: identity };
 }
 
-/** As server/scm/github.ts reads a repository: GitHub's visibility when it names one, else from the private flag. */
+/** As server/providers/github/api.ts reads a repository: GitHub's visibility when it names one, else from the private flag. */
 function githubPrivacy(isPrivate: boolean, visibility: unknown): HookPrivacy {
   const named = visibility === 'public' || visibility === 'private' || visibility === 'internal' ? visibility : undefined;
   // A payload's visibility that contradicts its private flag is not trusted over the flag.

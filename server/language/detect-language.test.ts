@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Scm } from '../scm/scm.ts';
-import { ScmError } from '../scm/scm.ts';
+import type { Scm } from '../providers/scm.ts';
+import { ScmError } from '../providers/scm.ts';
 import { detectLanguage, MARKERS } from './detect-language.ts';
 
 /** An Scm whose repository holds these files at `main`; `throws` makes reading a path fail. */

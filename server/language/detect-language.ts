@@ -1,7 +1,7 @@
 // A repository's language, from the marker files at the top of its default
 // branch, read through the provider's API (Scm.file) so nothing is cloned.
-import type { Scm } from '../scm/scm.ts';
-import { ScmError } from '../scm/scm.ts';
+import type { Scm } from '../providers/scm.ts';
+import { ScmError } from '../providers/scm.ts';
 import type { LanguageId } from './proposals.ts';
 
 /**

@@ -6,7 +6,7 @@ import type { Hook, Provider } from '../../core/domain.ts';
 import type { Pipeline } from '../../pipeline/types.ts';
 import type { ServerContext } from '../context.ts';
 import type { Repo as RepoRow } from '../db/generated/sqlite/client.ts';
-import type { ChangeSet } from '../scm/scm.ts';
+import type { ChangeSet } from '../providers/scm.ts';
 
 /** Whether a pipeline's trigger, or a step's or service's `when`, has a `paths` condition. */
 export function usesPaths(pipelines: Pipeline[]): boolean {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sameCommit } from '../../server/hooks/parse-hook.ts';
-import { BitbucketScm } from '../../server/scm/bitbucket.ts';
+import { BitbucketScm } from '../../server/providers/bitbucket/api.ts';
 import { startBitbucketFake, type BitbucketFake } from './bitbucket-api.ts';
 import { bitbucketPushPayload, deliverBitbucketHook } from './bitbucket-payloads.ts';
 import { startHookReceiver, type HookReceiver } from './hook-receiver.ts';

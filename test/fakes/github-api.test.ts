@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GithubScm } from '../../server/scm/github.ts';
+import { GithubScm } from '../../server/providers/github/api.ts';
 import { startGithubFake, type GithubFake } from './github-api.ts';
 import { startHookReceiver, type HookReceiver } from './hook-receiver.ts';
 import { LocalGitRepo } from './local-git-repo.ts';

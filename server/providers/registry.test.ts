@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../config.ts';
-import { BitbucketScm } from './bitbucket.ts';
-import { GithubScm } from './github.ts';
-import { createScms } from './index.ts';
+import { BitbucketScm } from './bitbucket/api.ts';
+import { GithubScm } from './github/api.ts';
+import { createScms } from './registry.ts';
 
 describe('createScms', () => {
   it('builds one client per provider, keyed by provider name', () => {

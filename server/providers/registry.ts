@@ -2,8 +2,8 @@
 // server picks one by the repository's or user's provider and never looks further.
 import type { Provider } from '../../core/domain.ts';
 import type { ServerConfig } from '../config.ts';
-import { BitbucketScm } from './bitbucket.ts';
-import { GithubScm } from './github.ts';
+import { BitbucketScm } from './bitbucket/api.ts';
+import { GithubScm } from './github/api.ts';
 import type { Scm } from './scm.ts';
 
 export { ScmError } from './scm.ts';

@@ -1,5 +1,5 @@
 // One small surface for every source-code provider. GitHub and Bitbucket Cloud
-// implement it; nothing outside server/scm/ knows which one it talks to.
+// implement it; nothing outside server/providers/ knows which one it talks to.
 import type { Netrc, Permission, Provider } from '../../core/domain.ts';
 
 export interface ScmToken {

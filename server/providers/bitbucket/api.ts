@@ -7,10 +7,10 @@
 //   GET /2.0/user/workspaces                                   the workspaces
 //   GET /2.0/user/workspaces/{ws}/permissions/repositories     the user's permission per repo
 //   GET /2.0/repositories/{ws}?role=member                     clone links, privacy, main branch
-import type { Netrc, Permission } from '../../core/domain.ts';
-import type { ProviderConfig } from '../config.ts';
-import { ApiRequester, encodePath, expiryFrom, netrcMachine, splitSlug, type ApiCall } from './api-request.ts';
-import { ScmError, type ChangeSet, type CommitState, type CommitStatus, type Scm, type ScmRepo, type ScmToken, type ScmUser } from './scm.ts';
+import type { Netrc, Permission } from '../../../core/domain.ts';
+import type { ProviderConfig } from '../../config.ts';
+import { ApiRequester, encodePath, expiryFrom, netrcMachine, splitSlug, type ApiCall } from '../api-request.ts';
+import { ScmError, type ChangeSet, type CommitState, type CommitStatus, type Scm, type ScmRepo, type ScmToken, type ScmUser } from '../scm.ts';
 
 export const BITBUCKET_HOOK_EVENTS = ['repo:push', 'pullrequest:created', 'pullrequest:updated'];
 

@@ -1,9 +1,9 @@
 // GitHub (github.com or GitHub Enterprise Server) behind the Scm surface.
 // OAuth web flow on the web host; REST v3 on the API host.
-import type { Netrc } from '../../core/domain.ts';
-import type { ProviderConfig } from '../config.ts';
-import { ApiRequester, encodePath, expiryFrom, netrcMachine, splitSlug, type ApiCall } from './api-request.ts';
-import { ScmError, type ChangeSet, type CommitState, type CommitStatus, type Scm, type ScmRepo, type ScmToken, type ScmUser } from './scm.ts';
+import type { Netrc } from '../../../core/domain.ts';
+import type { ProviderConfig } from '../../config.ts';
+import { ApiRequester, encodePath, expiryFrom, netrcMachine, splitSlug, type ApiCall } from '../api-request.ts';
+import { ScmError, type ChangeSet, type CommitState, type CommitStatus, type Scm, type ScmRepo, type ScmToken, type ScmUser } from '../scm.ts';
 
 /** What the OAuth app asks for: private repos, commit statuses, the primary email, org membership. */
 export const GITHUB_SCOPES = 'repo,repo:status,user:email,read:org';

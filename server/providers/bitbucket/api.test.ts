@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBitbucketFake, type BitbucketFake } from '../../test/fakes/bitbucket-api.ts';
-import { LocalGitRepo } from '../../test/fakes/local-git-repo.ts';
-import { BitbucketScm } from './bitbucket.ts';
-import { ScmError, type CommitState } from './scm.ts';
+import { startBitbucketFake, type BitbucketFake } from '../../../test/fakes/bitbucket-api.ts';
+import { LocalGitRepo } from '../../../test/fakes/local-git-repo.ts';
+import { BitbucketScm } from './api.ts';
+import { ScmError, type CommitState } from '../scm.ts';
 
 let fake: BitbucketFake;
 let scm: BitbucketScm;

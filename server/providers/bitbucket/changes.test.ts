@@ -3,10 +3,10 @@
 // pages, computed from a real git repository; the cap that makes a list unknown; and
 // go-scm's recorded diffstat answers for the shapes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBitbucketFake, type BitbucketFake } from '../../test/fakes/bitbucket-api.ts';
-import { LocalGitRepo } from '../../test/fakes/local-git-repo.ts';
-import { BITBUCKET_DIFFSTAT_FILE_LIMIT, BitbucketScm } from './bitbucket.ts';
-import { ScmError } from './scm.ts';
+import { startBitbucketFake, type BitbucketFake } from '../../../test/fakes/bitbucket-api.ts';
+import { LocalGitRepo } from '../../../test/fakes/local-git-repo.ts';
+import { BITBUCKET_DIFFSTAT_FILE_LIMIT, BitbucketScm } from './api.ts';
+import { ScmError } from '../scm.ts';
 
 const SLUG = 'mona/paths';
 let fake: BitbucketFake;

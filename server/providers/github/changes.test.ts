@@ -2,10 +2,10 @@
 // new branch, paginated files for pull requests, computed from a real git repository; the
 // caps that make a list unknown; and go-scm's recorded answers for the shapes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGithubFake, type GithubFake } from '../../test/fakes/github-api.ts';
-import { LocalGitRepo } from '../../test/fakes/local-git-repo.ts';
-import { GithubScm, GITHUB_DIFF_FILE_LIMIT, GITHUB_PULL_FILE_LIMIT } from './github.ts';
-import { ScmError } from './scm.ts';
+import { startGithubFake, type GithubFake } from '../../../test/fakes/github-api.ts';
+import { LocalGitRepo } from '../../../test/fakes/local-git-repo.ts';
+import { GithubScm, GITHUB_DIFF_FILE_LIMIT, GITHUB_PULL_FILE_LIMIT } from './api.ts';
+import { ScmError } from '../scm.ts';
 
 const SLUG = 'mona/paths';
 const ZERO = '0'.repeat(40);

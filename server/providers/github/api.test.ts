@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGithubFake, type GithubFake } from '../../test/fakes/github-api.ts';
-import { LocalGitRepo } from '../../test/fakes/local-git-repo.ts';
-import { GithubScm } from './github.ts';
-import { ScmError, type CommitState } from './scm.ts';
+import { startGithubFake, type GithubFake } from '../../../test/fakes/github-api.ts';
+import { LocalGitRepo } from '../../../test/fakes/local-git-repo.ts';
+import { GithubScm } from './api.ts';
+import { ScmError, type CommitState } from '../scm.ts';
 
 let fake: GithubFake;
 let scm: GithubScm;
