@@ -13,32 +13,21 @@ import { Worker } from 'node:worker_threads';
 import express from 'express';
 import { checkPipelines, matchConditions, type MatchFacts } from '../pipeline/index.ts';
 import { type Fleet, oneStepPipeline, startFleet } from '../test/support/fleet.ts';
+import { HEAD, costlyPaths, deepBrackets, mergeBomb, oversized } from '../test/support/hostile-pipelines.ts';
 import { elapsedMs, printTable, type Row } from './stats.ts';
 
 process.env.HARRIER_TEST_POSTGRES_URL ??= 'postgres://harrier:harrier@127.0.0.1:5432/postgres';
 const ROUNDS = Number(process.argv[2] ?? 3);
-const HEAD = 'kind: pipeline\ntype: docker\nname: default\n';
-const STEP = 'steps:\n- name: a\n  image: alpine:3\n  commands: [echo]\n';
-
-function mergeBomb(levels: number): string {
-  const lines = ['x0: &a0 {k: v}'];
-  for (let i = 1; i <= levels; i++) lines.push(`x${i}: &a${i} {<<: [${Array(10).fill(`*a${i - 1}`).join(', ')}]}`);
-  return `${HEAD}${lines.join('\n')}\n${STEP}  environment: *a${levels}\n`;
-}
-
 const FACTS: MatchFacts = { branch: 'main', event: 'push', ref: 'refs/heads/main', target: '', cron: '', action: '', repo: 'bench/x', instance: 'ci', status: 'success' };
 
 const LARGE = `${HEAD}steps:\n${Array.from({ length: 900 }, (_, i) => `- name: s${i}\n  image: alpine:3\n  commands: [echo ${i}, echo two, echo three]\n  environment: {A: "1", B: "2", C: "3"}\n`).join('')}`;
 
 const ALL_FILES: Record<string, { file: string; changed?: (round: number) => Record<string, string> }> = {
   'bench/merge-bomb': { file: mergeBomb(8) },
-  'bench/deep': { file: `${HEAD}x: ${'['.repeat(200_000)}${']'.repeat(200_000)}\n${STEP}` },
-  'bench/oversized': { file: `${HEAD}${STEP}# ${'x'.repeat(1_100_000)}\n` },
-  'bench/costly-paths': {
-    file: `${HEAD}${STEP}trigger:\n  paths:\n    include: ['${'{*a,*b}'.repeat(300)}c']\n`,
-    // New names every round: the pattern is matched against the files the push changed.
-    changed: (round) => Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`${'ab'.repeat(120)}${round}-${i}`, 'x\n'])),
-  },
+  'bench/deep': { file: deepBrackets(200_000) },
+  'bench/oversized': { file: oversized(1_100_000) },
+  // New names every round: the pattern is matched against the files the push changed.
+  'bench/costly-paths': { file: costlyPaths().file, changed: (round) => costlyPaths(round).changed },
   'bench/900-steps': { file: LARGE },
 };
 

@@ -4,7 +4,9 @@
 // automaton over the value, so one pass from a start position costs value × pattern
 // steps however many stars the pattern holds.
 
-type Token = { kind: 'char'; ch: string } | { kind: 'any' } | { kind: 'star' } | { kind: 'class'; negate: boolean; ranges: [string, string][] };
+import { type GlobClass, inGlobClass, parseGlobClass } from './glob-class.ts';
+
+type Token = { kind: 'char'; ch: string } | { kind: 'any' } | { kind: 'star' } | { kind: 'class'; cls: GlobClass };
 
 /** How many automaton steps one substitution may take before it is refused. */
 export const GLOB_STEP_BUDGET = 20_000_000;
@@ -21,17 +23,7 @@ function tokens(glob: string): Token[] {
       if (out.at(-1)?.kind !== 'star') out.push({ kind: 'star' });
     } else if (c === '?') out.push({ kind: 'any' });
     else if (close > 0) {
-      let body = glob.slice(i + 1, close);
-      const negate = body.startsWith('!') || body.startsWith('^');
-      if (negate) body = body.slice(1);
-      const ranges: [string, string][] = [];
-      for (let j = 0; j < body.length; j++) {
-        if (body[j + 1] === '-' && j + 2 < body.length) {
-          ranges.push([body[j], body[j + 2]]);
-          j += 2;
-        } else ranges.push([body[j], body[j]]);
-      }
-      out.push({ kind: 'class', negate, ranges });
+      out.push({ kind: 'class', cls: parseGlobClass(glob.slice(i + 1, close)) });
       i = close;
     } else out.push({ kind: 'char', ch: c });
   }
@@ -46,7 +38,7 @@ function accepts(token: Token, c: string): boolean {
     case 'star':
       return true;
     case 'class':
-      return token.ranges.some(([lo, hi]) => lo <= c && c <= hi) !== token.negate;
+      return inGlobClass(token.cls, c);
   }
 }
 

@@ -13,6 +13,8 @@
 //   \c      the character c itself
 // A `[` or `{` that is never closed stands for itself.
 
+import { inGlobClass, parseGlobClass } from './glob-class.ts';
+
 type Test = (c: string) => boolean;
 
 interface State {
@@ -41,17 +43,10 @@ function classEnd(glob: string, open: number): number {
   return glob.indexOf(']', i + 1);
 }
 
+/** A bracket expression never matches the path separator. */
 function classTest(body: string): Test {
-  const negate = body.startsWith('!') || body.startsWith('^');
-  const members = negate ? body.slice(1) : body;
-  const ranges: [string, string][] = [];
-  for (let j = 0; j < members.length; j++) {
-    if (members[j + 1] === '-' && j + 2 < members.length) {
-      ranges.push([members[j], members[j + 2]]);
-      j += 2;
-    } else ranges.push([members[j], members[j]]);
-  }
-  return (c) => c !== '/' && ranges.some(([lo, hi]) => lo <= c && c <= hi) !== negate;
+  const cls = parseGlobClass(body);
+  return (c) => c !== '/' && inGlobClass(cls, c);
 }
 
 /** Where the `}` closing a group that opens at `open` is (honouring nesting and escapes), or -1 when it has no comma or no end. */

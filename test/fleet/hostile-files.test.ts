@@ -4,24 +4,15 @@
 // thread). Timings are the benchmark's job (bench/hostile-files.ts); this proves the order.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fleet, startFleet, oneStepPipeline } from '../support/fleet.ts';
-
-const HEAD = 'kind: pipeline\ntype: docker\nname: default\n';
-const STEP = 'steps:\n- name: a\n  image: alpine:3\n  commands: [echo]\n';
-
-function mergeBomb(levels: number): string {
-  const lines = ['x0: &a0 {k: v}'];
-  for (let i = 1; i <= levels; i++) lines.push(`x${i}: &a${i} {<<: [${Array(10).fill(`*a${i - 1}`).join(', ')}]}`);
-  return `${HEAD}${lines.join('\n')}\n${STEP}  environment: *a${levels}\n`;
-}
+import { HEAD, STEP, costlyPaths, deepBrackets, mergeBomb, oversized } from '../support/hostile-pipelines.ts';
 
 // Each file goes to a repository of its own, so the pushes can be delivered at once.
 const FILES: Record<string, { file: string; changed?: Record<string, string>; error: RegExp }> = {
   'hostile/merge-bomb': { file: mergeBomb(8), error: /:\d+:\d+ the file's anchors and merge keys expand to more than 10000 values/ },
-  'hostile/deep': { file: `${HEAD}x: ${'['.repeat(200_000)}${']'.repeat(200_000)}\n${STEP}`, error: /:4:104 the pipeline file nests more than 100 levels deep here/ },
-  'hostile/large': { file: `${HEAD}${STEP}# ${'x'.repeat(1_100_000)}\n`, error: /Harrier reads files of at most 1,048,576 bytes/ },
+  'hostile/deep': { file: deepBrackets(200_000), error: /:4:104 the pipeline file nests more than 100 levels deep here/ },
+  'hostile/large': { file: oversized(1_100_000), error: /Harrier reads files of at most 1,048,576 bytes/ },
   'hostile/costly-paths': {
-    file: `${HEAD}${STEP}trigger:\n  paths:\n    include: ['${'{*a,*b}'.repeat(300)}c']\n`,
-    changed: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`${'ab'.repeat(120)}${i}`, 'x\n'])),
+    ...costlyPaths(),
     error: /matching the conditions' patterns took more than 10,000,000 steps; use fewer or shorter patterns/,
   },
 };
