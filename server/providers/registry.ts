@@ -5,6 +5,10 @@ import type { ServerConfig } from '../config.ts';
 import { BitbucketScm } from './bitbucket/api.ts';
 import { GithubScm } from './github/api.ts';
 import type { Scm } from './scm.ts';
+import type { ProviderWebhook } from './provider.ts';
+import { bitbucketWebhook } from './bitbucket/webhook.ts';
+import type { GithubSignatureOptions } from './github/signature.ts';
+import { githubWebhook } from './github/webhook.ts';
 
 export { ScmError } from './scm.ts';
 export type { CommitState, CommitStatus, Scm, ScmRepo, ScmToken, ScmUser } from './scm.ts';
@@ -14,4 +18,9 @@ export function createScms(config: Pick<ServerConfig, 'github' | 'bitbucket'>): 
     github: new GithubScm(config.github),
     bitbucket: new BitbucketScm(config.bitbucket),
   };
+}
+
+/** The webhook side of every provider Harrier ships; `opts` as the server's configuration sets them. */
+export function builtInWebhooks(opts: GithubSignatureOptions = {}): Record<Provider, ProviderWebhook> {
+  return { github: githubWebhook(opts), bitbucket: bitbucketWebhook() };
 }

@@ -9,7 +9,7 @@
 // becomes public, because the provider then shows its code to everyone anyway.
 import type { ServerContext } from '../context.ts';
 import type { Repo as RepoRow } from '../db/generated/sqlite/client.ts';
-import type { HookPrivacy } from '../hooks/parse-hook.ts';
+import type { HookPrivacy } from '../providers/parse-hook.ts';
 
 /** Stores the delivered privacy when it differs from the row's; returns the row as it is now. Call only for a verified delivery. */
 export async function applyDeliveredPrivacy(ctx: ServerContext, repo: RepoRow, privacy: HookPrivacy | undefined): Promise<RepoRow> {

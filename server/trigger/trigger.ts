@@ -14,7 +14,7 @@ import { systemInfo } from '../system-info.ts';
 import type { ServerContext } from '../context.ts';
 import type { Build as BuildRow, Prisma, Repo as RepoRow } from '../db/generated/sqlite/client.ts';
 import { repoToken } from '../builds/repo-token.ts';
-import { sameCommit } from '../hooks/parse-hook.ts';
+import { sameCommit } from '../providers/parse-hook.ts';
 import { changedFilesFor } from './changed-files.ts';
 import { PipelineJobFailed } from '../pipelines/pipeline-thread.ts';
 import { laneOf } from '../queue/lanes.ts';

@@ -7,8 +7,8 @@
 import { Router } from 'express';
 import type { ServerContext } from '../context.ts';
 import { HttpError } from '../http/errors.ts';
-import { HookError, identifyHookRepo, parseHook, signatureProblem } from '../hooks/parse-hook.ts';
-import { sha256Hex } from '../hooks/hook-delivery.ts';
+import { HookError, identifyHookRepo, parseHook, signatureProblem } from '../providers/parse-hook.ts';
+import { sha256Hex } from '../providers/hook-delivery.ts';
 import { buildJson } from '../api/serialize.ts';
 import { hookSecretOf } from '../secrets/stored-credentials.ts';
 import { DuplicateDeliveryError, trigger } from '../trigger/trigger.ts';

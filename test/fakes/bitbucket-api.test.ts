@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sameCommit } from '../../server/hooks/parse-hook.ts';
+import { sameCommit } from '../../server/providers/parse-hook.ts';
 import { BitbucketScm } from '../../server/providers/bitbucket/api.ts';
 import { startBitbucketFake, type BitbucketFake } from './bitbucket-api.ts';
 import { bitbucketPushPayload, deliverBitbucketHook } from './bitbucket-payloads.ts';

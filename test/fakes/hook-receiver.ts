@@ -3,7 +3,7 @@
 // the server is meant to, and records what came out.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HookError, identifyHookRepo, parseHook, verifyHookSignature, type HookIdentity, type HookResult } from '../../server/hooks/parse-hook.ts';
+import { HookError, identifyHookRepo, parseHook, verifyHookSignature, type HookIdentity, type HookResult } from '../../server/providers/parse-hook.ts';
 import { WatchedList } from './fake-http.ts';
 
 export interface ReceivedDelivery {

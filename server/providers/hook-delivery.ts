@@ -1,6 +1,6 @@
 // What every provider's hook parser shares: the result shape, the error the HTTP
 // layer turns into a status code, header lookup, and strict body decoding.
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { z } from 'zod';
 import type { Hook, Provider } from '../../core/domain.ts';
 
@@ -113,4 +113,29 @@ export function sha256Hex(body: Buffer | Uint8Array): string {
 export function unixSeconds(iso: string | null | undefined): number {
   const ms = iso ? Date.parse(iso) : NaN;
   return Math.floor((Number.isFinite(ms) ? ms : Date.now()) / 1000);
+}
+
+/**
+ * Whether two commit hashes name the same commit, when either may be abbreviated
+ * (Bitbucket's pull request deliveries carry 12 characters): the shorter must be a prefix of the longer.
+ */
+export function sameCommit(a: string, b: string): boolean {
+  const x = a.trim().toLowerCase();
+  const y = b.trim().toLowerCase();
+  if (x.length < 7 || y.length < 7) return x === y;
+  return x.length <= y.length ? y.startsWith(x) : x.startsWith(y);
+}
+
+/** The 401 message for a signature that does not match the repository's hook secret. */
+export function signatureMismatch(repo: string): string {
+  return `the delivery's signature does not match ${repo}'s webhook secret; re-activate the repository to reset the hook`;
+}
+
+/** Whether `signature` ("sha256=<hex>") is the HMAC of the body with `secret`; timing-safe. */
+export function hmacMatches(algorithm: 'sha1' | 'sha256', signature: string, body: Buffer | Uint8Array, secret: string): boolean {
+  const prefix = `${algorithm}=`;
+  if (!signature.toLowerCase().startsWith(prefix)) return false;
+  const given = Buffer.from(signature.slice(prefix.length).toLowerCase(), 'utf8');
+  const expected = Buffer.from(createHmac(algorithm, secret).update(body).digest('hex'), 'utf8');
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Hook } from '../../core/domain.ts';
-import { readCorpusBytes, readCorpusJson } from '../../test/fakes/corpus.ts';
-import { githubCreatePayload, githubPullRequestPayload, githubPushPayload, githubTagPushPayload, type GithubRepoInfo } from '../../test/fakes/github-payloads.ts';
-import { identifyGithubRepo, parseGithubHook } from './github-hook.ts';
-import { HookError, type HookResult } from './hook-delivery.ts';
+import type { Hook } from '../../../core/domain.ts';
+import { readCorpusBytes, readCorpusJson } from '../../../test/fakes/corpus.ts';
+import { githubCreatePayload, githubPullRequestPayload, githubPushPayload, githubTagPushPayload, type GithubRepoInfo } from '../../../test/fakes/github-payloads.ts';
+import { identifyGithubRepo, parseGithubHook } from './webhook.ts';
+import { HookError, type HookResult } from '../hook-delivery.ts';
 
 const repo: GithubRepoInfo = {
   id: 42,

@@ -5,8 +5,10 @@
 // (ref_type tag); only the push is built, so a tag builds once. Deletions arrive as
 // `push` with deleted: true and as `delete`; neither is built.
 import { z } from 'zod';
-import type { Hook, HookRepo } from '../../core/domain.ts';
-import { header, HookError, parseBody, readPayload, sha256Hex, unixSeconds, type HookHeaders, type HookIdentity, type HookPrivacy, type HookResult } from './hook-delivery.ts';
+import type { Hook, HookRepo } from '../../../core/domain.ts';
+import type { ProviderWebhook } from '../provider.ts';
+import { githubSignatureProblem, type GithubSignatureOptions } from './signature.ts';
+import { header, HookError, parseBody, readPayload, sha256Hex, unixSeconds, type HookHeaders, type HookIdentity, type HookPrivacy, type HookResult } from '../hook-delivery.ts';
 
 const ZERO_SHA = /^0+$/;
 
@@ -215,5 +217,17 @@ function hookRepo(r: z.output<typeof Repository>): HookRepo {
     link: r.html_url,
     defaultBranch: r.default_branch,
     private: r.private,
+  };
+}
+
+/** GitHub's deliveries behind the ProviderWebhook surface; `opts` says whether SHA-1 signatures count. */
+export function githubWebhook(opts: GithubSignatureOptions = {}): ProviderWebhook {
+  return {
+    eventHeader: 'X-GitHub-Event',
+    recognizes: (headers) => Boolean(header(headers, 'X-GitHub-Event')),
+    deliveryId: githubDeliveryId,
+    identify: identifyGithubRepo,
+    signatureProblem: (headers, body, secret, repo) => githubSignatureProblem(headers, body, secret, repo, opts),
+    parse: parseGithubHook,
   };
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Hook } from '../../core/domain.ts';
-import { bitbucketPullRequestPayload, bitbucketPushPayload, type BitbucketRepoInfo } from '../../test/fakes/bitbucket-payloads.ts';
-import { readCorpusBytes, readCorpusJson } from '../../test/fakes/corpus.ts';
-import { identifyBitbucketRepo, parseBitbucketHook, sameCommit } from './bitbucket-hook.ts';
-import { HookError, type HookResult } from './hook-delivery.ts';
+import type { Hook } from '../../../core/domain.ts';
+import { bitbucketPullRequestPayload, bitbucketPushPayload, type BitbucketRepoInfo } from '../../../test/fakes/bitbucket-payloads.ts';
+import { readCorpusBytes, readCorpusJson } from '../../../test/fakes/corpus.ts';
+import { identifyBitbucketRepo, parseBitbucketHook, sameCommit } from './webhook.ts';
+import { HookError, type HookResult } from '../hook-delivery.ts';
 
 const repo: BitbucketRepoInfo = { uuid: '{11111111-2222-3333-4444-555555555555}', fullName: 'mona/app', private: true, htmlUrl: 'https://bitbucket.org/mona/app', defaultBranch: 'main' };
 const sha = '0123456789abcdef0123456789abcdef01234567';

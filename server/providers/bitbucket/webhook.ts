@@ -13,8 +13,13 @@
 // Bitbucket Cloud has no pull request refs, so a pull request's hook.ref is its source
 // branch, refs/heads/<branch>, in hook.sourceRepo (the fork, for a fork's pull request).
 import { z } from 'zod';
-import type { Hook, HookRepo } from '../../core/domain.ts';
-import { header, HookError, parseBody, readPayload, sha256Hex, unixSeconds, type HookHeaders, type HookIdentity, type HookResult } from './hook-delivery.ts';
+import type { Hook, HookRepo } from '../../../core/domain.ts';
+import type { ProviderWebhook } from '../provider.ts';
+import { bitbucketSignatureProblem } from './signature.ts';
+import { header, HookError, parseBody, readPayload, sha256Hex, unixSeconds, type HookHeaders, type HookIdentity, type HookResult } from '../hook-delivery.ts';
+
+// Pull request deliveries carry 12-character hashes; the server compares them with sameCommit().
+export { sameCommit } from '../hook-delivery.ts';
 
 const Link = z.object({ href: z.string() });
 
@@ -73,17 +78,6 @@ const PullRequest = z.object({
   repository: Repository,
   actor: Account.nullish(),
 });
-
-/**
- * Whether two commit hashes name the same commit, when either may be Bitbucket's
- * 12-character abbreviation: the shorter must be a prefix of the longer.
- */
-export function sameCommit(a: string, b: string): boolean {
-  const x = a.trim().toLowerCase();
-  const y = b.trim().toLowerCase();
-  if (x.length < 7 || y.length < 7) return x === y;
-  return x.length <= y.length ? y.startsWith(x) : x.startsWith(y);
-}
 
 export function bitbucketEvent(headers: HookHeaders): string {
   const event = header(headers, 'X-Event-Key');
@@ -246,5 +240,17 @@ function hookRepo(r: z.output<typeof Repository>): HookRepo {
     link,
     defaultBranch: r.mainbranch?.name ?? '',
     private: r.is_private ?? false,
+  };
+}
+
+/** Bitbucket Cloud's deliveries behind the ProviderWebhook surface. */
+export function bitbucketWebhook(): ProviderWebhook {
+  return {
+    eventHeader: 'X-Event-Key',
+    recognizes: (headers) => Boolean(header(headers, 'X-Event-Key')),
+    deliveryId: bitbucketDeliveryId,
+    identify: identifyBitbucketRepo,
+    signatureProblem: async (headers, body, secret, repo) => bitbucketSignatureProblem(headers, body, secret, repo),
+    parse: parseBitbucketHook,
   };
 }

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { signBitbucketBody } from '../../test/fakes/bitbucket-payloads.ts';
 import { readCorpusBytes, readCorpusJson } from '../../test/fakes/corpus.ts';
 import { signGithubBody } from '../../test/fakes/github-payloads.ts';
-import { signatureProblem, verifyBitbucketSignature, verifyGithubSignature } from './verify-signature.ts';
+import { verifyBitbucketSignature } from './bitbucket/signature.ts';
+import { verifyGithubSignature } from './github/signature.ts';
+import { signatureProblem } from './verify-signature.ts';
 
 const goScmPush = readCorpusBytes('go-scm-github/webhooks/push.json');
 
