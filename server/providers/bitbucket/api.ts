@@ -1,4 +1,4 @@
-// Bitbucket Cloud behind the Scm surface. OAuth 2 on the web host (bitbucket.org),
+// Bitbucket Cloud behind the Scm surface. OAuth 2 on the web host (bitbucket.org, oauth.ts),
 // REST 2.0 on the API host (api.bitbucket.org).
 //
 // Listing repositories: GET /2.0/user/permissions/repositories, the one-call answer,
@@ -9,7 +9,8 @@
 //   GET /2.0/repositories/{ws}?role=member                     clone links, privacy, main branch
 import type { Netrc, Permission } from '../../../core/domain.ts';
 import type { ProviderConfig } from '../../config.ts';
-import { ApiRequester, encodePath, expiryFrom, netrcMachine, splitSlug, type ApiCall } from '../api-request.ts';
+import { ApiRequester, encodePath, netrcMachine, splitSlug, type ApiCall } from '../api-request.ts';
+import { bitbucketAuthorizeUrl, bitbucketToken } from './oauth.ts';
 import { ScmError, type ChangeSet, type CommitState, type CommitStatus, type Scm, type ScmRepo, type ScmToken, type ScmUser } from '../scm.ts';
 
 export const BITBUCKET_HOOK_EVENTS = ['repo:push', 'pullrequest:created', 'pullrequest:updated'];
@@ -91,33 +92,15 @@ export class BitbucketScm implements Scm {
   }
 
   authorizeUrl(state: string, redirectUri: string): string {
-    const q = new URLSearchParams({ client_id: this.config.clientId, response_type: 'code', state, redirect_uri: redirectUri });
-    return `${this.config.url}/site/oauth2/authorize?${q}`;
+    return bitbucketAuthorizeUrl(this.config, state, redirectUri);
   }
 
   exchange(code: string, redirectUri: string): Promise<ScmToken> {
-    return this.token({ grant_type: 'authorization_code', code, redirect_uri: redirectUri });
+    return bitbucketToken(this.api, this.config, { grant_type: 'authorization_code', code, redirect_uri: redirectUri });
   }
 
   refresh(refreshToken: string): Promise<ScmToken> {
-    return this.token({ grant_type: 'refresh_token', refresh_token: refreshToken });
-  }
-
-  private async token(form: Record<string, string>): Promise<ScmToken> {
-    const { data } = await this.api.json<Record<string, unknown>>({
-      method: 'POST',
-      url: `${this.config.url}/site/oauth2/access_token`,
-      basic: { user: this.config.clientId, password: this.config.clientSecret },
-      form,
-    });
-    if (!data || typeof data.access_token !== 'string' || !data.access_token) {
-      throw new ScmError('Bitbucket answered the token request without an access_token', 502, 'bitbucket');
-    }
-    return {
-      access: data.access_token,
-      refresh: typeof data.refresh_token === 'string' ? data.refresh_token : '',
-      expires: expiryFrom(data.expires_in),
-    };
+    return bitbucketToken(this.api, this.config, { grant_type: 'refresh_token', refresh_token: refreshToken });
   }
 
   async user(token: string): Promise<ScmUser> {

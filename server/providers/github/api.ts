@@ -1,12 +1,13 @@
 // GitHub (github.com or GitHub Enterprise Server) behind the Scm surface.
-// OAuth web flow on the web host; REST v3 on the API host.
+// OAuth web flow on the web host (oauth.ts); REST v3 on the API host.
 import type { Netrc } from '../../../core/domain.ts';
 import type { ProviderConfig } from '../../config.ts';
-import { ApiRequester, encodePath, expiryFrom, netrcMachine, splitSlug, type ApiCall } from '../api-request.ts';
+import { ApiRequester, encodePath, netrcMachine, splitSlug, type ApiCall } from '../api-request.ts';
+import { githubAuthorizeUrl, githubToken } from './oauth.ts';
+
+export { GITHUB_SCOPES } from './oauth.ts';
 import { ScmError, type ChangeSet, type CommitState, type CommitStatus, type Scm, type ScmRepo, type ScmToken, type ScmUser } from '../scm.ts';
 
-/** What the OAuth app asks for: private repos, commit statuses, the primary email, org membership. */
-export const GITHUB_SCOPES = 'repo,repo:status,user:email,read:org';
 export const GITHUB_HOOK_EVENTS = ['push', 'pull_request', 'create', 'delete'];
 
 interface GithubRepo {
@@ -85,36 +86,15 @@ export class GithubScm implements Scm {
   }
 
   authorizeUrl(state: string, redirectUri: string): string {
-    const q = new URLSearchParams({ client_id: this.config.clientId, redirect_uri: redirectUri, scope: GITHUB_SCOPES, state });
-    return `${this.config.url}/login/oauth/authorize?${q}`;
+    return githubAuthorizeUrl(this.config, state, redirectUri);
   }
 
   exchange(code: string, redirectUri: string): Promise<ScmToken> {
-    return this.token({ code, redirect_uri: redirectUri });
+    return githubToken(this.api, this.config, { code, redirect_uri: redirectUri });
   }
 
   refresh(refreshToken: string): Promise<ScmToken> {
-    return this.token({ grant_type: 'refresh_token', refresh_token: refreshToken });
-  }
-
-  /** GitHub answers a refused code with 200 and an error field, so both are checked. */
-  private async token(grant: Record<string, string>): Promise<ScmToken> {
-    const call: ApiCall = {
-      method: 'POST',
-      url: `${this.config.url}/login/oauth/access_token`,
-      accept: 'application/json',
-      form: { client_id: this.config.clientId, client_secret: this.config.clientSecret, ...grant },
-    };
-    const { data } = await this.api.json<Record<string, unknown>>(call);
-    if (!data || typeof data.access_token !== 'string' || !data.access_token) {
-      const reason = String(data?.error_description ?? data?.error ?? 'no access_token in the answer');
-      throw new ScmError(`GitHub refused the OAuth ${grant.code ? 'code' : 'refresh token'}: ${reason}`, 401, 'github');
-    }
-    return {
-      access: data.access_token,
-      refresh: typeof data.refresh_token === 'string' ? data.refresh_token : '',
-      expires: expiryFrom(data.expires_in),
-    };
+    return githubToken(this.api, this.config, { grant_type: 'refresh_token', refresh_token: refreshToken });
   }
 
   async user(token: string): Promise<ScmUser> {
