@@ -11,6 +11,7 @@ import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { RunnerJson, RunnerTokenJson, RunningStageJson, Status } from '../../core/domain.ts';
 import { requireUser } from '../auth/authenticate.ts';
+import { providerPermsKnown } from '../auth/scm-token.ts';
 import type { ServerContext } from '../context.ts';
 import { forbidden, notFound } from '../http/errors.ts';
 import type { UserRow } from '../http/request.ts';
@@ -78,18 +79,21 @@ function runnerJson(r: KnownRunner, stages: Map<number, RunningStageJson>): Runn
   };
 }
 
-/** The stages with these ids whose repositories the user may read: public ones, ones the provider granted, or all for Harrier's administrator. */
+/**
+ * The stages with these ids whose repositories the user may read: public ones, ones the provider
+ * granted, or all for Harrier's administrator. After the provider refused the user's token the
+ * stored grants may be revoked ones, so only public repositories' stages are shown, as to anyone.
+ */
 async function visibleStages(ctx: ServerContext, user: UserRow, ids: number[]): Promise<Map<number, RunningStageJson>> {
   if (ids.length === 0) return new Map();
   const stages = await ctx.db.stage.findMany({
     where: { id: { in: [...new Set(ids)] } },
     select: { id: true, name: true, status: true, repoId: true, build: { select: { number: true, repo: { select: { slug: true, visibility: true } } } } },
   });
-  const readable = new Set(
-    (
-      await ctx.db.perm.findMany({ where: { userId: user.id, read: true, repoId: { in: stages.map((s) => s.repoId) } }, select: { repoId: true } })
-    ).map((p) => p.repoId),
-  );
+  const granted = providerPermsKnown(user)
+    ? await ctx.db.perm.findMany({ where: { userId: user.id, read: true, repoId: { in: stages.map((s) => s.repoId) } }, select: { repoId: true } })
+    : [];
+  const readable = new Set(granted.map((p) => p.repoId));
   const visible = stages.filter((s) => user.admin || s.build.repo.visibility === 'public' || readable.has(s.repoId));
   return new Map(
     visible.map((s) => [s.id, { stage_id: s.id, stage: s.name, build: s.build.number, repo: s.build.repo.slug, status: s.status as Status }]),
