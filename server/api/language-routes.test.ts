@@ -172,8 +172,8 @@ describe.each(['sqlite', 'postgres'] as const)('language settings on %s', (flavo
     await s.server.ctx.db.repo.update({ where: { id: (await row()).id }, data: { language: '', pipelineProposal: '' } });
     // A commit not seen before: its files must be read.
     s.git.commit({ 'NOTES.md': 'detection fails here\n' }, 'A commit whose files the provider will not give');
-    const realFile = s.server.ctx.scms.github.file.bind(s.server.ctx.scms.github);
-    const spy = vi.spyOn(s.server.ctx.scms.github, 'file').mockImplementation(async (...args) => {
+    const realFile = s.server.ctx.providers.get('github').file.bind(s.server.ctx.providers.get('github'));
+    const spy = vi.spyOn(s.server.ctx.providers.get('github'), 'file').mockImplementation(async (...args) => {
       if (args[3] === 'go.mod') throw new ScmError('GitHub answered 500 Internal Server Error', 500, 'github');
       return realFile(...args);
     });
@@ -263,6 +263,28 @@ describe.each(['sqlite', 'postgres'] as const)('language settings on %s', (flavo
     const kept = await detections();
     expect(kept).toHaveLength(KEPT_DETECTIONS);
     expect(kept.map((d) => d.commit)).toContain(head);
+  });
+
+  it('answers a caller whose token the provider refuses from the stored detection, and treats them as anonymous from then on', async () => {
+    const stored = await settings();
+    const { db } = s.server.ctx;
+    const user = await db.user.findFirstOrThrow({ where: { login: s.fake.state.user.login } });
+    const valid = s.fake.state.token;
+    s.fake.state.token = 'gho_the_grant_was_revoked';
+    try {
+      const res = await call('GET', LANGUAGE_PATH);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ detected: stored.detected, commit: stored.commit });
+      expect((await db.user.findUniqueOrThrow({ where: { id: user.id } })).scmRefused).toBeGreaterThan(0);
+      // Until they sign in again, not even a GET spends a provider call on their token.
+      expect(await providerCalls(async () => expect((await call('GET', LANGUAGE_PATH)).status).toBe(200))).toEqual([]);
+      const change = await call('PATCH', LANGUAGE_PATH, { language: 'go' });
+      expect(change.status).toBe(403);
+      expect(change.body.message).toContain('sign in again');
+    } finally {
+      s.fake.state.token = valid;
+      await db.user.update({ where: { id: user.id }, data: { scmRefused: 0 } });
+    }
   });
 
   it('answers 404 for the settings of a private repository to someone who cannot read it', async () => {

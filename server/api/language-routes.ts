@@ -14,7 +14,7 @@ import { z } from 'zod';
 import type { Provider } from '../../core/domain.ts';
 import { formatPipelineErrors } from '../../pipeline/index.ts';
 import { repoAccess } from '../auth/repo-access.ts';
-import { PROVIDER_NAMES, scmTokenFor } from '../auth/scm-token.ts';
+import { noteScmRefusal, providerPermsKnown, scmRefusedMessage, scmTokenFor } from '../auth/scm-token.ts';
 import { repoToken } from '../builds/repo-token.ts';
 import type { ServerContext } from '../context.ts';
 import { HttpError } from '../http/errors.ts';
@@ -47,7 +47,8 @@ export function languageRouter(ctx: ServerContext): Router {
 
   router.get(LANGUAGE, repoAccess(ctx, 'read'), async (req, res) => {
     let repo = req.repo!;
-    const ownToken = req.user?.provider === repo.provider;
+    // A user whose provider token was refused is, until they sign in again, an anonymous caller here too.
+    const ownToken = Boolean(req.user && req.user.provider === repo.provider && providerPermsKnown(req.user));
     const found = (ownToken && (await probe(ctx, req).catch(refusedToken))) || ((await latestProbe(ctx, repo)) ?? NOT_DETECTED);
     // An active repository whose detection failed at activation gets it now, so builds can use its proposal.
     if (repo.active && !repo.language && found.detected) repo = await saveDetectedLanguage(ctx, repo, found.detected);
@@ -88,7 +89,7 @@ export function languageRouter(ctx: ServerContext): Router {
 
 const NOT_DETECTED: RepoProbe = { detected: '', hasConfig: null, commit: '' };
 
-/** A caller whose provider token is refused (401) gets what anonymous callers get. */
+/** A caller whose provider token is refused (401, now or before) gets what anonymous callers get. */
 function refusedToken(err: unknown): undefined {
   if (err instanceof HttpError && err.status === 401) return undefined;
   throw err;
@@ -96,10 +97,14 @@ function refusedToken(err: unknown): undefined {
 
 async function probe(ctx: ServerContext, req: Request, fresh = false): Promise<RepoProbe> {
   const repo = req.repo!;
+  const user = req.user;
+  const callers = Boolean(user && user.provider === repo.provider);
   try {
     return await probeRepoHead(ctx, repo, await tokenFor(ctx, req), fresh);
   } catch (err) {
-    throw providerUnavailable(err, repo);
+    // The provider refused the caller's own token: their permissions there are unknown from now on, and they should hear so.
+    if (callers && err instanceof ScmError && (await noteScmRefusal(ctx, user!, err))) throw new HttpError(401, scmRefusedMessage(ctx, user!));
+    throw providerUnavailable(ctx, err, repo);
   }
 }
 
@@ -116,9 +121,9 @@ async function tokenFor(ctx: ServerContext, req: Request): Promise<string> {
   return '';
 }
 
-function providerUnavailable(err: unknown, repo: RepoRow): unknown {
+function providerUnavailable(ctx: ServerContext, err: unknown, repo: RepoRow): unknown {
   if (!(err instanceof ScmError)) return err;
-  const name = PROVIDER_NAMES[repo.provider as Provider] ?? repo.provider;
+  const name = ctx.providers.nameOf(repo.provider);
   return new HttpError(
     err.status === 429 ? 429 : 502,
     `${name} did not let Harrier read the files of ${repo.slug} at ${repo.defaultBranch}: ${err.message}; try again when ${name} answers`,
