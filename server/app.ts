@@ -35,7 +35,7 @@ export const RPC_BODY_LIMIT = '20mb';
 export function createApp(ctx: ServerContext, shutdown: AbortSignal): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(securityHeaders(ctx.config));
+  app.use(securityHeaders(ctx.providers));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -2,7 +2,6 @@
 // holds state of its own: the database and Redis do, so any number of server
 // processes can share them.
 import type { Redis } from 'ioredis';
-import type { Provider } from '../core/domain.ts';
 import type { Logger } from '../core/log.ts';
 import type { ServerConfig } from './config.ts';
 import type { Db } from './db/client.ts';
@@ -10,14 +9,15 @@ import type { EventBus } from './events/event-bus.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { PipelineThread } from './pipelines/pipeline-thread.ts';
 import type { StageQueue } from './queue/stage-queue.ts';
-import type { Scm } from './providers/scm.ts';
+import type { ProviderRegistry } from './providers/registry.ts';
 
 export interface ServerContext {
   config: ServerConfig;
   db: Db;
   /** For commands; blocking reads and subscriptions use connections of their own. */
   redis: Redis;
-  scms: Record<Provider, Scm>;
+  /** Every source-code provider, looked up by the id stored with users and repositories. */
+  providers: ProviderRegistry;
   logger: Logger;
   /** Cross-process notifications (log lines, build changes). */
   events: EventBus;

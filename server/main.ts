@@ -15,7 +15,7 @@ import { EventBus } from './events/event-bus.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { startReconciler } from './queue/reconciler.ts';
 import { StageQueue } from './queue/stage-queue.ts';
-import { createScms } from './providers/registry.ts';
+import { createProviders } from './providers/registry.ts';
 import { encryptStoredCredentials, NO_KEY_MESSAGE } from './secrets/stored-credentials.ts';
 
 export interface RunningServer {
@@ -60,7 +60,7 @@ export async function startServer(config: ServerConfig, logger = createLogger('s
   await queue.ready();
   const pipelines = new PipelineThread(logger);
   pipelines.warm();
-  const ctx: ServerContext = { config, db: database.db, redis, scms: createScms(config), logger, events, queue, metrics: createMetrics(), pipelines, now: unixNow };
+  const ctx: ServerContext = { config, db: database.db, redis, providers: createProviders(config), logger, events, queue, metrics: createMetrics(), pipelines, now: unixNow };
   // Before taking requests: leases that ran out while no server was up end, stuck builds move on.
   const reconciler = await startReconciler(ctx);
 

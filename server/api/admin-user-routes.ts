@@ -1,6 +1,6 @@
 // Harrier's administrators manage its users (Drone's paths):
 //   GET    /api/users            every user
-//   GET    /api/users/{login}    one (?provider=github|bitbucket when both have that login)
+//   GET    /api/users/{login}    one (?provider=<id> when two providers have that login)
 //   PATCH  /api/users/{login}    {"admin"?: bool, "active"?: bool}: promote, demote, block, unblock
 //   DELETE /api/users/{login}    removes the user with their sessions, tokens and permissions
 // A blocked user (active false) cannot sign in, and their sessions and personal tokens
@@ -13,8 +13,6 @@ import { conflict, forbidden, HttpError, notFound, unauthorized } from '../http/
 import type { UserRow } from '../http/request.ts';
 import { parseInput } from './body-validation.ts';
 import { userJson } from './serialize.ts';
-
-const PROVIDERS = ['github', 'bitbucket'] as const;
 
 const userPatchSchema = z
   .object({ admin: z.boolean().optional(), active: z.boolean().optional() })
@@ -80,12 +78,12 @@ function lastAdmin(target: UserRow, me: UserRow, action: 'block' | 'demote' | 'd
   );
 }
 
-/** The user the path names; ?provider= picks one when GitHub and Bitbucket both have the login. */
+/** The user the path names; ?provider= picks one when two providers have the login. */
 async function findUser(ctx: ServerContext, req: Request): Promise<UserRow> {
   const login = String(req.params.login);
   const provider = typeof req.query.provider === 'string' && req.query.provider ? req.query.provider : undefined;
-  if (provider && !PROVIDERS.includes(provider as (typeof PROVIDERS)[number])) {
-    throw new HttpError(400, `provider=${provider} is not one Harrier knows; use ${PROVIDERS.join(' or ')}`);
+  if (provider && !ctx.providers.find(provider)) {
+    throw new HttpError(400, `provider=${provider} is not one Harrier knows; use ${ctx.providers.ids().join(' or ')}`);
   }
   const users = await ctx.db.user.findMany({ where: { login, ...(provider && { provider }) } });
   if (users.length === 0) throw notFound(`no user ${login}${provider ? ` from ${provider}` : ''} has signed in to Harrier; GET /api/users lists them`);

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { Permission, Provider } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
 import { repoAccess } from '../auth/repo-access.ts';
-import { PROVIDER_NAMES, scmTokenFor } from '../auth/scm-token.ts';
+import { scmTokenFor } from '../auth/scm-token.ts';
 import { sealHookSecret } from '../secrets/stored-credentials.ts';
 import { randomSecret } from '../auth/secrets.ts';
 import { forbidden, HttpError } from '../http/errors.ts';
@@ -59,13 +59,13 @@ export function repoRouter(ctx: ServerContext): Router {
     if (repo.active) return res.json(repoJson(repo, req.perm));
     const user = req.user!;
     const token = await scmTokenFor(ctx, user);
-    const scm = ctx.scms[repo.provider as Provider];
+    const scm = ctx.providers.get(repo.provider);
     const secret = randomSecret();
     let hookId: string;
     try {
       hookId = await scm.createHook(token, repo.slug, `${ctx.config.host}/hook`, secret);
     } catch (err) {
-      throw providerRefused(err, repo, 'create the webhook for');
+      throw providerRefused(ctx, err, repo, 'create the webhook for');
     }
     const now = ctx.now();
     // Only an inactive row is activated: a concurrent activation that won keeps its hook, ours is removed.
@@ -123,9 +123,9 @@ export function repoRouter(ctx: ServerContext): Router {
     if (repo.hookId) {
       const token = await scmTokenFor(ctx, req.user!);
       try {
-        await ctx.scms[repo.provider as Provider].deleteHook(token, repo.slug, repo.hookId);
+        await ctx.providers.get(repo.provider).deleteHook(token, repo.slug, repo.hookId);
       } catch (err) {
-        throw providerRefused(err, repo, 'delete the webhook of');
+        throw providerRefused(ctx, err, repo, 'delete the webhook of');
       }
     }
     const saved = await ctx.db.repo.update({
@@ -144,9 +144,9 @@ export function repoRouter(ctx: ServerContext): Router {
  * the provider is about the provider token, not the Harrier session), and an
  * unreachable or failing provider is 502.
  */
-function providerRefused(err: unknown, repo: RepoRow, what: string): unknown {
+function providerRefused(ctx: ServerContext, err: unknown, repo: RepoRow, what: string): unknown {
   if (!(err instanceof ScmError)) return err;
-  const name = PROVIDER_NAMES[repo.provider as Provider] ?? repo.provider;
+  const name = ctx.providers.nameOf(repo.provider);
   const status =
     err.status === 401 || err.status === 403 || err.status === 404
       ? 403
@@ -167,7 +167,7 @@ function providerRefused(err: unknown, repo: RepoRow, what: string): unknown {
 /** Best effort: a hook left behind is harmless (its deliveries fail the signature check) but untidy. */
 async function removeHook(ctx: ServerContext, token: string, repo: RepoRow, hookId: string): Promise<void> {
   try {
-    await ctx.scms[repo.provider as Provider].deleteHook(token, repo.slug, hookId);
+    await ctx.providers.get(repo.provider).deleteHook(token, repo.slug, hookId);
   } catch (err) {
     ctx.logger.warn({ err, repo: repo.slug, hookId }, 'could not remove a webhook created for a failed activation');
   }

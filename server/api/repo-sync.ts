@@ -29,7 +29,7 @@ export function syncUserRepos(ctx: ServerContext, user: UserRow): Promise<void> 
 async function runSync(ctx: ServerContext, user: UserRow): Promise<void> {
   const provider = user.provider as Provider;
   const token = await scmTokenFor(ctx, user);
-  const scmRepos = await ctx.scms[provider].repos(token);
+  const scmRepos = await ctx.providers.get(provider).repos(token);
   const keep: number[] = [];
   for (const r of scmRepos) {
     const repo = await saveScmRepo(ctx, provider, r);

@@ -1,5 +1,5 @@
 // What the sign-in page needs before anyone signs in (a Harrier addition; no sign-in):
-//   GET /api/system   {"version", "host", "providers": {"github": bool, "bitbucket": bool}}
+//   GET /api/system   {"version", "host", "providers": {"<provider id>": bool, …}}
 // A provider is offered for sign-in when its OAuth client id and secret are configured.
 // Mount after authenticate(ctx).
 import { Router } from 'express';
@@ -14,7 +14,7 @@ export function systemRouter(ctx: ServerContext): Router {
     const body: SystemJson = {
       version: HARRIER_VERSION,
       host: ctx.config.host,
-      providers: { github: ctx.scms.github.configured, bitbucket: ctx.scms.bitbucket.configured },
+      providers: Object.fromEntries(ctx.providers.list().map((p) => [p.provider, p.configured])) as Record<Provider, boolean>,
     };
     res.json(body);
   });

@@ -1,5 +1,5 @@
 // Sign-in with the provider's OAuth web flow, and sign-out.
-//   GET /login/{github|bitbucket}               -> redirect to the provider's authorize page
+//   GET /login/{provider}                       -> redirect to the provider's authorize page (a registry id)
 //   GET /login/{provider}?code=..&state=..      -> user, repositories, session cookie, redirect to /
 //   GET /login/{provider}?error=access_denied   -> redirect to /?error=access_denied
 //   a user HARRIER_USER_FILTER leaves out       -> redirect to /?error=not_allowed&login=..
@@ -12,35 +12,32 @@ import type { ServerContext } from '../context.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import type { UserRow } from '../http/request.ts';
 import { syncUserRepos } from '../api/repo-sync.ts';
-import { ScmError, type Scm, type ScmToken, type ScmUser } from '../providers/scm.ts';
+import type { ScmProvider } from '../providers/provider.ts';
+import { ScmError, type ScmToken, type ScmUser } from '../providers/scm.ts';
 import { sealedUserTokens } from '../secrets/stored-credentials.ts';
 import { authenticate } from './authenticate.ts';
 import { checkState, issueState, type StateOptions } from './oauth-state.ts';
-import { PROVIDER_NAMES } from './scm-token.ts';
 import { endSession, startSession } from './session.ts';
-
-const PROVIDERS: Provider[] = ['github', 'bitbucket'];
 
 export function loginRouter(ctx: ServerContext): Router {
   const router = Router();
 
   router.get('/login/:provider', async (req, res) => {
-    const provider = req.params.provider as Provider;
-    if (!PROVIDERS.includes(provider)) {
-      throw notFound(`no sign-in for "${req.params.provider}"; Harrier signs in with ${PROVIDERS.map((p) => `/login/${p}`).join(' or ')}`);
+    const scm = ctx.providers.find(req.params.provider);
+    if (!scm) {
+      throw notFound(`no sign-in for "${req.params.provider}"; Harrier signs in with ${ctx.providers.ids().map((p) => `/login/${p}`).join(' or ')}`);
     }
-    const scm = ctx.scms[provider];
-    const env = provider.toUpperCase();
-    if (!scm?.configured) {
+    const provider = scm.provider;
+    if (!scm.configured) {
       throw new HttpError(
         503,
-        `${PROVIDER_NAMES[provider]} sign-in is not configured on this server: set HARRIER_${env}_CLIENT_ID and HARRIER_${env}_CLIENT_SECRET ` +
+        `${scm.name} sign-in is not configured on this server: set ${scm.envPrefix}_CLIENT_ID and ${scm.envPrefix}_CLIENT_SECRET ` +
           `from an OAuth app whose callback URL is ${redirectUri(ctx, provider)}, then restart Harrier`,
       );
     }
     const stateOptions: StateOptions = {
       provider,
-      key: ctx.config[provider].clientSecret,
+      key: scm.stateKey,
       secure: ctx.config.secureCookies,
       now: ctx.now(),
     };
@@ -94,8 +91,8 @@ function query(req: Request, name: string): string | undefined {
 type SignInOutcome = { kind: 'in'; user: UserRow } | { kind: 'refused'; reason: 'not_allowed' | 'blocked'; login: string };
 
 /** Code -> token -> provider user -> who may sign in -> User row, repositories and permissions. */
-async function signIn(ctx: ServerContext, scm: Scm, code: string): Promise<SignInOutcome> {
-  const name = PROVIDER_NAMES[scm.provider];
+async function signIn(ctx: ServerContext, scm: ScmProvider, code: string): Promise<SignInOutcome> {
+  const name = scm.name;
   let token: ScmToken;
   let account: ScmUser;
   let allowed: boolean;
@@ -132,11 +129,11 @@ async function signIn(ctx: ServerContext, scm: Scm, code: string): Promise<SignI
 
 /**
  * HARRIER_USER_FILTER, as Drone's DRONE_USER_FILTER: when it lists anything, the user
- * signs in only if it lists their login or an organisation (GitHub) or workspace
- * (Bitbucket) they belong to, asked of the provider at every sign-in. Administrators
+ * signs in only if it lists their login or an organisation (a workspace, at some
+ * providers) they belong to, asked of the provider at every sign-in. Administrators
  * named in HARRIER_ADMINS always may.
  */
-async function passesUserFilter(ctx: ServerContext, scm: Scm, token: string, login: string): Promise<boolean> {
+async function passesUserFilter(ctx: ServerContext, scm: ScmProvider, token: string, login: string): Promise<boolean> {
   const filter = ctx.config.userFilter;
   if (filter.length === 0 || isConfiguredAdmin(ctx, scm.provider, login)) return true;
   if (filter.includes(login.toLowerCase())) return true;

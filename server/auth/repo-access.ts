@@ -8,7 +8,7 @@ import { HttpError, notFound, unauthorized } from '../http/errors.ts';
 import type { PermRow, RepoRow, UserRow } from '../http/request.ts';
 import { savePerm, saveScmRepo, syncIsStale } from '../api/repo-sync.ts';
 import { ScmError } from '../providers/scm.ts';
-import { noteScmRefusal, PROVIDER_NAMES, providerPermsKnown, scmRefusedMessage, scmTokenFor } from './scm-token.ts';
+import { noteScmRefusal, providerPermsKnown, scmRefusedMessage, scmTokenFor } from './scm-token.ts';
 
 export type AccessLevel = 'read' | 'write' | 'admin';
 
@@ -38,7 +38,7 @@ export function repoAccess(ctx: ServerContext, level: AccessLevel): RequestHandl
       if (!user) throw unauthorized(`sign in to change ${slug}; this needs ${level} permission on it`);
       if (!known()) throw new HttpError(403, `you need ${level} permission on ${slug} for this, and ${scmRefusedMessage(ctx, user)}`);
       if (!perm?.[level]) {
-        const provider = PROVIDER_NAMES[repo.provider as Provider] ?? repo.provider;
+        const provider = ctx.providers.nameOf(repo.provider);
         throw new HttpError(
           403,
           `you need ${level} permission on ${slug} for this; ${provider} gives ${user.login} ${describe(perm ?? NONE)}`,
@@ -62,7 +62,7 @@ async function fetchRepo(ctx: ServerContext, user: UserRow, slug: string): Promi
   const provider = user.provider as Provider;
   try {
     const token = await scmTokenFor(ctx, user);
-    const remote = await ctx.scms[provider].repo(token, slug);
+    const remote = await ctx.providers.get(provider).repo(token, slug);
     const repo = await saveScmRepo(ctx, provider, remote);
     await savePerm(ctx, user.id, repo.id, remote.perm);
     return repo;
@@ -85,7 +85,7 @@ async function permFor(ctx: ServerContext, user: UserRow, repo: RepoRow): Promis
   if (stored && !syncIsStale(ctx, stored.syncedAt)) return stored;
   try {
     const token = await scmTokenFor(ctx, user);
-    const remote = await ctx.scms[repo.provider as Provider].repo(token, repo.slug);
+    const remote = await ctx.providers.get(repo.provider).repo(token, repo.slug);
     if (remote.uid !== repo.uid) return savePerm(ctx, user.id, repo.id, NONE);
     const saved = await saveScmRepo(ctx, repo.provider as Provider, remote);
     Object.assign(repo, saved);

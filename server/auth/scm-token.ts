@@ -1,6 +1,5 @@
 // The provider token the server uses on a user's behalf, refreshed when it is
-// about to expire (Bitbucket's last two hours; GitHub's usually never expire).
-import type { Provider } from '../../core/domain.ts';
+// about to expire (some providers' last two hours, others' never expire).
 import type { ServerContext } from '../context.ts';
 import { HttpError } from '../http/errors.ts';
 import type { UserRow } from '../http/request.ts';
@@ -11,10 +10,8 @@ import { sealedUserTokens, userTokens } from '../secrets/stored-credentials.ts';
 /** Refresh this long before the provider's expiry so a token does not lapse mid-call. */
 const REFRESH_MARGIN_SECONDS = 60;
 
-export const PROVIDER_NAMES: Record<Provider, string> = { github: 'GitHub', bitbucket: 'Bitbucket' };
-
 // One refresh per user at a time in this process: providers that rotate refresh
-// tokens (GitHub's expiring user tokens) refuse the second use of the old one.
+// tokens refuse the second use of the old one.
 const refreshing = new Map<number, Promise<string>>();
 
 /**
@@ -23,8 +20,8 @@ const refreshing = new Map<number, Promise<string>>();
  * the user is marked refused (see markScmRefused) and the answer is a 401 saying to sign in again.
  */
 export async function scmTokenFor(ctx: ServerContext, user: UserRow): Promise<string> {
-  const provider = user.provider as Provider;
-  const name = PROVIDER_NAMES[provider] ?? provider;
+  const provider = user.provider;
+  const name = ctx.providers.nameOf(provider);
   const signInAgain = `sign in again at ${ctx.config.host}/login/${provider}`;
   let stored: { token: string; refresh: string };
   try {
@@ -51,10 +48,10 @@ export async function scmTokenFor(ctx: ServerContext, user: UserRow): Promise<st
 }
 
 async function refreshToken(ctx: ServerContext, user: UserRow, refreshWith: string, name: string, signInAgain: string): Promise<string> {
-  const provider = user.provider as Provider;
+  const provider = user.provider;
   let fresh;
   try {
-    fresh = await ctx.scms[provider].refresh(refreshWith);
+    fresh = await ctx.providers.get(provider).refresh(refreshWith);
   } catch (err) {
     if (err instanceof ScmError && err.status < 500) {
       await markScmRefused(ctx, user);
@@ -99,6 +96,7 @@ export async function noteScmRefusal(ctx: ServerContext, user: UserRow, err: unk
 
 /** The message for a user whose token the provider refused. */
 export function scmRefusedMessage(ctx: ServerContext, user: UserRow): string {
-  const provider = user.provider as Provider;
-  return `${PROVIDER_NAMES[provider] ?? provider} refused Harrier's token for ${user.login}, so your permissions there are unknown; sign in again at ${ctx.config.host}/login/${provider}`;
+  const provider = user.provider;
+  return `${ctx.providers.nameOf(provider)} refused Harrier's token for ${user.login}, so your permissions there are unknown; sign in again at ${ctx.config.host}/login/${provider}`;
 }
+

@@ -59,7 +59,7 @@ export async function reportCommitStatus(ctx: ServerContext, repo: RepoRow, buil
   if (!state || !build.after) return;
   try {
     const token = await repoToken(ctx, repo);
-    await ctx.scms[repo.provider as Provider].status(token, repo.slug, build.after, {
+    await ctx.providers.get(repo.provider).status(token, repo.slug, build.after, {
       state,
       link: buildLink(ctx.config.host, repo, build),
       description: statusDescription(build, state),

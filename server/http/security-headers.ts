@@ -4,24 +4,15 @@
 // and event streams), and shows avatars from the providers: the policy allows that and
 // nothing more.
 import type { RequestHandler } from 'express';
-import type { ServerConfig } from '../config.ts';
+import { ProviderRegistry, type ProviderSettings } from '../providers/registry.ts';
 
-/** Where the providers serve avatars: github.com's and Bitbucket's CDNs, Gravatar, and the configured hosts. */
-const AVATAR_HOSTS = [
-  'https://avatars.githubusercontent.com',
-  'https://secure.gravatar.com',
-  'https://bitbucket.org',
-  'https://*.atl-paas.net',
-];
+/** Avatars of accounts with no picture of their own at the provider. */
+const GRAVATAR = 'https://secure.gravatar.com';
 
-export function contentSecurityPolicy(config: Pick<ServerConfig, 'github' | 'bitbucket'>): string {
-  const images = new Set(["'self'", 'data:', ...AVATAR_HOSTS]);
-  for (const p of [config.github, config.bitbucket]) {
-    const url = new URL(p.url);
-    images.add(url.origin);
-    // GitHub Enterprise Server with subdomain isolation serves avatars from avatars.<host>.
-    if (p === config.github) images.add(`${url.protocol}//avatars.${url.host}`);
-  }
+/** The policy for the providers in `providers` (or those the settings configure): each names where it serves avatars. */
+export function contentSecurityPolicy(providers: ProviderRegistry | ProviderSettings): string {
+  const registry = providers instanceof ProviderRegistry ? providers : ProviderRegistry.fromSettings(providers);
+  const images = new Set(["'self'", 'data:', GRAVATAR, ...registry.imageSources()]);
   return [
     "default-src 'self'",
     "script-src 'self'",
@@ -37,8 +28,8 @@ export function contentSecurityPolicy(config: Pick<ServerConfig, 'github' | 'bit
   ].join('; ');
 }
 
-export function securityHeaders(config: Pick<ServerConfig, 'github' | 'bitbucket'>): RequestHandler {
-  const csp = contentSecurityPolicy(config);
+export function securityHeaders(providers: ProviderRegistry): RequestHandler {
+  const csp = contentSecurityPolicy(providers);
   return (_req, res, next) => {
     res.setHeader('Content-Security-Policy', csp);
     res.setHeader('X-Frame-Options', 'DENY');

@@ -77,13 +77,13 @@ export async function storeProbe(ctx: Pick<ServerContext, 'db' | 'now'>, repo: R
  * (or `fresh` asks to read them again). Throws the provider's error.
  */
 export async function probeHead(
-  ctx: Pick<ServerContext, 'db' | 'now' | 'scms'>,
+  ctx: Pick<ServerContext, 'db' | 'now' | 'providers'>,
   repo: Repo,
   token: string,
   detect: (ref: string) => Promise<{ detected: LanguageId; hasConfig: boolean }>,
   fresh = false,
 ): Promise<RepoProbe> {
-  const head = await ctx.scms[repo.provider as Provider].branchHead(token, repo.slug, repo.defaultBranch);
+  const head = await ctx.providers.get(repo.provider).branchHead(token, repo.slug, repo.defaultBranch);
   // No branch (an empty repository): no files, so nothing to detect and nothing to keep.
   if (!head) return { detected: 'generic', hasConfig: false, commit: '' };
   if (!fresh) {

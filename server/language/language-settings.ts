@@ -14,8 +14,8 @@ export type { RepoProbe };
 type Repo = Pick<RepoRow, 'id' | 'provider' | 'slug' | 'defaultBranch' | 'configPath' | 'language' | 'pipelineProposal'>;
 
 /** Reads the files at `ref`: detects the language and looks for the pipeline file, all at once. Throws the provider's error. */
-export async function probeRepo(ctx: Pick<ServerContext, 'scms'>, repo: Repo, token: string, ref: string): Promise<{ detected: LanguageId; hasConfig: boolean }> {
-  const scm = ctx.scms[repo.provider as Provider];
+export async function probeRepo(ctx: Pick<ServerContext, 'providers'>, repo: Repo, token: string, ref: string): Promise<{ detected: LanguageId; hasConfig: boolean }> {
+  const scm = ctx.providers.get(repo.provider);
   const [detected, hasConfig] = await Promise.all([detectLanguage(scm, token, repo.slug, ref), fileExists(scm, token, repo.slug, ref, repo.configPath)]);
   return { detected, hasConfig };
 }

@@ -3,6 +3,7 @@
 // web UI needs to show it. The registry (registry.ts) holds one per provider; nothing
 // outside server/providers/ knows which provider it talks to.
 import type { HookHeaders, HookIdentity, HookResult } from './hook-delivery.ts';
+import type { Scm } from './scm.ts';
 
 /** A provider's webhook deliveries, from raw headers and body to a normalised Hook. */
 export interface ProviderWebhook {
@@ -22,4 +23,20 @@ export interface ProviderWebhook {
   signatureProblem(headers: HookHeaders, body: Buffer | Uint8Array, secret: string, repo: string): Promise<string | undefined>;
   /** The Hook to build, or why the delivery builds nothing. */
   parse(headers: HookHeaders, body: Buffer | Uint8Array): HookResult;
+}
+
+/**
+ * One provider: the Scm surface (sign-in and API) plus what the rest of Harrier must
+ * otherwise have asked "which provider?" for. Registered in registry.ts.
+ */
+export interface ScmProvider extends Scm {
+  /** How people call it, in messages and pages: "GitHub". */
+  readonly name: string;
+  /** Its configuration variables start with this (HARRIER_GITHUB → HARRIER_GITHUB_CLIENT_ID, …_CLIENT_SECRET). */
+  readonly envPrefix: string;
+  /** The key sign-in's OAuth state cookie is signed with: the OAuth client secret, which only this server knows. */
+  readonly stateKey: string;
+  readonly webhook: ProviderWebhook;
+  /** Origins it serves avatars from, for the Content-Security-Policy's img-src. */
+  readonly imageSources: readonly string[];
 }

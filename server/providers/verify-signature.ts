@@ -5,7 +5,7 @@
 import type { Provider } from '../../core/domain.ts';
 import { signatureMismatch, type HookHeaders } from './hook-delivery.ts';
 import type { ProviderWebhook } from './provider.ts';
-import { builtInWebhooks } from './registry.ts';
+import { builtInProviders } from './registry.ts';
 
 export interface SignatureOptions {
   /**
@@ -41,5 +41,10 @@ export function signatureProblem(
   secret: string,
   opts: SignatureOptions = {},
 ): Promise<string | undefined> {
-  return deliverySignatureProblem(builtInWebhooks(opts)[provider], headers, body, secret, opts.repo);
+  return deliverySignatureProblem(builtInWebhook(provider, opts), headers, body, secret, opts.repo);
+}
+
+/** The webhook side of a provider Harrier ships, with SHA-1 signatures accepted as `opts` says. */
+export function builtInWebhook(provider: Provider, opts: SignatureOptions = {}): ProviderWebhook {
+  return builtInProviders({ githubAllowSha1: Boolean(opts.allowSha1) }).get(provider).webhook;
 }

@@ -96,7 +96,7 @@ export function rpcRouter(ctx: ServerContext, shutdown: AbortSignal): Router {
       build: buildJson(build),
       stage: stageJson(stage),
       config: build.config,
-      netrc: repo.private ? ctx.scms[repo.provider as Provider].netrc(await repoToken(ctx, repo), repo.cloneUrl) : null,
+      netrc: repo.private ? ctx.providers.get(repo.provider).netrc(await repoToken(ctx, repo), repo.cloneUrl) : null,
       // Secrets go only to the runner holding the stage with its token, while it has not finished (heldStage).
       secrets: await stageSecrets({
         db: ctx.db,

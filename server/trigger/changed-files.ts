@@ -25,7 +25,7 @@ export async function changedFilesFor(ctx: ServerContext, repo: RepoRow, token: 
   const change = changeSetOf(hook);
   if (!change) return undefined;
   try {
-    const files = await ctx.scms[repo.provider as Provider].changedFiles(token, repo.slug, change);
+    const files = await ctx.providers.get(repo.provider).changedFiles(token, repo.slug, change);
     if (!files) ctx.logger.info({ event: 'changed_files_unknown', repo: repo.slug, after: hook.after }, 'the provider capped the list of changed files; paths conditions match');
     return files;
   } catch (err) {

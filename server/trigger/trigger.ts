@@ -182,7 +182,7 @@ export async function trigger(ctx: ServerContext, hook: Hook, opts: TriggerOptio
   }
 
   const token = await repoToken(ctx, repo);
-  const file = await ctx.scms[repo.provider as Provider].file(token, repo.slug, hook.after, repo.configPath);
+  const file = await ctx.providers.get(repo.provider).file(token, repo.slug, hook.after, repo.configPath);
   // Without a pipeline file of its own, the repository builds with its language settings' proposal.
   const config = file ?? (repo.pipelineProposal || null);
   if (config === null) return { kind: 'ignored', reason: `no ${repo.configPath} at commit ${hook.after}, and no proposed pipeline in the repository's language settings` };

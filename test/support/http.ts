@@ -16,7 +16,7 @@ import type { Db } from '../../server/db/client.ts';
 import { EventBus } from '../../server/events/event-bus.ts';
 import { createMetrics } from '../../server/metrics/metrics.ts';
 import { StageQueue } from '../../server/queue/stage-queue.ts';
-import { createScms } from '../../server/providers/registry.ts';
+import { createProviders } from '../../server/providers/registry.ts';
 import { migratedDatabase } from './databases.ts';
 import { providerEnv } from './server.ts';
 
@@ -78,7 +78,7 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
     config,
     db: database.db,
     redis,
-    scms: createScms(config),
+    providers: createProviders(config),
     logger,
     get events() {
       return eventBus();

@@ -83,7 +83,7 @@ export class BitbucketScm implements Scm {
   readonly provider = 'bitbucket' as const;
   private readonly api: ApiRequester;
 
-  constructor(private readonly config: ProviderConfig) {
+  constructor(protected readonly config: ProviderConfig) {
     this.api = new ApiRequester('bitbucket', 'Bitbucket', readBitbucketError, { Accept: 'application/json' });
   }
 

@@ -74,7 +74,7 @@ export class GithubScm implements Scm {
   readonly provider = 'github' as const;
   private readonly api: ApiRequester;
 
-  constructor(private readonly config: ProviderConfig) {
+  constructor(protected readonly config: ProviderConfig) {
     this.api = new ApiRequester('github', 'GitHub', readGithubError, {
       Accept: 'application/vnd.github+json',
       'X-GitHub-Api-Version': '2022-11-28',

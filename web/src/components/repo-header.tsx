@@ -1,6 +1,7 @@
 // The heading of every repository page: its name, a link to it at the provider, and
 // the Builds / Settings tabs.
 import type { Repo } from '../api/types.ts';
+import { providerName } from '../providers.ts';
 import { Link, repoUrl } from '../router.tsx';
 
 export function RepoHeader({ slug, repo, tab }: { slug: string; repo?: Repo; tab: 'builds' | 'settings' | 'build' }) {
@@ -19,7 +20,7 @@ export function RepoHeader({ slug, repo, tab }: { slug: string; repo?: Repo; tab
         </h1>
         {repo?.link && (
           <a className="small muted" href={repo.link} target="_blank" rel="noreferrer">
-            open at {repo.scm === 'bitbucket' ? 'Bitbucket' : 'GitHub'} ↗
+            open at {providerName(repo.scm)} ↗
           </a>
         )}
       </div>

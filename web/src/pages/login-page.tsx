@@ -1,12 +1,8 @@
 // Sign-in: one button per provider the server is configured for, or, when none is,
 // what to set to configure one.
 import type { SystemInfo } from '../api/types.ts';
+import { PROVIDERS } from '../providers.ts';
 import { rememberReturnPath, useTitle } from '../session.tsx';
-
-const PROVIDERS = [
-  { id: 'github', name: 'GitHub', env: 'HARRIER_GITHUB' },
-  { id: 'bitbucket', name: 'Bitbucket', env: 'HARRIER_BITBUCKET' },
-] as const;
 
 const ERRORS: Record<string, (login: string) => string> = {
   access_denied: () => 'You declined to let Harrier read your account. Sign in again and allow it to continue.',
@@ -18,8 +14,8 @@ const ERRORS: Record<string, (login: string) => string> = {
 
 export function LoginPage({ system, error, login = '' }: { system?: SystemInfo; error: string | null; login?: string | null }) {
   useTitle('Sign in');
-  // An older server without /api/system: offer both and let the server explain.
-  const offered = PROVIDERS.filter((p) => !system || system.providers[p.id]);
+  // An older server without /api/system: offer them all and let the server explain.
+  const offered = PROVIDERS.filter((p) => !system || system.providers[p.id as keyof SystemInfo['providers']]);
   return (
     <main id="content" className="login">
       <div className="login-card">
@@ -45,12 +41,12 @@ export function LoginPage({ system, error, login = '' }: { system?: SystemInfo; 
           <div className="notice" role="note">
             <h2>No sign-in provider is configured</h2>
             <p>
-              Create an OAuth application at GitHub or Bitbucket with the callback URL <code>{(system?.host || location.origin) + '/login/github'}</code>{' '}
-              (or <code>/login/bitbucket</code>), then start the server with its id and secret:
+              Create an OAuth application at {PROVIDERS.map((p) => p.name).join(' or ')} with the callback URL{' '}
+              <code>{(system?.host || location.origin) + `/login/${PROVIDERS[0].id}`}</code>{' '}
+              {PROVIDERS.length > 1 && <>(or {PROVIDERS.slice(1).map((p, i) => <span key={p.id}>{i > 0 && ', '}<code>/login/{p.id}</code></span>)}), </>}
+              then start the server with its id and secret:
             </p>
-            <pre className="snippet">
-              HARRIER_GITHUB_CLIENT_ID=…{'\n'}HARRIER_GITHUB_CLIENT_SECRET=…{'\n\n'}# or{'\n'}HARRIER_BITBUCKET_CLIENT_ID=…{'\n'}HARRIER_BITBUCKET_CLIENT_SECRET=…
-            </pre>
+            <pre className="snippet">{PROVIDERS.map((p) => `${p.env}_CLIENT_ID=…\n${p.env}_CLIENT_SECRET=…`).join('\n\n# or\n')}</pre>
           </div>
         )}
         {system?.version && <p className="login-version muted">Harrier {system.version}</p>}

@@ -5,6 +5,7 @@ import { api, messageOf, repoPath } from '../api/client.ts';
 import type { Repo } from '../api/types.ts';
 import { useApi } from '../api/use-api.ts';
 import { EmptyState, ErrorNotice, LiveRegion, Loading } from '../components/common.tsx';
+import { providerName } from '../providers.ts';
 import { Link, navigate, repoUrl } from '../router.tsx';
 import { useSession, useTitle } from '../session.tsx';
 
@@ -62,7 +63,7 @@ export function ReposPage() {
       ) : repos.data && repos.data.length === 0 ? (
         <EmptyState title="No repositories yet" action={<button className="btn btn-primary" onClick={sync}>Sync now</button>}>
           <p>
-            Harrier lists the repositories your {user.provider === 'bitbucket' ? 'Bitbucket' : 'GitHub'} account <strong>{user.login}</strong> can
+            Harrier lists the repositories your {providerName(user.provider)} account <strong>{user.login}</strong> can
             access. Create one there, or ask to be added to one, then sync.
           </p>
         </EmptyState>

@@ -7,9 +7,8 @@ import type { User } from '../api/types.ts';
 import { useApi } from '../api/use-api.ts';
 import { Avatar, ErrorNotice, Loading } from '../components/common.tsx';
 import { Ago } from '../components/time.tsx';
+import { providerName } from '../providers.ts';
 import { useSession, useTitle } from '../session.tsx';
-
-const PROVIDER_NAMES: Record<string, string> = { github: 'GitHub', bitbucket: 'Bitbucket' };
 
 export function UsersPage() {
   useTitle('Users');
@@ -81,7 +80,7 @@ export function UsersPage() {
                         <strong>{u.login}</strong>
                       </span>
                       <div className="small muted">
-                        {PROVIDER_NAMES[u.provider] ?? u.provider}
+                        {providerName(u.provider)}
                         {u.email ? ` · ${u.email}` : ''}
                         {self ? ' · you' : ''}
                       </div>
