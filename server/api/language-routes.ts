@@ -11,7 +11,6 @@
 // Mount after authenticate(ctx).
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import type { Provider } from '../../core/domain.ts';
 import { formatPipelineErrors } from '../../pipeline/index.ts';
 import { repoAccess } from '../auth/repo-access.ts';
 import { noteScmRefusal, providerPermsKnown, scmRefusedMessage, scmTokenFor } from '../auth/scm-token.ts';

@@ -6,7 +6,7 @@
 // Mount after authenticate(ctx).
 import { Router } from 'express';
 import { z } from 'zod';
-import type { Permission, Provider } from '../../core/domain.ts';
+import type { Permission } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
 import { repoAccess } from '../auth/repo-access.ts';
 import { scmTokenFor } from '../auth/scm-token.ts';

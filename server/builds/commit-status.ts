@@ -1,6 +1,5 @@
 // Tells the provider how a build went, as a commit status linking to the build page.
 // A failure to report is logged, never fatal: the build itself is already recorded.
-import type { Provider } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
 import type { Build as BuildRow, Repo as RepoRow } from '../db/generated/sqlite/client.ts';
 import type { CommitState } from '../providers/scm.ts';

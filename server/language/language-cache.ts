@@ -4,7 +4,6 @@
 // holds the last few commits of each repository. The row's `language` column holds
 // {"detected","config_path","has_config"} as JSON: the pipeline file's presence belongs
 // to the same commit, and is valid only while the repository names the same file.
-import type { Provider } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
 import type { RepoRow } from '../http/request.ts';
 import { isLanguageId, type LanguageId } from './proposals.ts';

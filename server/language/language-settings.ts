@@ -1,7 +1,7 @@
 // A repository's language settings: the language detected or chosen, and the
 // pipeline proposed for it, which builds run when a commit has no pipeline file
 // (server/trigger/trigger.ts). Stored on the Repo row (language, pipelineProposal).
-import type { LanguageSettings as CoreLanguageSettings, Provider } from '../../core/domain.ts';
+import type { LanguageSettings as CoreLanguageSettings } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
 import type { RepoRow } from '../http/request.ts';
 import { detectLanguage, fileExists } from './detect-language.ts';

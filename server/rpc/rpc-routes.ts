@@ -4,7 +4,6 @@
 // checked with zod and a malformed one is a 400, which runners do not send again.
 // Mount after rpcAuth(ctx) and a JSON body parser (server/app.ts).
 import { Router, type Request, type Response } from 'express';
-import type { Provider } from '../../core/domain.ts';
 import { isDone } from '../../core/domain.ts';
 import type { AcceptResponse, PingResponse, RunnerInfo, StageDetails, WatchResponse } from '../../core/protocol.ts';
 import { LONG_POLL_MS, RUNNER_HEADER, STAGE_TOKEN_HEADER } from '../../core/protocol.ts';

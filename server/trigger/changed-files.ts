@@ -2,7 +2,7 @@
 // the pipeline file has a `paths` condition somewhere, so most pushes cost no extra call.
 // Undefined means unknown (not asked, a capped list, a provider error): `paths` then
 // matches, so a build is never lost or skipped because the provider could not say.
-import type { Hook, Provider } from '../../core/domain.ts';
+import type { Hook } from '../../core/domain.ts';
 import type { Pipeline } from '../../pipeline/types.ts';
 import type { ServerContext } from '../context.ts';
 import type { Repo as RepoRow } from '../db/generated/sqlite/client.ts';

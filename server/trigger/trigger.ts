@@ -4,7 +4,7 @@
 // the provider the build is pending. A build that needs approval (a protected
 // repository, a fork's pull request on a trusted one: builds/fork-powers.ts) is
 // recorded `blocked` with all its stages, and nothing is queued until someone approves.
-import type { Hook, Provider } from '../../core/domain.ts';
+import type { Hook } from '../../core/domain.ts';
 import { buildFacts, formatPipelineErrors, runsAfter, stageSteps, type CheckResult, type MatchFacts } from '../../pipeline/index.ts';
 import type { Conditions, Pipeline } from '../../pipeline/types.ts';
 import { publishBuild } from '../builds/build-state.ts';
