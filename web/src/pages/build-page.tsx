@@ -98,7 +98,8 @@ export function BuildPage({ slug, number, stage, step }: { slug: string; number:
   const selected = explicit ?? defaultStep(stages);
   const selectedStep = selected && stages.find((s) => s.number === selected.stage)?.steps?.find((s) => s.number === selected.step);
   const stepUrl = (k: StepKey) => repoUrl(slug, `/${number}/${k.stage}/${k.step}`);
-  const canWrite = repo.data?.permissions?.write ?? true;
+  // Until the repository's permissions arrive, offer nothing a reader could not do.
+  const canWrite = repo.data?.permissions?.write ?? false;
 
   const cancel = async () => {
     setAction({ busy: 'cancel' });
