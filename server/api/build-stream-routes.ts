@@ -8,6 +8,7 @@
 // Drone's log stream, /api/stream/{owner}/{name}/{number}/{stage}/{step}, is server/logs/log-stream-routes.ts.
 // Mount after authenticate(ctx).
 import { Router } from 'express';
+import { stillAuthenticated } from '../auth/authenticate.ts';
 import { repoAccess } from '../auth/repo-access.ts';
 import type { ServerContext } from '../context.ts';
 import { channels } from '../events/event-bus.ts';
@@ -58,7 +59,7 @@ export function buildStreamRouter(ctx: ServerContext, shutdown: AbortSignal, hea
     if (closed) return stop();
     unsubscribe = stop;
     startEventStream(res);
-    stopHeartbeat = keepAlive(res, heartbeatMs);
+    stopHeartbeat = keepAlive(res, heartbeatMs, stillAuthenticated(ctx, req));
   });
 
   return router;

@@ -64,6 +64,23 @@ function tokenRefusal(ctx: ServerContext, check: Exclude<TokenCheck, { ok: true 
   return `the Bearer token is not valid (revoked, rotated, or never issued here); ${newToken}`;
 }
 
+/**
+ * Whether the caller a long-lived answer (an event stream) was opened for is still signed
+ * in as then: their token not revoked or expired, their session not ended, the user not
+ * blocked. An anonymous caller stays what it was.
+ */
+export function stillAuthenticated(ctx: ServerContext, req: Request): () => Promise<boolean> {
+  return async () => {
+    if (!req.user) return true;
+    if (req.authMethod === 'token') {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
+      return !!m && (await checkApiToken(ctx, m[1])).ok;
+    }
+    const session = await findSession(ctx, req);
+    return !!session;
+  };
+}
+
 /** 401 unless someone is signed in. */
 export const requireUser: RequestHandler = (req, _res, next) => {
   next(req.user ? undefined : unauthorized());

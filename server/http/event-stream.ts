@@ -16,10 +16,21 @@ export function startEventStream(res: Response): void {
   res.write('retry: 2000\n\n');
 }
 
-/** Writes a comment every `ms` while the stream is open; returns how to stop. */
-export function keepAlive(res: Response, ms = HEARTBEAT_MS): () => void {
+/**
+ * Writes a comment every `ms` while the stream is open; returns how to stop. With
+ * `stillAllowed`, each beat first asks whether the caller may still read: a user blocked,
+ * or a token revoked, after the stream opened loses it within one beat.
+ */
+export function keepAlive(res: Response, ms = HEARTBEAT_MS, stillAllowed?: () => Promise<boolean>): () => void {
   const timer = setInterval(() => {
-    if (!res.writableEnded) res.write(': ping\n\n');
+    void (async () => {
+      if (stillAllowed && !(await stillAllowed().catch(() => false))) {
+        clearInterval(timer);
+        res.end();
+        return;
+      }
+      if (!res.writableEnded) res.write(': ping\n\n');
+    })();
   }, ms);
   return () => clearInterval(timer);
 }

@@ -9,6 +9,7 @@ import { isDone } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
 import { channels } from '../events/event-bus.ts';
 import { keepAlive, startEventStream } from '../http/event-stream.ts';
+import { stillAuthenticated } from '../auth/authenticate.ts';
 import { readLogLines } from './log-store.ts';
 
 const BACKLOG_CHUNK = 5_000;
@@ -78,7 +79,7 @@ export async function streamStepLog(ctx: ServerContext, req: Request, res: Respo
   };
 
   const unsubscribe = await ctx.events.subscribe(channels.stepLog(stepId), (m) => handle(m as StepMessage));
-  const stopHeartbeat = keepAlive(res);
+  const stopHeartbeat = keepAlive(res, undefined, stillAuthenticated(ctx, req));
   function close() {
     if (closed) return;
     closed = true;
