@@ -3,7 +3,7 @@
 import type { ServerContext } from '../context.ts';
 import type { Build as BuildRow, Repo as RepoRow } from '../db/generated/sqlite/client.ts';
 import type { CommitState } from '../providers/scm.ts';
-import { repoToken } from './repo-token.ts';
+import { asRepoOwner } from './repo-token.ts';
 
 const DESCRIPTIONS: Record<CommitState, string> = {
   pending: 'Build is pending',
@@ -57,13 +57,14 @@ export async function reportCommitStatus(ctx: ServerContext, repo: RepoRow, buil
   const state = commitState(build.status);
   if (!state || !build.after) return;
   try {
-    const token = await repoToken(ctx, repo);
-    await ctx.providers.get(repo.provider).status(token, repo.slug, build.after, {
-      state,
-      link: buildLink(ctx.config.host, repo, build),
-      description: statusDescription(build, state),
-      context: statusContext(build.event),
-    });
+    await asRepoOwner(ctx, repo, (token) =>
+      ctx.providers.get(repo.provider).status(token, repo.slug, build.after, {
+        state,
+        link: buildLink(ctx.config.host, repo, build),
+        description: statusDescription(build, state),
+        context: statusContext(build.event),
+      }),
+    );
   } catch (error) {
     ctx.logger.warn({ err: error, repo: repo.slug, build: build.number, state }, 'could not report the commit status');
   }

@@ -13,7 +13,7 @@ import { buildJson, repoJson } from '../api/serialize.ts';
 import { systemInfo } from '../system-info.ts';
 import type { ServerContext } from '../context.ts';
 import type { Build as BuildRow, Prisma, Repo as RepoRow } from '../db/generated/sqlite/client.ts';
-import { repoToken } from '../builds/repo-token.ts';
+import { asRepoOwner, repoToken } from '../builds/repo-token.ts';
 import { sameCommit } from '../providers/parse-hook.ts';
 import { changedFilesFor } from './changed-files.ts';
 import { PipelineJobFailed } from '../pipelines/pipeline-thread.ts';
@@ -182,7 +182,7 @@ export async function trigger(ctx: ServerContext, hook: Hook, opts: TriggerOptio
   }
 
   const token = await repoToken(ctx, repo);
-  const file = await ctx.providers.get(repo.provider).file(token, repo.slug, hook.after, repo.configPath);
+  const file = await asRepoOwner(ctx, repo, (t) => ctx.providers.get(repo.provider).file(t, repo.slug, hook.after, repo.configPath));
   // Without a pipeline file of its own, the repository builds with its language settings' proposal.
   const config = file ?? (repo.pipelineProposal || null);
   if (config === null) return { kind: 'ignored', reason: `no ${repo.configPath} at commit ${hook.after}, and no proposed pipeline in the repository's language settings` };
