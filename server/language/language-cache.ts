@@ -59,8 +59,16 @@ export async function latestProbe(ctx: Pick<ServerContext, 'db'>, repo: Repo): P
 export async function storeProbe(ctx: Pick<ServerContext, 'db' | 'now'>, repo: Repo, probe: RepoProbe & { detected: LanguageId; hasConfig: boolean }): Promise<void> {
   const language = JSON.stringify({ detected: probe.detected, config_path: repo.configPath, has_config: probe.hasConfig } satisfies Stored);
   const key = { repoId_commit: { repoId: repo.id, commit: probe.commit } };
-  await ctx.db.languageDetection.upsert({ where: key, create: { repoId: repo.id, commit: probe.commit, language, createdAt: ctx.now() }, update: { language, createdAt: ctx.now() } });
-  // The row just stored stays whatever its time: several detections within one second tie.
+  // The time orders the rows (latestProbe), and is in whole seconds: a detection stored within
+  // the second of another is stamped one second after it, so the last stored is the newest.
+  const newest = await ctx.db.languageDetection.findFirst({
+    where: { repoId: repo.id, commit: { not: probe.commit } },
+    orderBy: { createdAt: 'desc' },
+    select: { createdAt: true },
+  });
+  const createdAt = Math.max(ctx.now(), (newest?.createdAt ?? 0) + 1);
+  await ctx.db.languageDetection.upsert({ where: key, create: { repoId: repo.id, commit: probe.commit, language, createdAt }, update: { language, createdAt } });
+  // The row just stored stays whatever its time.
   const older = await ctx.db.languageDetection.findMany({
     where: { repoId: repo.id, commit: { not: probe.commit } },
     orderBy: [{ createdAt: 'desc' }, { commit: 'asc' }],
