@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { BitbucketFake, FakeBitbucketRepo, RecordedBitbucketHook, RecordedBitbucketStatus } from './bitbucket-api.ts';
 import { clone, readCorpusJson } from './corpus.ts';
 import { basicCredentials, bearerToken, fixtureFallback, inMemoryHead, json, parseFormBody, parseJsonBody, Router, type FakeRequest, type FakeResponse } from './fake-http.ts';
-import { gitChangedFiles, gitCommitInfo, gitResolveCommit, gitShowFile, type FileChange } from './local-git-repo.ts';
+import { gitChangedFiles, gitCommitInfo, gitReadFile, gitResolveCommit, type FileChange } from './local-git-repo.ts';
 
 export const BITBUCKET_API_PREFIX = '/api';
 const API = BITBUCKET_API_PREFIX;
@@ -229,10 +229,10 @@ export function bitbucketRoutes(ctx: BitbucketRouteContext): Router {
     if (inMemory !== undefined) return { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: inMemory };
     if (!r.gitDir) return error(404, `No such file or directory: ${path}`);
     // Like Bitbucket, an abbreviated hash (as pull request hooks carry) names its commit.
-    if (!(await gitResolveCommit(r.gitDir, commit))) return error(404, `Commit not found: ${commit}`);
-    const content = await gitShowFile(r.gitDir, commit, path);
-    if (!content) return error(404, `No such file or directory: ${path}`);
-    return { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: content };
+    const file = await gitReadFile(r.gitDir, commit, path);
+    if (file.found === 'no-ref') return error(404, `Commit not found: ${commit}`);
+    if (file.found === 'no-file') return error(404, `No such file or directory: ${path}`);
+    return { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: file.content };
   });
 
   router.on('GET', `${API}/2.0/repositories/:ws/:slug/refs/branches/*name`, async (req) => {

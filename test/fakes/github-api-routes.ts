@@ -6,7 +6,7 @@ import { clone, readCorpusJson } from './corpus.ts';
 import { bearerToken, fixtureFallback, inMemoryHead, json, parseFormBody, parseJsonBody, Router, type FakeRequest, type FakeResponse } from './fake-http.ts';
 import type { FakeGithubRepo, GithubFake, RecordedGithubHook, RecordedGithubStatus } from './github-api.ts';
 import { deliverGithubHook } from './github-payloads.ts';
-import { gitChangedFiles, gitCommitInfo, gitResolveCommit, gitShowFile, type FileChange } from './local-git-repo.ts';
+import { gitChangedFiles, gitCommitInfo, gitReadFile, type FileChange } from './local-git-repo.ts';
 
 export const GITHUB_API_PREFIX = '/api/v3';
 const API = GITHUB_API_PREFIX;
@@ -89,9 +89,7 @@ export function githubRoutes(ctx: GithubRouteContext): Router {
     const inMemory = r.files.get(`${ref}:${path}`) ?? r.files.get(path);
     if (inMemory !== undefined) return { found: 'file', content: Buffer.from(inMemory) };
     if (!r.gitDir) return { found: 'no-file' };
-    if (!(await gitResolveCommit(r.gitDir, ref || r.defaultBranch))) return { found: 'no-ref' };
-    const content = await gitShowFile(r.gitDir, ref || r.defaultBranch, path);
-    return content ? { found: 'file', content } : { found: 'no-file' };
+    return gitReadFile(r.gitDir, ref || r.defaultBranch, path);
   }
 
   const router = new Router();
