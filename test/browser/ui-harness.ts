@@ -223,7 +223,18 @@ export async function startUiHarness(): Promise<UiHarness> {
       return file;
     },
     async close() {
-      await browser.close().catch(() => undefined);
+      // Chromium under a loaded machine has been seen to take its time; teardown must still end.
+      let late: NodeJS.Timeout | undefined;
+      await Promise.race([
+        browser.close().catch(() => undefined),
+        new Promise<void>((resolve) => {
+          late = setTimeout(() => {
+            console.warn('Chromium did not close within 30 s; going on without it');
+            resolve();
+          }, 30_000);
+        }),
+      ]);
+      clearTimeout(late);
       await harrier.stop();
       await fake.close();
       for (const r of repos.values()) fs.rmSync(r.git.dir, { recursive: true, force: true });

@@ -22,6 +22,8 @@ export interface HarrierProcess {
   stop(): Promise<number | null>;
 }
 
+const STOP_PATIENCE_MS = 30_000;
+
 export function spawnHarrier(command: 'server' | 'runner' | 'up' | 'migrate', env: Record<string, string>): HarrierProcess {
   const child = spawn(process.execPath, [BIN, command], {
     cwd: ROOT,
@@ -81,7 +83,17 @@ export function spawnHarrier(command: 'server' | 'runner' | 'up' | 'migrate', en
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      return exited;
+      // Teardown must end. Graceful stops have tests of their own (test/fleet, runner-process);
+      // one that hangs here is killed and reported with the process's last words.
+      const late = setTimeout(() => {
+        console.warn(`harrier ${command} did not exit within ${STOP_PATIENCE_MS / 1000} s of SIGTERM; killed. Its output:\n${text.slice(-4000)}`);
+        child.kill('SIGKILL');
+      }, STOP_PATIENCE_MS);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(late);
+      }
     },
   };
 }
