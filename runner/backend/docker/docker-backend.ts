@@ -73,7 +73,7 @@ export interface DockerBackendOptions {
 }
 
 const lostOutputMessage = (step: PlanStep) =>
-  `the output of step "${step.name}" did not end within ${DRAIN_MS / 1000} s after its container stopped, so the rest of it is lost`;
+  `the output of step "${step.name}" stopped coming for ${DRAIN_MS / 1000} s after its container stopped, before it ended, so the rest of it is lost`;
 
 export class DockerBackend implements Backend {
   readonly docker: Docker;
@@ -175,7 +175,8 @@ export class DockerBackend implements Backend {
       lost = true;
       outputLost?.(reason);
     };
-    const pumped = pumpOutput(stream, (chunk) => (lost ? undefined : output(chunk)));
+    const progress = { chunks: 0 };
+    const pumped = pumpOutput(stream, (chunk) => (lost ? undefined : output(chunk)), progress);
     try {
       signal.throwIfAborted();
       await container.start();
@@ -194,7 +195,7 @@ export class DockerBackend implements Backend {
       state.background.add(background);
       return { exitCode: 0, oomKilled: false };
     }
-    return this.waitForExit(container, step, stream, pumped, signal, lose);
+    return this.waitForExit(container, step, stream, { pumped, progress }, signal, lose);
   }
 
   private async create(
@@ -224,7 +225,7 @@ export class DockerBackend implements Backend {
     container: Docker.Container,
     step: PlanStep,
     stream: Readable,
-    pumped: Promise<void>,
+    reading: Reading,
     signal: AbortSignal,
     lose: (reason: string) => void,
   ): Promise<StepResult> {
@@ -252,11 +253,11 @@ export class DockerBackend implements Backend {
       waited.catch(() => {}); // may lose the race to a kill, then fail when the container goes
       const exit = await Promise.race([waited, stopped]);
       if (stopReason !== undefined) throw stopReason;
-      if (!(await drain(pumped, stream))) lose(lostOutputMessage(step));
+      if (!(await drain(reading, stream))) lose(lostOutputMessage(step));
       const oomKilled = exit.StatusCode === 137 ? Boolean((await container.inspect()).State.OOMKilled) : false;
       return { exitCode: exit.StatusCode, oomKilled };
     } catch (err) {
-      if (!(await drain(pumped, stream))) lose(lostOutputMessage(step));
+      if (!(await drain(reading, stream))) lose(lostOutputMessage(step));
       throw stopReason ?? new Error(`lost track of the container of step "${step.name}": ${engineMessage(err)}`);
     } finally {
       signal.removeEventListener('abort', onAbort);
@@ -327,9 +328,24 @@ export class DockerBackend implements Backend {
   }
 }
 
-/** Waits briefly for the output to end after the container stopped, then lets go of the stream. False: it did not end. */
-async function drain(pumped: Promise<void>, stream: Readable): Promise<boolean> {
-  const ended = await Promise.race([pumped.then(() => true), delay(DRAIN_MS).then(() => false)]);
+/** A step's output being read: done when the stream ended, and how many chunks went to the log so far. */
+interface Reading {
+  pumped: Promise<void>;
+  progress: { chunks: number };
+}
+
+/**
+ * After the container stopped, reads its output to the end for as long as it keeps coming:
+ * a log writer slower than the container (a busy server) holds the stream back, and its
+ * rest must not be thrown away. Only output that made no progress for DRAIN_MS is given
+ * up on; then the stream is let go. False: it did not end.
+ */
+async function drain({ pumped, progress }: Reading, stream: Readable): Promise<boolean> {
+  let ended = false;
+  for (let seen = -1; !ended && progress.chunks !== seen; ) {
+    seen = progress.chunks;
+    ended = await Promise.race([pumped.then(() => true), delay(DRAIN_MS).then(() => false)]);
+  }
   stream.destroy();
   return ended;
 }

@@ -9,7 +9,7 @@ const HEADER = 8;
  * Resolves when the stream ends or breaks. Pauses reading while `output` digests a
  * chunk it returned a promise for, so backpressure reaches the engine's socket.
  */
-export async function pumpOutput(stream: Readable, output: StepOutput): Promise<void> {
+export async function pumpOutput(stream: Readable, output: StepOutput, progress: { chunks: number } = { chunks: 0 }): Promise<void> {
   let pending: Buffer = Buffer.alloc(0);
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -20,6 +20,7 @@ export async function pumpOutput(stream: Readable, output: StepOutput): Promise<
         const payload = pending.subarray(HEADER, HEADER + size);
         pending = pending.subarray(HEADER + size);
         if (payload.length > 0) await output(Buffer.from(payload));
+        progress.chunks++;
       }
     }
   } catch {
