@@ -71,8 +71,11 @@ function parse(glob: string): Node[] {
   const literal = (ch: string) => out.push({ kind: 'test', test: (c) => c === ch });
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i];
-    if (c === '\\' && i + 1 < glob.length) literal(glob[++i]);
-    else if (c === '*') {
+    if (c === '\\' && i + 1 < glob.length) {
+      literal(glob[++i]);
+      continue;
+    }
+    if (c === '*') {
       let j = i;
       while (glob[j + 1] === '*') j++;
       const double = j > i;
@@ -88,18 +91,27 @@ function parse(glob: string): Node[] {
         out.push({ kind: 'star', crossesSlash: double && segmentStart && segmentEnd });
       }
       i = j;
-    } else if (c === '?') out.push({ kind: 'test', test: notSlash });
-    else if (c === '[' && classEnd(glob, i) > 0) {
-      const end = classEnd(glob, i);
+      continue;
+    }
+    if (c === '?') {
+      out.push({ kind: 'test', test: notSlash });
+      continue;
+    }
+    const end = c === '[' ? classEnd(glob, i) : -1;
+    if (end > 0) {
       out.push({ kind: 'test', test: classTest(glob.slice(i + 1, end)) });
       i = end;
-    } else if (c === '{' && groupEnd(glob, i)) {
-      const { end, commas } = groupEnd(glob, i)!;
-      const bounds = [i, ...commas, end];
+      continue;
+    }
+    const group = c === '{' ? groupEnd(glob, i) : undefined;
+    if (group) {
+      const bounds = [i, ...group.commas, group.end];
       const alts = bounds.slice(1).map((b, k) => parse(glob.slice(bounds[k] + 1, b)));
       out.push({ kind: 'alt', alts });
-      i = end;
-    } else literal(c);
+      i = group.end;
+      continue;
+    }
+    literal(c);
   }
   return out;
 }
