@@ -13,7 +13,7 @@ import { buildJson, repoJson } from '../api/serialize.ts';
 import { systemInfo } from '../system-info.ts';
 import type { ServerContext } from '../context.ts';
 import type { Build as BuildRow, Prisma, Repo as RepoRow } from '../db/generated/sqlite/client.ts';
-import { asRepoOwner, repoToken } from '../builds/repo-token.ts';
+import { asRepoOwner } from '../builds/repo-token.ts';
 import { sameCommit } from '../providers/parse-hook.ts';
 import { changedFilesFor } from './changed-files.ts';
 import { PipelineJobFailed } from '../pipelines/pipeline-thread.ts';
@@ -181,15 +181,14 @@ export async function trigger(ctx: ServerContext, hook: Hook, opts: TriggerOptio
     if (last && sameCommit(last.after, hook.after)) return { kind: 'ignored', reason: 'the pull request head commit did not change' };
   }
 
-  const token = await repoToken(ctx, repo);
-  const file = await asRepoOwner(ctx, repo, (t) => ctx.providers.get(repo.provider).file(t, repo.slug, hook.after, repo.configPath));
+  const file = await asRepoOwner(ctx, repo, (token) => ctx.providers.get(repo.provider).file(token, repo.slug, hook.after, repo.configPath));
   // Without a pipeline file of its own, the repository builds with its language settings' proposal.
   const config = file ?? (repo.pipelineProposal || null);
   if (config === null) return { kind: 'ignored', reason: `no ${repo.configPath} at commit ${hook.after}, and no proposed pipeline in the repository's language settings` };
   const configSource = file === null ? 'proposal' : 'file';
   // Asked only when the file has a `paths` condition; undefined (unknown) makes `paths` match.
   const read = await readPipelineFile(ctx, config, repo.trusted);
-  const changedFiles = read.usesPaths ? await changedFilesFor(ctx, repo, token, hook) : undefined;
+  const changedFiles = read.usesPaths ? await asRepoOwner(ctx, repo, (token) => changedFilesFor(ctx, repo, token, hook)) : undefined;
   const now = ctx.now();
   const plan = await planStages(ctx, read.checked, repo, { ...hookFacts(hook, repo, ctx.config.host), changedFiles }, repo.configPath, now);
   if (plan.ok === 'none') return { kind: 'ignored', reason: 'no pipeline trigger matches this event' };
