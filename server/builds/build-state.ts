@@ -129,14 +129,16 @@ export async function approveBuild(ctx: ServerContext, buildId: number, login: s
     });
     if (count !== 1) return undefined;
     const stages = await tx.stage.findMany({ where: { buildId, status: 'blocked' } });
+    const queued: string[] = [];
     for (const stage of stages) {
       const waits = (JSON.parse(stage.dependsOn) as string[]).length > 0;
       await tx.stage.updateMany({
         where: { id: stage.id, status: 'blocked' },
         data: { status: waits ? 'waiting_on_dependencies' : 'pending', queuedAt: now, updatedAt: now },
       });
+      if (!waits) queued.push(stage.lane);
     }
-    return stages.filter((s) => (JSON.parse(s.dependsOn) as string[]).length === 0).map((s) => s.lane);
+    return queued;
   });
   if (!lanes) return false;
   ctx.queue.announce(lanes);
