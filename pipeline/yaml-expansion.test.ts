@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parsePipelines } from './parse.ts';
-import { MAX_ALIAS_EXPANSION, MAX_NESTING } from './yaml-expansion.ts';
+import { MAX_DEPTH } from './file-limits.ts';
+import { MAX_ALIAS_EXPANSION } from './yaml-expansion.ts';
 
 const HEAD = 'kind: pipeline\ntype: docker\nname: default\n';
 const STEPS = (env: string) => `steps:\n- name: a\n  image: alpine:3\n  commands: [echo]\n  environment: ${env}\n`;
@@ -40,10 +41,10 @@ describe('hostile pipeline files', () => {
 
   // Written nesting is refused before the parser reads it (file-limits.ts).
   it('refuses mappings and lists nested deeper than the limit', () => {
-    const depth = MAX_NESTING + 10;
+    const depth = MAX_DEPTH + 10;
     const result = parsePipelines(`${HEAD}deep: ${'['.repeat(depth)}x${']'.repeat(depth)}\n${STEPS('{A: b}')}`);
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.errors[0].message).toContain(`nests more than ${MAX_NESTING} levels deep`);
+    expect(!result.ok && result.errors[0].message).toContain(`nests more than ${MAX_DEPTH} levels deep`);
   });
 
   it('accepts the anchors real pipelines use: shared settings merged into many steps', () => {

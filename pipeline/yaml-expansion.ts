@@ -7,11 +7,9 @@ import { type Document, isAlias, isMap, isPair, isSeq, type Node } from 'yaml';
 
 /** How many values aliases and merge keys may add to one document beyond those written in it. */
 export const MAX_ALIAS_EXPANSION = 10_000;
-/** How deep mappings and lists may nest (a real pipeline stays under ten). */
-export const MAX_NESTING = 100;
 
 export interface ExpansionProblem {
-  /** Where to point: the alias that went over the limit, or the node nested too deep. */
+  /** Where to point: the alias that went over the limit. */
   node: Node;
   message: string;
 }
@@ -22,22 +20,23 @@ class TooMuch extends Error {
   }
 }
 
-/** Undefined when the document is within the limits; else what went over and where. */
-export function expansionProblem(doc: Document, limit = MAX_ALIAS_EXPANSION, maxNesting = MAX_NESTING): ExpansionProblem | undefined {
+/**
+ * Undefined when the document is within the limit; else the alias that went over it. How deep
+ * the document nests was bounded before it was parsed (file-limits.ts), which also bounds this
+ * walk's recursion: each anchored node is measured where it is written, before any alias to it.
+ */
+export function expansionProblem(doc: Document, limit = MAX_ALIAS_EXPANSION): ExpansionProblem | undefined {
   const sizes = new Map<Node, number>();
   const visiting = new Set<Node>();
   let added = 0;
 
-  const size = (node: unknown, depth: number): number => {
+  const size = (node: unknown): number => {
     if (!node || typeof node !== 'object') return 1;
-    if (isPair(node)) return size(node.key, depth) + size(node.value, depth);
+    if (isPair(node)) return size(node.key) + size(node.value);
     const n = node as Node;
-    if (depth > maxNesting) {
-      throw new TooMuch({ node: n, message: `the file nests mappings and lists more than ${maxNesting} deep; flatten it` });
-    }
     if (isAlias(n)) {
       const target = n.resolve(doc);
-      const expanded = target && !visiting.has(target) ? size(target, depth) : 1;
+      const expanded = target && !visiting.has(target) ? size(target) : 1;
       added += expanded;
       if (added > limit) {
         throw new TooMuch({
@@ -52,7 +51,7 @@ export function expansionProblem(doc: Document, limit = MAX_ALIAS_EXPANSION, max
     let total = 1;
     if (isMap(n) || isSeq(n)) {
       visiting.add(n);
-      for (const item of n.items) total += size(item, depth + 1);
+      for (const item of n.items) total += size(item);
       visiting.delete(n);
     }
     sizes.set(n, total);
@@ -60,7 +59,7 @@ export function expansionProblem(doc: Document, limit = MAX_ALIAS_EXPANSION, max
   };
 
   try {
-    size(doc.contents, 0);
+    size(doc.contents);
     return undefined;
   } catch (err) {
     if (err instanceof TooMuch) return err.problem;
