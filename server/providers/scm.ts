@@ -1,6 +1,6 @@
 // One small surface for every source-code provider. GitHub and Bitbucket Cloud
 // implement it; nothing outside server/providers/ knows which one it talks to.
-import type { Netrc, Permission, Provider } from '../../core/domain.ts';
+import type { HookRepo, Netrc, Permission, Provider } from '../../core/domain.ts';
 
 export interface ScmToken {
   access: string;
@@ -16,16 +16,8 @@ export interface ScmUser {
   avatar: string;
 }
 
-export interface ScmRepo {
-  uid: string;
-  namespace: string;
-  name: string;
-  slug: string;
-  cloneUrl: string;
-  sshUrl: string;
-  link: string;
-  defaultBranch: string;
-  private: boolean;
+/** A repository as the provider's API lists it: what a delivery says of it, plus visibility and the caller's permission. */
+export interface ScmRepo extends HookRepo {
   visibility: 'public' | 'private' | 'internal';
   perm: Permission;
 }
