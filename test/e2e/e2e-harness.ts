@@ -31,7 +31,13 @@ export interface E2e {
 
 const TERMINAL = ['success', 'failure', 'error', 'killed', 'skipped'];
 
-export async function startE2e(provider: 'github' | 'bitbucket', pipeline: string): Promise<E2e> {
+export interface E2eOptions {
+  /** More environment for `harrier server` and `harrier runner` (benchmarks lower the log level). */
+  serverEnv?: Record<string, string>;
+  runnerEnv?: Record<string, string>;
+}
+
+export async function startE2e(provider: 'github' | 'bitbucket', pipeline: string, opts: E2eOptions = {}): Promise<E2e> {
   const slug = provider === 'github' ? 'octocat/hello-world' : 'atlassian/hello-world';
   const git = new LocalGitRepo();
   git.commit({ 'README.md': '# hello\n', '.drone.yml': pipeline }, 'Initial commit');
@@ -41,7 +47,7 @@ export async function startE2e(provider: 'github' | 'bitbucket', pipeline: strin
   } else {
     (fake as BitbucketFake).addRepo({ slug, gitDir: git.dir, private: true, permission: 'admin' });
   }
-  const harrier = await startHarrierPair({ name: 'e2e', serverEnv: providerEnv({ [provider]: fake }) });
+  const harrier = await startHarrierPair({ name: 'e2e', serverEnv: { ...providerEnv({ [provider]: fake }), ...opts.serverEnv }, runnerEnv: opts.runnerEnv });
   const { host, server, runner, runnerName, workspaceDir } = harrier;
   await harrier.listening;
 
