@@ -2,6 +2,7 @@
 // them in one table and keep them as JSON. A bench run on its own prints its figures;
 // run by bench/all.ts (HARRIER_BENCH_OUT set) it also appends them to that file.
 import fs from 'node:fs';
+import path from 'node:path';
 
 export interface BenchFigure {
   /** What was measured, e.g. "step printing `seq 1 1000000`". */
@@ -86,6 +87,16 @@ export function figureTable(figures: BenchFigure[]): string {
 /** Prints a bench's figures and, under bench/all.ts, hands them on. */
 export function reportFigures(figures: BenchFigure[]): void {
   console.log(`\n${figureTable(figures)}\n`);
+  handOnFigures(figures);
+}
+
+/** Under bench/all.ts, adds the figures to the run's table without printing them here. */
+export function handOnFigures(figures: BenchFigure[]): void {
   const out = process.env.HARRIER_BENCH_OUT;
   if (out) fs.appendFileSync(out, figures.map((f) => `${JSON.stringify(f)}\n`).join(''));
+}
+
+/** The running benchmark's name, from its file: bench/log-throughput.ts → log-throughput. */
+export function benchName(): string {
+  return path.basename(process.argv[1] ?? 'bench', '.ts');
 }

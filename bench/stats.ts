@@ -1,4 +1,5 @@
 // Small helpers shared by the benchmarks: percentiles and a table printer.
+import { benchName, handOnFigures } from './figures.ts';
 
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -11,6 +12,7 @@ export interface Row {
   samples: number[];
 }
 
+/** Prints the rows' percentiles against the baseline row and hands each row's median on to `npm run bench`'s table. */
 export function printTable(title: string, rows: Row[], baseline: string): void {
   const base = rows.find((r) => r.name === baseline);
   const baseMedian = base ? percentile(base.samples, 50) : NaN;
@@ -22,6 +24,18 @@ export function printTable(title: string, rows: Row[], baseline: string): void {
       [r.name, r.samples.length, median.toFixed(2), percentile(r.samples, 95).toFixed(2), Math.max(...r.samples).toFixed(2), (median / baseMedian).toFixed(2)].join(' | '),
     );
   }
+  handOnFigures(
+    rows
+      .filter((r) => r !== base)
+      .map((r) => ({
+        bench: benchName(),
+        name: `${title}: ${r.name}`,
+        unit: 'ms',
+        value: percentile(r.samples, 50),
+        ...(base ? { baseline: { name: baseline, value: baseMedian } } : {}),
+        note: `median of ${r.samples.length}; p95 ${percentile(r.samples, 95).toFixed(1)} ms`,
+      })),
+  );
 }
 
 export function elapsedMs(start: bigint): number {
