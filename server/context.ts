@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../core/log.ts';
 import type { ServerConfig } from './config.ts';
 import type { Db } from './db/client.ts';
+import type { DeliveryWorkers } from './deliveries/delivery-workers.ts';
 import type { EventBus } from './events/event-bus.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { PipelineThread } from './pipelines/pipeline-thread.ts';
@@ -27,6 +28,8 @@ export interface ServerContext {
   metrics: Metrics;
   /** Reads pipeline files and matches their conditions off the event loop. */
   pipelines: PipelineThread;
+  /** Turns stored webhook deliveries into builds, off the request path; told by POST /hook of each one it stores. */
+  deliveries: Pick<DeliveryWorkers, 'stored'>;
   /** Unix seconds; a function so tests can move time. */
   now(): number;
 }

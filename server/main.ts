@@ -16,6 +16,7 @@ import { createMetrics } from './metrics/metrics.ts';
 import { startReconciler } from './queue/reconciler.ts';
 import { StageQueue } from './queue/stage-queue.ts';
 import { createProviders } from './providers/registry.ts';
+import { DeliveryWorkers } from './deliveries/delivery-workers.ts';
 import { encryptStoredCredentials, NO_KEY_MESSAGE } from './secrets/stored-credentials.ts';
 
 export interface RunningServer {
@@ -60,9 +61,25 @@ export async function startServer(config: ServerConfig, logger = createLogger('s
   await queue.ready();
   const pipelines = new PipelineThread(logger);
   pipelines.warm();
-  const ctx: ServerContext = { config, db: database.db, redis, providers: createProviders(config), logger, events, queue, metrics: createMetrics(), pipelines, now: unixNow };
+  const ctx: ServerContext = {
+    config,
+    db: database.db,
+    redis,
+    providers: createProviders(config),
+    logger,
+    events,
+    queue,
+    metrics: createMetrics(),
+    pipelines,
+    // Requests arrive only after `deliveries` below exists.
+    deliveries: { stored: () => deliveries.stored() },
+    now: unixNow,
+  };
+  const deliveries = new DeliveryWorkers(ctx);
   // Before taking requests: leases that ran out while no server was up end, stuck builds move on.
   const reconciler = await startReconciler(ctx);
+  // Deliveries stored before this server started (or left by one that died) are built now.
+  await deliveries.start();
 
   const shutdown = new AbortController();
   const server = http.createServer(createApp(ctx, shutdown.signal));
@@ -88,6 +105,8 @@ export async function startServer(config: ServerConfig, logger = createLogger('s
       const cut = setTimeout(() => server.closeAllConnections(), 2_000);
       await stopped;
       clearTimeout(cut);
+      // Deliveries in hand are finished; ones not yet taken stay pending for the next server.
+      await deliveries.stop();
       await reconciler.stop();
       await queue.close();
       await pipelines.close();

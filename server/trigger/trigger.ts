@@ -12,7 +12,7 @@ import { reportCommitStatus } from '../builds/commit-status.ts';
 import { buildJson, repoJson } from '../api/serialize.ts';
 import { systemInfo } from '../system-info.ts';
 import type { ServerContext } from '../context.ts';
-import type { Build as BuildRow, Prisma, Repo as RepoRow } from '../db/generated/sqlite/client.ts';
+import type { Build as BuildRow, Delivery as DeliveryRow, Prisma, Repo as RepoRow } from '../db/generated/sqlite/client.ts';
 import { asRepoOwner } from '../builds/repo-token.ts';
 import { sameCommit } from '../providers/parse-hook.ts';
 import { changedFilesFor } from './changed-files.ts';
@@ -22,6 +22,7 @@ import { flavourOf } from '../db/flavour.ts';
 import { insertSteps } from '../builds/insert-steps.ts';
 import { keptDependencies } from './stage-graph.ts';
 import { approvalReason } from '../builds/fork-powers.ts';
+import { duplicateBodyReason, earlierTwin, markBuilt } from '../deliveries/delivery-store.ts';
 
 export type TriggerResult =
   | { kind: 'build'; build: BuildRow }
@@ -144,11 +145,15 @@ export interface TriggerOptions {
   /** Build only when the head differs from the last build of this pull request (Bitbucket's pullrequest:updated). */
   requireNewHead?: boolean;
   /**
-   * sha256 of the signed body. A delivery whose body was already handled under another
-   * delivery id is a replay (anyone who saw a signed delivery can resend it) and builds nothing.
+   * The stored delivery being handled (deliveries/delivery-store.ts). The build transaction
+   * marks it built, and refuses when it already is, so one delivery makes one build. A
+   * delivery whose body was already received under another delivery id is a replay (anyone
+   * who saw a signed delivery can resend it) and builds nothing, unless it is a redelivery.
    */
-  bodyHash?: string;
+  delivery?: TriggerDelivery;
 }
+
+export type TriggerDelivery = Pick<DeliveryRow, 'id' | 'provider' | 'guid' | 'bodyHash' | 'redeliveryOf'>;
 
 /** Why the repository's settings leave this delivery unbuilt, or undefined. */
 function ignoredBySettings(repo: Pick<RepoRow, 'ignorePullRequests' | 'ignoreForks'>, hook: Hook): string | undefined {
@@ -158,20 +163,14 @@ function ignoredBySettings(repo: Pick<RepoRow, 'ignorePullRequests' | 'ignoreFor
   return undefined;
 }
 
-function duplicateBody(guid: string, first: string): string {
-  return `duplicate delivery: ${guid} has the same signed body as delivery ${first}, which was already handled; a replayed delivery builds nothing`;
-}
-
 export async function trigger(ctx: ServerContext, hook: Hook, opts: TriggerOptions = {}): Promise<TriggerResult> {
   const repo = await ctx.db.repo.findUnique({ where: { provider_uid: { provider: hook.provider, uid: hook.repo.uid } } });
   if (!repo || !repo.active) return { kind: 'ignored', reason: `repository ${hook.repo.slug} is not active in Harrier` };
   const ignored = ignoredBySettings(repo, hook);
   if (ignored) return { kind: 'ignored', reason: ignored };
-  const seen = await ctx.db.delivery.findUnique({ where: { provider_guid: { provider: hook.provider, guid: hook.deliveryId } } });
-  if (seen) return { kind: 'ignored', reason: `delivery ${hook.deliveryId} was already handled` };
-  if (opts.bodyHash) {
-    const twin = await ctx.db.delivery.findFirst({ where: { provider: hook.provider, bodyHash: opts.bodyHash } });
-    if (twin) return { kind: 'ignored', reason: duplicateBody(hook.deliveryId, twin.guid) };
+  if (opts.delivery) {
+    const twin = await earlierTwin(ctx.db, opts.delivery);
+    if (twin) return { kind: 'ignored', reason: duplicateBodyReason(opts.delivery.guid, twin.guid) };
   }
   if (hook.event !== 'tag' && SKIP_CI.test(`${hook.title}\n${hook.message}`)) {
     return { kind: 'ignored', reason: 'the commit message asks to skip CI ([skip ci])' };
@@ -194,8 +193,7 @@ export async function trigger(ctx: ServerContext, hook: Hook, opts: TriggerOptio
   if (plan.ok === 'none') return { kind: 'ignored', reason: 'no pipeline trigger matches this event' };
   const blocked = approvalReason(repo, { event: hook.event, fork: hook.fork, approvedBy: '' }, true);
   const fields = { ...buildFields(hook, now), ...(blocked ? { status: 'blocked' } : {}), configSource, changedFiles: changedFiles ? JSON.stringify(changedFiles) : null };
-  const delivery = { provider: hook.provider, guid: hook.deliveryId, bodyHash: opts.bodyHash ?? '' };
-  const build = await createBuild(ctx, repo, fields, config, blocked ? blockedPlan(plan) : plan, delivery);
+  const build = await createBuild(ctx, repo, fields, config, blocked ? blockedPlan(plan) : plan, opts.delivery);
   if (blocked && build.status === 'blocked') ctx.logger.info({ event: 'build_blocked', repo: repo.slug, build: build.number, reason: blocked }, 'build waits for approval');
   await startBuild(ctx, repo, build);
   return { kind: 'build', build };
@@ -248,39 +246,33 @@ async function createBuild(
   fields: Omit<Prisma.BuildUncheckedCreateInput, 'repoId' | 'number' | 'config' | 'stages'> & { createdAt: number },
   config: string,
   plan: Exclude<StagePlan, { ok: 'none' }>,
-  delivery?: { provider: string; guid: string; bodyHash: string },
+  delivery?: TriggerDelivery,
 ): Promise<BuildRow> {
   const now = fields.createdAt;
   const flavour = flavourOf(ctx.config.databaseUrl);
-  try {
-    return await ctx.db.$transaction(async (tx) => {
-      // The delivery row commits with the build, so a delivery either made its build or can be retried.
-      if (delivery) await tx.delivery.create({ data: { ...delivery, createdAt: now } });
-      const { counter } = await tx.repo.update({ where: { id: repo.id }, data: { counter: { increment: 1 } }, select: { counter: true } });
+  return ctx.db.$transaction(async (tx) => {
+    const { counter } = await tx.repo.update({ where: { id: repo.id }, data: { counter: { increment: 1 } }, select: { counter: true } });
+    if (delivery) {
       // Checked again after the repository row is locked by the update above: two replays of one
-      // body arriving together are serialised there, and the second sees the first's delivery.
-      if (delivery?.bodyHash) {
-        const twin = await tx.delivery.findFirst({ where: { provider: delivery.provider, bodyHash: delivery.bodyHash, NOT: { guid: delivery.guid } } });
-        if (twin) throw new DuplicateDeliveryError(duplicateBody(delivery.guid, twin.guid));
-      }
-      const build = await tx.build.create({
-        data: {
-          ...fields,
-          repoId: repo.id,
-          number: counter,
-          config,
-          ...(plan.error ? { status: 'error', error: plan.error, started: now, finished: now } : {}),
-        },
-      });
-      for (const { steps, ...stage } of plan.stages) {
-        const { id } = await tx.stage.create({ data: { ...stage, buildId: build.id }, select: { id: true } });
-        await insertSteps(tx, flavour, id, steps.create);
-      }
-      return build;
-    }, BURST_PATIENCE);
-  } catch (e) {
-    if (e instanceof DuplicateDeliveryError) throw e;
-    if (delivery && (e as { code?: string }).code === 'P2002') throw new DuplicateDeliveryError(`delivery ${delivery.guid} was already handled`);
-    throw e;
-  }
+      // body stored together are serialised there, and the second sees the first one built.
+      const twin = await earlierTwin(tx, delivery, true);
+      if (twin) throw new DuplicateDeliveryError(duplicateBodyReason(delivery.guid, twin.guid));
+      // The delivery is marked built with its build, so it either made its build or can be retried.
+      if (!(await markBuilt(tx, delivery.id, counter, now))) throw new DuplicateDeliveryError(`delivery ${delivery.guid} already made its build`);
+    }
+    const build = await tx.build.create({
+      data: {
+        ...fields,
+        repoId: repo.id,
+        number: counter,
+        config,
+        ...(plan.error ? { status: 'error', error: plan.error, started: now, finished: now } : {}),
+      },
+    });
+    for (const { steps, ...stage } of plan.stages) {
+      const { id } = await tx.stage.create({ data: { ...stage, buildId: build.id }, select: { id: true } });
+      await insertSteps(tx, flavour, id, steps.create);
+    }
+    return build;
+  }, BURST_PATIENCE);
 }

@@ -1,17 +1,24 @@
 // POST /hook: every registered provider's deliveries, told apart by their headers.
 // Answers 400 for a body that is not a delivery, 401 for a missing or bad signature (an
 // unsigned delivery is never accepted; see each provider's signature.ts), 413 (from
-// the body parser) for more than 10 MB, and 200 for everything it accepted, built or
-// deliberately ignored (a replayed body under a fresh delivery id is ignored as a duplicate).
-// Every verified delivery also brings the repository's privacy up to date.
+// the body parser) for more than 10 MB, and 200 {message} for a delivery about no
+// repository, or one Harrier does not build.
+//
+// A verified delivery is stored in one INSERT and answered at once, before any provider
+// call: 202 {id, status: "pending"}; workers (deliveries/delivery-workers.ts) build it.
+// A delivery id already stored (the provider's own retry) answers 200 with the earlier
+// delivery's id and stores nothing; a replayed body under a fresh delivery id is stored
+// as ignored, with why, and answered 200 {id, status: "ignored", message}, as is an event
+// Harrier does not build (a ping, a deleted branch).
+// Every verified delivery also brings the repository's privacy up to date (a write only
+// when the provider says it changed).
 import { Router } from 'express';
 import type { ServerContext } from '../context.ts';
+import { keptHeaders, storeDelivery } from '../deliveries/delivery-store.ts';
 import { HttpError } from '../http/errors.ts';
 import { HookError, sha256Hex } from '../providers/hook-delivery.ts';
 import { deliverySignatureProblem } from '../providers/verify-signature.ts';
-import { buildJson } from '../api/serialize.ts';
 import { hookSecretOf } from '../secrets/stored-credentials.ts';
-import { DuplicateDeliveryError, trigger } from '../trigger/trigger.ts';
 import { applyDeliveredPrivacy } from '../trigger/repo-privacy.ts';
 
 export function webhookRouter(ctx: ServerContext): Router {
@@ -20,10 +27,9 @@ export function webhookRouter(ctx: ServerContext): Router {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     try {
       const provider = ctx.providers.forDelivery(req.headers);
-      const log = ctx.logger.child({ delivery: provider.webhook.deliveryId(req.headers, body) });
       const identity = provider.webhook.identify(req.headers, body);
       const ignored = (reason: string) => {
-        log.info({ event: 'hook_ignored', provider: identity.provider, hook: identity.event, reason }, 'webhook ignored');
+        ctx.logger.info({ event: 'hook_ignored', provider: identity.provider, delivery: identity.deliveryId, hook: identity.event, reason }, 'webhook ignored');
         ctx.metrics.delivery('ignored');
         res.json({ message: reason });
       };
@@ -35,21 +41,34 @@ export function webhookRouter(ctx: ServerContext): Router {
       const secret = hookSecretOf(ctx.config, found);
       const problem = await deliverySignatureProblem(provider.webhook, req.headers, body, secret, found.slug);
       if (problem) throw new HttpError(401, problem);
-      const repo = await applyDeliveredPrivacy(ctx, found, identity.repo.privacy);
+      // Compared in memory; written only when the provider says the privacy changed.
+      await applyDeliveredPrivacy(ctx, found, identity.repo.privacy);
+      // Parsed here too, so a malformed payload is still answered 400 and an event Harrier
+      // does not build is recorded as ignored without waking a worker.
       const parsed = provider.webhook.parse(req.headers, body);
-      if (parsed.kind === 'ignored') return ignored(parsed.reason);
-      // Look the repository up by what the verified payload says, in case uid was missing before.
-      const hook = { ...parsed.hook, repo: { ...parsed.hook.repo, uid: repo.uid } };
-      const result = await trigger(ctx, hook, { requireNewHead: parsed.requireNewHead, bodyHash: sha256Hex(body) });
-      if (result.kind === 'ignored') return ignored(result.reason);
-      ctx.metrics.delivery('build');
-      res.json(buildJson(result.build));
-    } catch (error) {
-      if (error instanceof DuplicateDeliveryError) {
-        ctx.metrics.delivery('ignored');
-        res.json({ message: error.message });
+      const stored = await storeDelivery(ctx, {
+        provider: identity.provider,
+        guid: identity.deliveryId,
+        bodyHash: sha256Hex(body),
+        repoId: found.id,
+        event: identity.event,
+        headers: keptHeaders(req.headers),
+        // identify() has decoded the body as strict UTF-8, so this keeps every byte.
+        body: body.toString('utf8'),
+        ignored: parsed.kind === 'ignored' ? parsed.reason : '',
+      });
+      if (stored.kind === 'seen') {
+        res.json({ id: stored.id, status: stored.status, message: `delivery ${identity.deliveryId} was already received as delivery ${stored.id}; it is handled once` });
         return;
       }
+      if (stored.status === 'ignored') {
+        ctx.metrics.delivery('ignored');
+        res.json({ id: stored.id, status: stored.status, message: stored.reason });
+        return;
+      }
+      ctx.deliveries.stored();
+      res.status(202).json({ id: stored.id, status: stored.status });
+    } catch (error) {
       const status = error instanceof HookError || error instanceof HttpError ? error.status : 500;
       ctx.metrics.delivery(status < 500 ? 'refused' : 'failed');
       if (error instanceof HookError) throw new HttpError(error.status, error.message);

@@ -11,6 +11,7 @@ import { bitbucketPullRequestPayload, bitbucketPushPayload, deliverBitbucketHook
 import { readCorpusJson } from './corpus.ts';
 import { startFakeServer, WatchedList, type RecordedRequest } from './fake-http.ts';
 import { gitCommitInfo, gitResolveCommit } from './local-git-repo.ts';
+import type { DeliveredResponse } from './delivered.ts';
 
 export type BitbucketPermission = 'admin' | 'write' | 'read' | 'none';
 
@@ -127,10 +128,10 @@ export interface BitbucketFake {
   waitForHook(pred?: (h: RecordedBitbucketHook) => boolean, timeoutMs?: number): Promise<RecordedBitbucketHook>;
   waitForRequest(pred?: (r: RecordedRequest) => boolean, timeoutMs?: number): Promise<RecordedRequest>;
   /** Sends a signed delivery to every active hook of the repository subscribed to the event. */
-  deliver(slug: string, event: string, payload: unknown): Promise<Response[]>;
+  deliver(slug: string, event: string, payload: unknown): Promise<DeliveredResponse[]>;
   /** Announces a commit of the repository's git repo; `created` marks a new branch (no previous commit). */
-  push(slug: string, opts: { after: string; branch?: string; tag?: string; before?: string; created?: boolean }): Promise<Response[]>;
-  pullRequest(slug: string, event: 'pullrequest:created' | 'pullrequest:updated' | 'pullrequest:fulfilled' | 'pullrequest:rejected', opts: Omit<BitbucketPullRequestOptions, 'repo'>): Promise<Response[]>;
+  push(slug: string, opts: { after: string; branch?: string; tag?: string; before?: string; created?: boolean }): Promise<DeliveredResponse[]>;
+  pullRequest(slug: string, event: 'pullrequest:created' | 'pullrequest:updated' | 'pullrequest:fulfilled' | 'pullrequest:rejected', opts: Omit<BitbucketPullRequestOptions, 'repo'>): Promise<DeliveredResponse[]>;
   close(): Promise<void>;
 }
 
@@ -214,7 +215,7 @@ export async function startBitbucketFake(opts: BitbucketFakeOptions = {}): Promi
     });
   }
 
-  async function deliver(slug: string, event: string, payload: unknown): Promise<Response[]> {
+  async function deliver(slug: string, event: string, payload: unknown): Promise<DeliveredResponse[]> {
     const r = findRepo(slug);
     if (!r) throw new Error(`deliver: no repository ${slug} in the fake`);
     const targets = hooks.items.filter((h) => h.repo === r.fullName && h.active && !h.deleted && h.events.includes(event));

@@ -4,6 +4,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { clone, readCorpusJson } from './corpus.ts';
 import type { CommitInfo } from './local-git-repo.ts';
+import { delivered, type DeliveredResponse } from './delivered.ts';
 
 /** What a payload needs to know about a repository; FakeBitbucketRepo has all of it. */
 export interface BitbucketRepoInfo {
@@ -169,7 +170,7 @@ export interface BitbucketDeliverOptions {
 }
 
 /** POSTs a delivery the way Bitbucket Cloud does: X-Event-Key, X-Request-UUID, X-Hook-UUID, X-Hub-Signature. */
-export async function deliverBitbucketHook(url: string, event: string, body: unknown, secret: string, opts: BitbucketDeliverOptions = {}): Promise<Response> {
+export async function deliverBitbucketHook(url: string, event: string, body: unknown, secret: string, opts: BitbucketDeliverOptions = {}): Promise<DeliveredResponse> {
   const raw = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',
@@ -181,5 +182,5 @@ export async function deliverBitbucketHook(url: string, event: string, body: unk
     ...(opts.unsigned || !secret ? {} : { 'X-Hub-Signature': signBitbucketBody(raw, secret) }),
     ...opts.headers,
   };
-  return fetch(url, { method: 'POST', headers, body: raw });
+  return delivered(url, await fetch(url, { method: 'POST', headers, body: raw }));
 }

@@ -10,6 +10,7 @@ import { startFakeServer, WatchedList, type RecordedRequest } from './fake-http.
 import { GITHUB_API_PREFIX as API, githubNotFound, githubRoutes } from './github-api-routes.ts';
 import { deliverGithubHook, githubPullRequestPayload, githubPushPayload, githubTagPushPayload, type GithubPullRequestOptions } from './github-payloads.ts';
 import { gitCommitInfo, gitResolveCommit } from './local-git-repo.ts';
+import type { DeliveredResponse } from './delivered.ts';
 
 export interface GithubFakeUser {
   id: number;
@@ -131,11 +132,11 @@ export interface GithubFake {
   waitForHook(pred?: (h: RecordedGithubHook) => boolean, timeoutMs?: number): Promise<RecordedGithubHook>;
   waitForRequest(pred?: (r: RecordedRequest) => boolean, timeoutMs?: number): Promise<RecordedRequest>;
   /** Sends a signed delivery to every active hook of the repository, as GitHub would. */
-  deliver(slug: string, event: string, payload: unknown): Promise<Response[]>;
+  deliver(slug: string, event: string, payload: unknown): Promise<DeliveredResponse[]>;
   /** Pushes a commit of the repository's git repo: builds the push payload and delivers it. */
-  push(slug: string, opts: { after: string; ref?: string; before?: string }): Promise<Response[]>;
-  pushTag(slug: string, opts: { tag: string; after: string }): Promise<Response[]>;
-  pullRequest(slug: string, opts: Omit<GithubPullRequestOptions, 'repo'>): Promise<Response[]>;
+  push(slug: string, opts: { after: string; ref?: string; before?: string }): Promise<DeliveredResponse[]>;
+  pushTag(slug: string, opts: { tag: string; after: string }): Promise<DeliveredResponse[]>;
+  pullRequest(slug: string, opts: Omit<GithubPullRequestOptions, 'repo'>): Promise<DeliveredResponse[]>;
   close(): Promise<void>;
 }
 
@@ -230,7 +231,7 @@ export async function startGithubFake(opts: GithubFakeOptions = {}): Promise<Git
     }
   }
 
-  async function deliver(slug: string, event: string, payload: unknown): Promise<Response[]> {
+  async function deliver(slug: string, event: string, payload: unknown): Promise<DeliveredResponse[]> {
     const r = findRepo(slug);
     if (!r) throw new Error(`deliver: no repository ${slug} in the fake`);
     const targets = hooks.items.filter((h) => h.repo === r.fullName && h.active && !h.deleted && (h.events.includes(event) || h.events.includes('*')));

@@ -4,6 +4,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { clone, readCorpusJson } from './corpus.ts';
 import type { CommitInfo } from './local-git-repo.ts';
+import { delivered, type DeliveredResponse } from './delivered.ts';
 
 export const ZERO_SHA = '0000000000000000000000000000000000000000';
 
@@ -222,7 +223,7 @@ export interface DeliverOptions {
 }
 
 /** POSTs a delivery the way GitHub does: raw JSON, X-GitHub-Event, X-GitHub-Delivery, both signatures. */
-export async function deliverGithubHook(url: string, event: string, body: unknown, secret: string, opts: DeliverOptions = {}): Promise<Response> {
+export async function deliverGithubHook(url: string, event: string, body: unknown, secret: string, opts: DeliverOptions = {}): Promise<DeliveredResponse> {
   const raw = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
   const signature = signGithubBody(raw, secret);
   const headers: Record<string, string> = {
@@ -234,5 +235,5 @@ export async function deliverGithubHook(url: string, event: string, body: unknow
     ...(opts.unsigned ? {} : { 'X-Hub-Signature-256': signature.sha256, 'X-Hub-Signature': signature.sha1 }),
     ...opts.headers,
   };
-  return fetch(url, { method: 'POST', headers, body: raw });
+  return delivered(url, await fetch(url, { method: 'POST', headers, body: raw }));
 }

@@ -17,8 +17,10 @@ import { EventBus } from '../../server/events/event-bus.ts';
 import { createMetrics } from '../../server/metrics/metrics.ts';
 import { StageQueue } from '../../server/queue/stage-queue.ts';
 import { createProviders } from '../../server/providers/registry.ts';
+import { DeliveryWorkers } from '../../server/deliveries/delivery-workers.ts';
 import { migratedDatabase } from './databases.ts';
 import { providerEnv } from './server.ts';
+import { watchDatabaseDeliveries } from './deliveries.ts';
 
 /** The provider-facing settings of a stand-in (test/fakes), as HARRIER_* variables want them. */
 export interface ProviderEndpoints {
@@ -71,6 +73,7 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
   // The event bus and the queue open Redis connections of their own: only made when a test's route uses them.
   let events: EventBus | undefined;
   let queue: StageQueue | undefined;
+  let workers: DeliveryWorkers | undefined;
   const eventBus = () => (events ??= new EventBus(redis, logger, config.redisPrefix));
   // Its thread starts with the first pipeline file a test's route reads.
   const pipelines = new PipelineThread(logger);
@@ -92,9 +95,20 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
     },
     metrics: createMetrics(),
     pipelines,
+    // Started with the first delivery a test's route stores, as a server would have them running.
+    deliveries: {
+      stored() {
+        if (!workers) {
+          workers = new DeliveryWorkers(ctx);
+          void workers.start();
+        }
+        workers.stored();
+      },
+    },
     now: () => unixNow() + offset,
   };
   server.on('request', apiApp(ctx));
+  const unwatch = watchDatabaseDeliveries(url, database.db);
   return {
     url,
     ctx,
@@ -104,8 +118,10 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
     },
     browser: () => new Browser(url),
     async close() {
+      unwatch();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await workers?.stop();
       await Promise.allSettled([events?.close(), queue?.close(), pipelines.close()]);
       redis.disconnect();
       await database.close();

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { loadServerConfig } from '../../server/config.ts';
 import { startServer, type RunningServer } from '../../server/main.ts';
 import { testDatabase } from './databases.ts';
+import { watchDatabaseDeliveries } from './deliveries.ts';
 import type { ProviderEndpoints } from './http.ts';
 
 export const TEST_RPC_SECRET = 'test-rpc-secret';
@@ -65,11 +66,14 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   };
   const logger = opts.logger ?? pino({ level: process.env.HARRIER_TEST_LOG_LEVEL ?? 'silent' });
   const server = await startServer(loadServerConfig(env), logger);
+  // Deliveries it answers can be awaited (test/fakes/delivered.ts).
+  const unwatch = watchDatabaseDeliveries(host, server.ctx.db);
   return {
     ...server,
     host,
     env,
     async close() {
+      unwatch();
       await server.close();
       await database.drop();
     },
