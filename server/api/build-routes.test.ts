@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiHarness, type ApiHarness } from '../../test/support/http.ts';
 import type { Db } from '../db/client.ts';
+import { appendLogLines } from '../logs/log-store.ts';
 
-/** A build with two stages; stage 1 has two steps with log lines inserted out of order. */
+/** A build with two stages; stage 1 has two steps with log lines sent out of order. */
 async function seed(db: Db, now: number) {
   const repo = await db.repo.create({
     data: { provider: 'github', uid: '1', namespace: 'octo', name: 'app', slug: 'octo/app', private: false, visibility: 'public', active: true, createdAt: now, updatedAt: now },
@@ -53,7 +54,8 @@ async function seed(db: Db, now: number) {
     include: { steps: true },
   });
   const unit = stage1.steps.find((s) => s.name === 'unit')!;
-  for (const pos of [2, 0, 1]) await db.logLine.create({ data: { stepId: unit.id, pos, out: `line ${pos}\n`, time: pos } });
+  const noListeners = { publish: async () => undefined } as never;
+  for (const pos of [2, 0, 1]) await appendLogLines({ db, events: noListeners }, unit.id, [{ pos, out: `line ${pos}\n`, time: pos }]);
   return { repo, build, stage1, stage2 };
 }
 

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migratedDatabase } from '../../test/support/databases.ts';
+import { appendLogLines, readLogLines } from '../logs/log-store.ts';
 import type { Database } from './client.ts';
+
+/** Log appends announce to live readers; these tests have none. */
+const noListeners = { publish: async () => undefined } as never;
 
 describe.each(['sqlite', 'postgres'] as const)('the Prisma client on %s', (flavour) => {
   let database: Database;
@@ -32,8 +36,9 @@ describe.each(['sqlite', 'postgres'] as const)('the Prisma client on %s', (flavo
       include: { stages: { include: { steps: true } } },
     });
     expect(build.stages[0].steps[0].name).toBe('clone');
-    await db.logLine.createMany({ data: [0, 1, 2].map((pos) => ({ stepId: build.stages[0].steps[0].id, pos, out: `line ${pos}\n`, time: 0 })) });
-    const lines = await db.logLine.findMany({ where: { stepId: build.stages[0].steps[0].id }, orderBy: { pos: 'asc' } });
+    const stepId = build.stages[0].steps[0].id;
+    await appendLogLines({ db, events: noListeners }, stepId, [0, 1, 2].map((pos) => ({ pos, out: `line ${pos}\n`, time: 0 })));
+    const lines = await readLogLines({ db }, stepId);
     expect(lines.map((l) => l.out)).toEqual(['line 0\n', 'line 1\n', 'line 2\n']);
   });
 
@@ -69,9 +74,10 @@ describe.each(['sqlite', 'postgres'] as const)('the Prisma client on %s', (flavo
       include: { stages: { include: { steps: true } } },
     });
     const stepId = build.stages[0].steps[0].id;
-    await db.logLine.create({ data: { stepId, pos: 0, out: 'x\n', time: 0 } });
+    await appendLogLines({ db, events: noListeners }, stepId, [{ pos: 0, out: 'x\n', time: 0 }]);
+    expect(await db.logChunk.count({ where: { stepId } })).toBe(1);
     await db.build.delete({ where: { id: build.id } });
-    expect(await db.logLine.count({ where: { stepId } })).toBe(0);
+    expect(await db.logChunk.count({ where: { stepId } })).toBe(0);
     expect(await db.step.count({ where: { id: stepId } })).toBe(0);
   });
 });

@@ -1,78 +1,187 @@
-// Log lines are rows (step, pos), written as runners send them, so a log is
-// readable from any server process while its step runs and after.
+// A step's log is kept as chunks (LogChunk rows): each holds a run of consecutive lines,
+// first..last, compressed (log-chunk.ts). A runner batch becomes one row, or a few for a
+// large one, instead of one row and one index entry per line, and any server process
+// reads the log while its step runs and after.
 import type { LogLine } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
 import { Prisma } from '../db/generated/sqlite/client.ts';
 import { channels } from '../events/event-bus.ts';
+import { CHUNK_BYTES, CHUNK_LINES, type ChunkRow, decodeChunk, encodeChunk } from './log-chunk.ts';
 
-// Log lines are the server's hottest write: a chatty step sends hundreds a second.
-// One multi-row INSERT per chunk is about twenty times faster than Prisma's createMany here.
-const ROWS_PER_INSERT = 1_000;
+type Db = ServerContext['db'];
 
 /**
- * Appends lines. A batch the runner sends again after a lost answer holds positions
- * already stored; the database drops those (ON CONFLICT), so a retry never
- * duplicates a line, and only the lines actually stored are announced to live readers.
+ * Appends a runner's batch and returns how many of its lines were new. Positions stay
+ * as the runner numbered them. A batch sent again (the runner lost the answer, and may
+ * have added lines since) or two batches racing each other never store a position twice
+ * nor lose one: a chunk is only written where no stored chunk overlaps it, and when one
+ * does, the positions still missing are read back and written in what is left. Only the
+ * lines actually stored are announced to live readers.
  */
-export async function appendLogLines(ctx: Pick<ServerContext, 'db' | 'events'>, stepId: number, lines: LogLine[]): Promise<number> {
-  const sorted = [...lines].sort((a, b) => a.pos - b.pos);
-  const stored = new Set<number>();
-  for (let i = 0; i < sorted.length; i += ROWS_PER_INSERT) {
-    const rows = sorted.slice(i, i + ROWS_PER_INSERT).map((l) => Prisma.sql`(${stepId}, ${l.pos}, ${l.out}, ${Math.floor(l.time)})`);
-    const inserted = await ctx.db.$queryRaw<{ pos: number | bigint }[]>`
-      INSERT INTO "LogLine" ("stepId", "pos", "out", "time") VALUES ${Prisma.join(rows)}
-      ON CONFLICT ("stepId", "pos") DO NOTHING RETURNING "pos"`;
-    for (const row of inserted) stored.add(Number(row.pos));
+export async function appendLogLines(ctx: Pick<ServerContext, 'db' | 'events'>, stepId: number, lines: readonly LogLine[]): Promise<number> {
+  let todo = inOrder(lines);
+  const stored: LogLine[] = [];
+  for (let round = 0; todo.length; round++) {
+    // Each round either stores lines or learns of chunks stored meanwhile, so a few always do.
+    if (round === 8) throw new Error(`appending ${todo.length} log lines to step ${stepId} kept colliding with other writers; the runner will send them again`);
+    const refused: LogLine[] = [];
+    for (const [start, end] of pieces(todo)) {
+      const chunk = encodeChunk(todo, start, end);
+      const into = (await insertChunk(ctx.db, stepId, chunk)) ? stored : refused;
+      for (let i = start; i < end; i++) into.push(todo[i]);
+    }
+    if (!refused.length) break;
+    todo = await stillMissing(ctx.db, stepId, refused);
   }
-  const fresh = sorted.filter((l) => stored.has(l.pos));
-  if (fresh.length) await ctx.events.publish(channels.stepLog(stepId), { lines: fresh });
-  return fresh.length;
+  if (!stored.length) return 0;
+  stored.sort((a, b) => a.pos - b.pos);
+  await ctx.events.publish(channels.stepLog(stepId), { lines: stored });
+  return stored.length;
 }
 
-export async function readLogLines(ctx: Pick<ServerContext, 'db'>, stepId: number, afterPos = -1, limit?: number): Promise<LogLine[]> {
-  const rows = await ctx.db.logLine.findMany({
-    where: { stepId, pos: { gt: afterPos } },
-    orderBy: { pos: 'asc' },
-    select: { pos: true, out: true, time: true },
-    ...(limit ? { take: limit } : {}),
-  });
-  return rows;
+/** The batch by position, each position once, times in whole seconds as they are stored. */
+function inOrder(lines: readonly LogLine[]): LogLine[] {
+  const out: LogLine[] = [];
+  let sorted = true;
+  for (let i = 0; i < lines.length; i++) {
+    const { pos, out: text, time } = lines[i];
+    if (i && pos <= lines[i - 1].pos) sorted = false;
+    out.push({ pos, out: text, time: Math.floor(time) });
+  }
+  if (sorted) return out;
+  out.sort((a, b) => a.pos - b.pos);
+  return out.filter((l, i) => i === 0 || l.pos !== out[i - 1].pos);
 }
 
-/** The first page is small: a log's lines may be up to 1 MB each. Later pages are sized from the lines seen. */
-const FIRST_PAGE = 1_000;
-const MIN_PAGE = 100;
-const MAX_PAGE = 5_000;
-/** What one page should weigh, so a reader holds about this much of a log at a time however long the log is. */
-const PAGE_BYTES = 1 << 20;
+/** [start, end) ranges of `lines` that are runs of consecutive positions, each at most a chunk's size. */
+function* pieces(lines: readonly LogLine[]): Generator<[number, number]> {
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const size = lines[i].out.length;
+    const breaks = i > start && (lines[i].pos !== lines[i - 1].pos + 1 || i - start >= CHUNK_LINES || bytes + size > CHUNK_BYTES);
+    if (breaks) {
+      yield [start, i];
+      start = i;
+      bytes = 0;
+    }
+    bytes += size;
+  }
+  if (lines.length) yield [start, lines.length];
+}
+
+/** Class id of the advisory locks that serialize appends to one step's log on PostgreSQL ("LOGS"). */
+const LOG_LOCK_CLASS = 0x4c4f4753;
+
+function isPostgres(db: Db): boolean {
+  return (db as unknown as { _activeProvider?: string })._activeProvider === 'postgresql';
+}
+
+/**
+ * Writes a chunk unless a stored chunk overlaps its positions: one with its first among
+ * them, or the chunk before it reaching into them (chunks never overlap, so no other
+ * can). On SQLite the one statement is atomic. On PostgreSQL two transactions could
+ * each miss the other's chunk, so appends to one step take turns on an advisory lock.
+ */
+async function insertChunk(db: Db, stepId: number, chunk: { first: number; last: number; bytes: number; data: Buffer }): Promise<boolean> {
+  const { first, last, bytes, data } = chunk;
+  const pg = isPostgres(db);
+  const insert = db.$executeRaw`
+    INSERT INTO "LogChunk" ("stepId", "first", "last", "bytes", "codec", "data")
+    SELECT ${stepId}, ${first}, ${last}, ${bytes}, 'deflate', ${pg ? Prisma.sql`${data}::bytea` : data}
+    WHERE NOT EXISTS (SELECT 1 FROM "LogChunk" WHERE "stepId" = ${stepId} AND "first" BETWEEN ${first} AND ${last})
+      AND NOT EXISTS (
+        SELECT 1 FROM (SELECT "last" FROM "LogChunk" WHERE "stepId" = ${stepId} AND "first" < ${first} ORDER BY "first" DESC LIMIT 1) AS before
+        WHERE before."last" >= ${first})
+    ON CONFLICT DO NOTHING`;
+  if (!pg) return (await insert) === 1;
+  const [, inserted] = await db.$transaction([db.$executeRaw`SELECT pg_advisory_xact_lock(${LOG_LOCK_CLASS}::int, ${stepId}::int)`, insert]);
+  return inserted === 1;
+}
+
+/** Which of `lines` (by position) no stored chunk holds. */
+async function stillMissing(db: Db, stepId: number, lines: LogLine[]): Promise<LogLine[]> {
+  lines.sort((a, b) => a.pos - b.pos);
+  const lo = lines[0].pos;
+  const hi = lines[lines.length - 1].pos;
+  const select = { first: true, last: true } as const;
+  const before = await db.logChunk.findFirst({ where: { stepId, first: { lt: lo } }, orderBy: { first: 'desc' }, select });
+  const within = await db.logChunk.findMany({ where: { stepId, first: { gte: lo, lte: hi } }, orderBy: { first: 'asc' }, select });
+  const taken = before ? [before, ...within] : within;
+  const missing: LogLine[] = [];
+  let t = 0;
+  for (const line of lines) {
+    while (t < taken.length && taken[t].last < line.pos) t++;
+    if (t < taken.length && taken[t].first <= line.pos) continue;
+    missing.push(line);
+  }
+  return missing;
+}
 
 export interface LogRange {
   /** The first position to read. */
   from?: number;
   /** How many lines at most; all that follow when absent. */
   count?: number;
-  /** Stops between pages when aborted (the client went away). */
+  /** Stops between chunks when aborted (the client went away). */
   signal?: AbortSignal;
 }
 
+/** Chunk rows read per query: a reader holds about this many chunks (each at most CHUNK_BYTES of text) at a time. */
+const CHUNKS_PER_QUERY = 4;
+
 /**
- * A step's lines in order of position, one query per page, each page starting after
- * the last position of the one before (keyset on the primary key (stepId, pos)), so a
- * page costs the same at the end of a long log as at its start, and a reader never
- * holds more than a page.
+ * A step's chunks from the one holding `from` on, by first position: keyset pages on the
+ * primary key (stepId, first), so a page costs the same at the end of a long log as at
+ * its start.
+ */
+async function* chunksFrom(db: Db, stepId: number, from: number, signal?: AbortSignal): AsyncGenerator<ChunkRow> {
+  const holding = await db.logChunk.findFirst({ where: { stepId, first: { lte: from } }, orderBy: { first: 'desc' }, select: { first: true, last: true } });
+  let next = holding && holding.last >= from ? holding.first : from;
+  while (!signal?.aborted) {
+    const rows = await db.logChunk.findMany({
+      where: { stepId, first: { gte: next } },
+      orderBy: { first: 'asc' },
+      take: CHUNKS_PER_QUERY,
+      select: { stepId: true, first: true, last: true, codec: true, data: true },
+    });
+    for (const row of rows) {
+      if (signal?.aborted) return;
+      yield row;
+    }
+    if (rows.length < CHUNKS_PER_QUERY) return;
+    next = rows[rows.length - 1].first + 1;
+  }
+}
+
+/**
+ * A step's lines in order of position, a chunk's worth at a time: a reader never holds
+ * more than a few chunks, however long the log. A position is yielded once even if
+ * stored twice, so an overlap between chunks could never show a line twice.
  */
 export async function* logLinePages(ctx: Pick<ServerContext, 'db'>, stepId: number, range: LogRange = {}): AsyncGenerator<LogLine[]> {
-  let after = (range.from ?? 0) - 1;
+  const from = range.from ?? 0;
   let left = range.count ?? Number.POSITIVE_INFINITY;
-  let size = FIRST_PAGE;
-  while (left > 0 && !range.signal?.aborted) {
-    const take = Math.min(size, left);
-    const lines = await readLogLines(ctx, stepId, after, take);
-    if (lines.length) yield lines;
-    if (lines.length < take) return;
-    left -= lines.length;
-    after = lines[lines.length - 1].pos;
-    const bytes = lines.reduce((n, l) => n + l.out.length, 0);
-    size = Math.max(MIN_PAGE, Math.min(MAX_PAGE, Math.floor((PAGE_BYTES * lines.length) / Math.max(1, bytes))));
+  let emitted = from - 1;
+  if (left <= 0) return;
+  for await (const row of chunksFrom(ctx.db, stepId, from, range.signal)) {
+    if (row.last <= emitted) continue;
+    const lines = decodeChunk(row);
+    const start = Math.max(0, emitted + 1 - row.first);
+    const page = start || lines.length > left ? lines.slice(start, start + left) : lines;
+    if (!page.length) continue;
+    yield page;
+    emitted = page[page.length - 1].pos;
+    left -= page.length;
+    if (left <= 0) return;
   }
+}
+
+/** The lines after `afterPos`, at most `limit` of them: for callers that want an array (tests, small reads). */
+export async function readLogLines(ctx: Pick<ServerContext, 'db'>, stepId: number, afterPos = -1, limit?: number): Promise<LogLine[]> {
+  const lines: LogLine[] = [];
+  for await (const page of logLinePages(ctx, stepId, { from: afterPos + 1, count: limit })) {
+    for (const line of page) lines.push(line);
+  }
+  return lines;
 }

@@ -10,9 +10,7 @@ import type { ServerContext } from '../context.ts';
 import { channels } from '../events/event-bus.ts';
 import { keepAlive, startEventStream } from '../http/event-stream.ts';
 import { stillAuthenticated } from '../auth/authenticate.ts';
-import { readLogLines } from './log-store.ts';
-
-const BACKLOG_CHUNK = 5_000;
+import { logLinePages } from './log-store.ts';
 
 interface StepMessage {
   lines?: LogLine[];
@@ -41,14 +39,13 @@ export async function streamStepLog(ctx: ServerContext, req: Request, res: Respo
     if (chunk && !closed) res.write(chunk);
   };
   const gone = new AbortController();
+  /** Sends what the database holds after the last line sent, a chunk at a time. */
   const catchUp = async () => {
-    for (;;) {
-      const lines = await readLogLines(ctx, stepId, sent, BACKLOG_CHUNK);
-      writeLines(lines);
-      if (lines.length < BACKLOG_CHUNK || closed) return;
+    for await (const page of logLinePages(ctx, stepId, { from: sent + 1, signal: gone.signal })) {
+      if (closed) return;
+      writeLines(page);
       // A long backlog goes out as fast as the client takes it, not into the server's memory.
       if (res.writableNeedDrain) await once(res, 'drain', { signal: gone.signal }).catch(() => undefined);
-      if (closed) return;
     }
   };
   const finish = (status: string) => {

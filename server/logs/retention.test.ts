@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Build, LogLine, Status } from '../../core/domain.ts';
 import { startApiHarness, type ApiHarness } from '../../test/support/http.ts';
 import { ConfigError, loadServerConfig } from '../config.ts';
-import { appendLogLines } from './log-store.ts';
+import { encodeChunk } from './log-chunk.ts';
+import { appendLogLines, readLogLines } from './log-store.ts';
 import { LOGS_PURGED_HEADER } from './log-json.ts';
 import { purgeLogs, startLogRetention } from './retention.ts';
 
@@ -18,15 +19,23 @@ describe.each(['sqlite', 'postgres'] as const)('log retention on %s', (flavour) 
   afterAll(async () => {
     await h?.close();
   });
+  /** The clock stands still unless a test moves it, so "purged now" means one second however long a purge takes. */
+  let pinned = 0;
+  const advance = (seconds: number) => void (pinned += seconds);
   beforeEach(async () => {
+    pinned = Math.floor(Date.now() / 1000);
+    h.ctx.now = () => pinned;
     // Each test purges only what it made.
     await h.db.repo.deleteMany();
     h.ctx.config.logRetentionDays = 0;
     h.ctx.config.logRetentionBuilds = 0;
   });
 
-  /** A public repository with builds of these statuses, each with two steps of `lines` log lines; finished (or created) now. */
-  async function repoWithBuilds(statuses: Status[], lines = 3) {
+  /**
+   * A public repository with builds of these statuses, each with two steps of `lines` log lines, sent in batches
+   * of `batch` lines (a chunk each); finished (or created) now.
+   */
+  async function repoWithBuilds(statuses: Status[], lines = 3, batch = lines) {
     const now = h.ctx.now();
     const name = `r${++repoNo}`;
     const repo = await h.db.repo.create({
@@ -43,18 +52,28 @@ describe.each(['sqlite', 'postgres'] as const)('log retention on %s', (flavour) 
         include: { stages: { include: { steps: true } } },
       });
       const ids = build.stages[0].steps.map((s) => s.id);
-      for (const id of ids) await appendLogLines({ db: h.db, events: { publish: async () => undefined } as never }, id, Array.from({ length: lines }, (_, p) => line(p)));
+      for (const id of ids) {
+        const all = Array.from({ length: lines }, (_, p) => line(p));
+        if (batch === lines) await appendLogLines({ db: h.db, events: { publish: async () => undefined } as never }, id, all);
+        // Many small batches, written in one statement: what appending them one by one would leave.
+        else await h.db.logChunk.createMany({ data: Array.from({ length: Math.ceil(lines / batch) }, (_, b) => ({ stepId: id, codec: 'deflate', ...encodeChunk(all, b * batch, Math.min(lines, (b + 1) * batch)) })) });
+      }
       steps.push(ids);
     }
     return { repo, steps };
   }
-  const linesOf = (stepIds: number[]) => h.db.logLine.count({ where: { stepId: { in: stepIds } } });
+  /** How many lines the steps' logs hold, as a reader gets them. */
+  const linesOf = async (stepIds: number[]) => {
+    let n = 0;
+    for (const id of stepIds) n += (await readLogLines(h.ctx, id)).length;
+    return n;
+  };
   const purgedAt = async (repoId: number) =>
     (await h.db.build.findMany({ where: { repoId }, orderBy: { number: 'asc' }, select: { logsPurged: true } })).map((b) => b.logsPurged);
 
   it('purges nothing while neither HARRIER_LOG_RETENTION_DAYS nor HARRIER_LOG_RETENTION_BUILDS is set, however old the logs', async () => {
     const { repo, steps } = await repoWithBuilds(['success']);
-    h.advance(3650 * DAY);
+    advance(3650 * DAY);
     expect(await purgeLogs(h.ctx)).toEqual({ builds: 0, lines: 0 });
     expect(await linesOf(steps[0])).toBe(6);
     expect(await purgedAt(repo.id)).toEqual([0]);
@@ -63,11 +82,11 @@ describe.each(['sqlite', 'postgres'] as const)('log retention on %s', (flavour) 
   it('removes the logs of finished builds older than the retention days, and never those of pending, running or blocked builds', async () => {
     h.ctx.config.logRetentionDays = 30;
     const old = await repoWithBuilds(['success', 'failure', 'running', 'pending', 'blocked', 'killed']);
-    h.advance(20 * DAY);
+    advance(20 * DAY);
     const recent = await repoWithBuilds(['success']);
     expect(await purgeLogs(h.ctx)).toEqual({ builds: 0, lines: 0 });
 
-    h.advance(11 * DAY);
+    advance(11 * DAY);
     const result = await purgeLogs(h.ctx);
     const now = h.ctx.now();
     expect(await purgedAt(old.repo.id)).toEqual([now, now, 0, 0, 0, now]);
@@ -111,9 +130,11 @@ describe.each(['sqlite', 'postgres'] as const)('log retention on %s', (flavour) 
     expect(sample(after, 'harrier_log_purged_builds_total') - sample(before, 'harrier_log_purged_builds_total')).toBe(1);
   });
 
-  it('purges each build once when several servers purge at the same time', async () => {
+  it('purges each build once when several servers purge at the same time, each deleting a log of many chunks a part at a time', async () => {
     h.ctx.config.logRetentionBuilds = 1;
-    const { repo, steps } = await repoWithBuilds(['success', 'success', 'success', 'success'], 7_000);
+    // 700 chunks a step: more than one DELETE takes.
+    const { repo, steps } = await repoWithBuilds(['success', 'success', 'success', 'success'], 7_000, 10);
+    expect(await h.db.logChunk.count({ where: { stepId: steps[0][0] } })).toBe(700);
     const results = await Promise.all([purgeLogs(h.ctx), purgeLogs(h.ctx), purgeLogs(h.ctx)]);
     expect(results.reduce((n, r) => n + r.builds, 0)).toBe(3);
     expect(results.reduce((n, r) => n + r.lines, 0)).toBe(3 * 2 * 7_000);

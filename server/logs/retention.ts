@@ -1,23 +1,26 @@
-// Log retention: the log lines of finished builds older than HARRIER_LOG_RETENTION_DAYS,
+// Log retention: the log chunks of finished builds older than HARRIER_LOG_RETENTION_DAYS,
 // or outside the newest HARRIER_LOG_RETENTION_BUILDS builds of their repository, are
 // deleted, and the build records when (Build.logsPurged), so the API and the build page
 // can say the log was removed rather than show an empty one. The build, its stages and
 // steps stay.
 //
 // Every server runs the purge, at start and every ten minutes. Each statement is small
-// (a page of repositories, a page of builds, a few thousand lines) and the purge yields
+// (a page of repositories, a page of builds, a few hundred log chunks) and the purge yields
 // to the event loop between them: SQLite's driver is synchronous, so one large DELETE
 // would stall every request of the process. Several servers purging at once only
 // repeat idempotent deletes; marking a build is conditional, so each is counted once.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isDone, STATUSES } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
+import { Prisma } from '../db/generated/sqlite/client.ts';
 
 export const PURGE_INTERVAL_MS = 10 * 60_000;
 const DAY = 86_400;
 const REPOS_PER_PAGE = 100;
 const BUILDS_PER_PAGE = 50;
-const LINES_PER_DELETE = 5_000;
+/** One DELETE removes at most this many chunks, holding at most about this much text. */
+const CHUNKS_PER_DELETE = 500;
+const BYTES_PER_DELETE = 16 << 20;
 
 /** Builds whose logs are final: never a pending, running, blocked or waiting one. */
 const FINISHED = STATUSES.filter((s) => isDone(s));
@@ -85,18 +88,34 @@ async function purgeRepo(ctx: Ctx, repoId: number, cutoff: number, keep: number,
   return total;
 }
 
-/** Deletes a build's log lines a few thousand at a time; returns how many this process deleted. */
+/**
+ * Deletes a build's log chunks a few at a time, each statement bounded in rows and in the
+ * text they hold; returns how many lines this process deleted (RETURNING counts only the
+ * rows this statement removed, so servers purging together count each line once).
+ */
 async function deleteBuildLines(ctx: Ctx, buildId: number): Promise<number> {
   const steps = await ctx.db.step.findMany({ where: { stage: { buildId } }, select: { id: true } });
   let deleted = 0;
   for (const step of steps) {
     for (;;) {
-      // The position LINES_PER_DELETE lines in bounds this statement (keyset on the primary key).
-      const bound = await ctx.db.logLine.findFirst({ where: { stepId: step.id }, orderBy: { pos: 'asc' }, skip: LINES_PER_DELETE, select: { pos: true } });
-      const gone = await ctx.db.logLine.deleteMany({ where: { stepId: step.id, ...(bound ? { pos: { lt: bound.pos } } : {}) } });
-      deleted += gone.count;
+      const heads = await ctx.db.logChunk.findMany({
+        where: { stepId: step.id },
+        orderBy: { first: 'asc' },
+        take: CHUNKS_PER_DELETE + 1,
+        select: { first: true, bytes: true },
+      });
+      if (!heads.length) break;
+      // The first chunk this statement leaves (keyset on the primary key); none when it takes the rest.
+      let end = 1;
+      let text = heads[0].bytes;
+      while (end < Math.min(heads.length, CHUNKS_PER_DELETE) && text + heads[end].bytes <= BYTES_PER_DELETE) text += heads[end++].bytes;
+      const bound = heads[end]?.first;
+      const gone = await ctx.db.$queryRaw<{ first: number | bigint; last: number | bigint }[]>`
+        DELETE FROM "LogChunk" WHERE "stepId" = ${step.id} ${bound === undefined ? Prisma.empty : Prisma.sql`AND "first" < ${bound}`}
+        RETURNING "first", "last"`;
+      for (const chunk of gone) deleted += Number(chunk.last) - Number(chunk.first) + 1;
       await nextTurn();
-      if (!bound) break;
+      if (bound === undefined) break;
     }
   }
   return deleted;

@@ -32,6 +32,7 @@ import path from 'node:path';
 import { RPC_PREFIX, rpcPaths, type RunnerInfo } from '../../core/protocol.ts';
 import { githubPushPayload } from '../fakes/github-payloads.ts';
 import { createApp } from '../../server/app.ts';
+import { readLogLines } from '../../server/logs/log-store.ts';
 import { appRoutes } from '../support/app-routes.ts';
 import { ACTORS, buildWorld, PRIVATE_READERS, REPOS, type Actor, type RepoKey, type World } from './authorization-world.ts';
 
@@ -408,7 +409,7 @@ describe.each(['sqlite', 'postgres'] as const)('authorization matrix on %s', (fl
       const create = ROWS.find((r) => r.key === 'POST /api/repos/:owner/:name/secrets' && r.repo === repo)!;
       expect(made, `${repo}: secrets created`).toEqual(ACTORS.filter((a) => create.expected[a] === 200).sort());
     }
-    const victimLog = await db.logLine.findMany({ where: { stepId: w.victim.step } });
+    const victimLog = await readLogLines({ db }, w.victim.step);
     expect(victimLog.map((l) => l.out)).toEqual(['line from holdr\n']);
     const victim = await db.stage.findUniqueOrThrow({ where: { id: w.victim.stage } });
     expect([victim.machine, victim.status]).toEqual(['runner-victim', 'running']);

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Build, Stage } from '../../core/domain.ts';
 import { type AcceptResponse, RUNNER_HEADER, rpcPaths, STAGE_TOKEN_HEADER, type StageDetails } from '../../core/protocol.ts';
+import { readLogLines } from '../../server/logs/log-store.ts';
 import { githubScenario, SLUG, type GithubScenario } from '../support/scenario.ts';
 import { TEST_RPC_SECRET } from '../support/server.ts';
 
@@ -111,7 +112,7 @@ describe.each(['sqlite', 'postgres'] as const)('stage tokens on %s', (flavour) =
     const row = await stageRow(b.stage.id);
     expect([row.status, row.machine]).toEqual(['pending', 'runner-b']);
     expect(row.steps.every((st) => st.status === 'pending')).toBe(true);
-    expect(await h.s.server.ctx.db.logLine.count({ where: { stepId: stepB.id } })).toBe(0);
+    expect(await readLogLines(h.s.server.ctx, stepB.id)).toEqual([]);
 
     // Runner b, with its token, gets what it accepted: the secrets too.
     const details = await rpc('GET', rpcPaths.details(b.stage.id), { name: 'runner-b', token: tokenB });
