@@ -26,7 +26,7 @@ export interface EncodedChunk {
   last: number;
   /** The lines' text length (out only, in UTF-16 code units, as SQL's length() counts characters). */
   bytes: number;
-  data: Buffer;
+  data: Buffer<ArrayBuffer>;
 }
 
 /** Encodes lines[start..end) of lines whose positions are consecutive. */
