@@ -61,11 +61,12 @@ export async function waitForDelivery(url: string, id: number, timeoutMs = 30_00
 }
 
 /** Adds outcome() and build() to the server's answer to a delivery. */
-export function delivered(url: string, res: Response): DeliveredResponse {
+export async function delivered(url: string, res: Response): Promise<DeliveredResponse> {
+  // Read now, from a copy: the test may read the answer itself first.
+  const text = await res.clone().text();
   let settled: Promise<DeliveryOutcome> | undefined;
   const outcome = (timeoutMs?: number) =>
     (settled ??= (async () => {
-      const text = await res.clone().text();
       if (res.status !== 200 && res.status !== 202) throw new Error(`the delivery was refused: ${res.status} ${text}`);
       const answer = JSON.parse(text) as { id?: number; status?: string; message?: string };
       if (answer.id === undefined) return { id: null, status: 'ignored', reason: answer.message ?? '', build: null };

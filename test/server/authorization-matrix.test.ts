@@ -116,6 +116,10 @@ PATCH  /api/repos/:owner/:name/secrets/:secret                pub  401  403  403
 PATCH  /api/repos/:owner/:name/secrets/:secret                priv 404  404  403  200  200  404  403  404  401  401  401  401  401  401  401
 DELETE /api/repos/:owner/:name/secrets/:secret                pub  401  403  403  204  204  204  403  403  401  401  401  401  401  401  401
 DELETE /api/repos/:owner/:name/secrets/:secret                priv 404  404  403  204  204  404  403  404  401  401  401  401  401  401  401
+GET    /api/repos/:owner/:name/deliveries                     pub  401  403  403  403  200  200  200  403  401  401  401  401  401  401  401
+GET    /api/repos/:owner/:name/deliveries                     priv 404  404  403  403  200  404  200  404  401  401  401  401  401  401  401
+POST   /api/repos/:owner/:name/deliveries/:id/redeliver       pub  401  403  403  403  202  202  403  403  401  401  401  401  401  401  401
+POST   /api/repos/:owner/:name/deliveries/:id/redeliver       priv 404  404  403  403  202  404  403  404  401  401  401  401  401  401  401
 
 POST   /rpc/v1/ping                                           -    401  401  401  401  401  401  401  401  401  401  200  200  403  200  401
 POST   /rpc/v1/request                                        -    401  401  401  401  401  401  401  401  401  401  200  200  403  200  401
@@ -241,6 +245,8 @@ function callFor(w: World, row: Row, repo: RepoKey | undefined, actor: Actor): C
     'GET /api/repos/:owner/:name/secrets/:secret': () => ({ method: 'GET', path: `${base}/secrets/deploy_token` }),
     'PATCH /api/repos/:owner/:name/secrets/:secret': () => ({ method: 'PATCH', path: `${base}/secrets/deploy_token`, body: { pull_request: false } }),
     'DELETE /api/repos/:owner/:name/secrets/:secret': () => ({ method: 'DELETE', path: `${base}/secrets/del_${actor}` }),
+    'GET /api/repos/:owner/:name/deliveries': () => ({ method: 'GET', path: `${base}/deliveries` }),
+    'POST /api/repos/:owner/:name/deliveries/:id/redeliver': () => ({ method: 'POST', path: `${base}/deliveries/${w.deliveries[repo!]}/redeliver` }),
 
     'POST /rpc/v1/ping': () => ({ method: 'POST', path: rpcPaths.ping, body: info }),
     'POST /rpc/v1/request': () => ({ method: 'POST', path: rpcPaths.request, body: info }),

@@ -85,6 +85,8 @@ export interface World {
   spareUserToken: string;
   /** A runner token id, for DELETE /api/runners/tokens/{id}. */
   spareRunnerToken: string;
+  /** A delivery of each repository, for POST /api/repos/{owner}/{name}/deliveries/{id}/redeliver. */
+  deliveries: Record<RepoKey, number>;
   users: { stranger: string; doomed: string };
   close(): Promise<void>;
 }
@@ -219,9 +221,8 @@ export async function buildWorld(flavour: 'sqlite' | 'postgres'): Promise<World>
   const push = async (key: RepoKey, message: string): Promise<number> => {
     const sha = git[key].commit({ [`${message}.txt`]: message }, key === 'priv' ? `${message} ${privateCommit}` : message);
     const [answer] = await fake.push(REPOS[key], { after: sha });
-    const build = (await answer.json()) as Build;
-    expect(answer.status, JSON.stringify(build)).toBe(200);
-    return build.number;
+    expect(answer.status, await answer.clone().text()).toBe(202);
+    return (await answer.build()).number;
   };
 
   // Each repository (the two at once): build 1 runs to its end, with a log; then, protected, blocked builds:
@@ -302,6 +303,10 @@ export async function buildWorld(flavour: 'sqlite' | 'postgres'): Promise<World>
     credentials,
     spareUserToken,
     spareRunnerToken,
+    deliveries: {
+      pub: (await db.delivery.findFirstOrThrow({ where: { repoId: repoIds.pub }, orderBy: { id: 'asc' } })).id,
+      priv: (await db.delivery.findFirstOrThrow({ where: { repoId: repoIds.priv }, orderBy: { id: 'asc' } })).id,
+    },
     users: { stranger: stranger.login, doomed: 'matrix-doomed' },
     async close() {
       await server.close();

@@ -60,8 +60,8 @@ describe.each(['sqlite', 'postgres'] as const)('the server on %s', (flavour) => 
   describe('a push to an active repository', () => {
     it('records a pending build with its stage and Drone-numbered steps, and reports a pending commit status', async () => {
       const { sha, responses } = await s.push({ 'a.txt': 'a' }, 'Add a');
-      expect(responses.map((r) => r.status)).toEqual([200]);
-      const created = (await responses[0].json()) as Build;
+      expect(responses.map((r) => r.status)).toEqual([202]);
+      const created = await responses[0].build();
       expect(created).toMatchObject({ number: 1, status: 'pending', event: 'push', after: sha, ref: 'refs/heads/main', target: 'main', message: 'Add a' });
       const b = await build(1);
       expect(b.stages).toHaveLength(1);
@@ -221,15 +221,19 @@ describe.each(['sqlite', 'postgres'] as const)('the server on %s', (flavour) => 
       const payload = pushBody(s, s.git.commit({ 'c.txt': 'c' }, 'Add c'));
       const first = await deliverGithubHook(hook.url, 'push', payload, hook.secret, { deliveryId: 'same-delivery' });
       const again = await deliverGithubHook(hook.url, 'push', payload, hook.secret, { deliveryId: 'same-delivery' });
-      expect([first.status, again.status]).toEqual([200, 200]);
-      expect(((await again.json()) as { message: string }).message).toMatch(/already handled/);
+      expect([first.status, again.status]).toEqual([202, 200]);
+      const firstAnswer = (await first.json()) as { id: number };
+      const againAnswer = (await again.json()) as { id: number; message: string };
+      expect(againAnswer.id).toBe(firstAnswer.id);
+      expect(againAnswer.message).toMatch(/already received/);
+      expect((await first.outcome()).status).toBe('built');
       const after = ((await (await s.api(`/api/repos/${SLUG}/builds`)).json()) as Build[]).length;
       expect(after).toBe(before + 1);
     });
 
     it('fails the build of a malformed pipeline with the line and column of the mistake', async () => {
       const { responses } = await s.push({ '.drone.yml': 'kind: pipeline\nsteps:\n- name: x\n  image: alpine:3\n  comands: [ls]\n' }, 'Typo');
-      const b = (await responses[0].json()) as Build;
+      const b = await responses[0].build();
       expect(b.status).toBe('error');
       expect(b.error).toMatch(/\.drone\.yml:5:3 .*comands/);
       const status = await s.fake.waitForStatus((st) => st.sha === b.after && st.state === 'error');

@@ -21,6 +21,7 @@ import { createApiToken } from '../../server/auth/api-token.ts';
 import type { FakeGithubRepo } from '../fakes/github-api.ts';
 import { githubScenario, SLUG, type GithubScenario } from '../support/scenario.ts';
 import { TEST_RPC_SECRET } from '../support/server.ts';
+import type { DeliveredResponse } from '../fakes/delivered.ts';
 
 const KEY = 'f00d'.repeat(16);
 const PIPELINE = `kind: pipeline
@@ -46,7 +47,9 @@ steps:
   commands: [echo ship]
 `;
 
-async function message(res: Response): Promise<string> {
+/** An API answer's message, or why a delivery built nothing (once a worker handled it). */
+async function message(res: Response | DeliveredResponse): Promise<string> {
+  if ('outcome' in res && res.status < 300) return (await res.outcome()).reason;
   return ((await res.json()) as { message: string }).message;
 }
 
@@ -86,7 +89,7 @@ describe('pull requests, forks and approval', () => {
   }
 
   /** A pull request against main, from a branch of the repository itself or from the fork. */
-  async function pullRequest(from: 'fork' | 'same'): Promise<Response> {
+  async function pullRequest(from: 'fork' | 'same'): Promise<DeliveredResponse> {
     const name = `feature-${++branch}`;
     const sha = s.git.commit({ [`${name}.txt`]: name }, `Change ${name}`, name);
     s.git.checkout('main');
@@ -94,9 +97,9 @@ describe('pull requests, forks and approval', () => {
     return res;
   }
 
-  async function buildOf(res: Response): Promise<Build> {
-    expect(res.status).toBe(200);
-    const created = (await res.json()) as Build;
+  async function buildOf(res: DeliveredResponse): Promise<Build> {
+    expect(res.status).toBe(202);
+    const created = await res.build();
     expect(created.number, JSON.stringify(created)).toBeGreaterThan(0);
     return (await (await s.api(`/api/repos/${SLUG}/builds/${created.number}`)).json()) as Build;
   }
@@ -119,18 +122,18 @@ describe('pull requests, forks and approval', () => {
     const before = await s.server.ctx.db.build.count();
     for (const from of ['same', 'fork'] as const) {
       const res = await pullRequest(from);
-      expect(res.status).toBe(200);
+      expect(res.status).toBe(202);
       expect(await message(res)).toBe('the repository ignores pull requests (ignore_pull_requests)');
     }
     expect(await s.server.ctx.db.build.count()).toBe(before);
     const { responses } = await s.push({ 'push.txt': '1' }, 'A push still builds');
-    expect(((await responses[0].json()) as Build).status).toBe('pending');
+    expect((await responses[0].build()).status).toBe('pending');
   });
 
   it('ignore_forks: a fork\'s pull request creates no build, one from a branch of the repository does', async () => {
     await settings({ ignore_forks: true });
     const ignored = await pullRequest('fork');
-    expect(ignored.status).toBe(200);
+    expect(ignored.status).toBe(202);
     expect(await message(ignored)).toMatch(/^the repository ignores pull requests from forks \(ignore_forks\); this one comes from stranger\/hello-world$/);
     expect((await buildOf(await pullRequest('same'))).status).toBe('pending');
   });
@@ -314,8 +317,8 @@ volumes:
     const sha = s.git.commit({ [`${name}.txt`]: name }, `From the fork: ${name}`, name);
     s.git.checkout('main');
     const [res] = await s.fake.pullRequest(SLUG, { number: n, head: { ref: name, sha, repo: fork }, base: { ref: 'main' } });
-    expect(res.status).toBe(200);
-    return (await res.json()) as Build;
+    expect(res.status).toBe(202);
+    return (await res.build());
   }
 
   /** Takes the next stage the queue offers this runner, as `harrier runner` does, and runs it. */

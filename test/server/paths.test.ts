@@ -12,6 +12,7 @@ import type { BitbucketFake } from '../fakes/bitbucket-api.ts';
 import type { GithubFake } from '../fakes/github-api.ts';
 import { bitbucketScenario, githubScenario, SLUG, type Scenario } from '../support/scenario.ts';
 import { TEST_RPC_SECRET } from '../support/server.ts';
+import type { DeliveredResponse } from '../fakes/delivered.ts';
 
 const PIPELINES = `kind: pipeline
 type: docker
@@ -85,9 +86,10 @@ describe.each(cases)('paths on %s with %s', (provider, flavour) => {
     await s?.close();
   });
 
-  async function built(res: Response): Promise<Build> {
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as Build;
+  /** The build a delivery made (once a worker made it), or the one a restart answered with. */
+  async function built(res: DeliveredResponse | Response): Promise<Build> {
+    expect(res.status).toBe('build' in res ? 202 : 200);
+    const body = 'build' in res ? await res.build() : ((await res.json()) as Build);
     expect(body.number, JSON.stringify(body)).toBeGreaterThan(0);
     return (await (await s.api(`/api/repos/${SLUG}/builds/${body.number}`)).json()) as Build;
   }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Build } from '../../core/domain.ts';
 import { deliverGithubHook, githubCreatePayload, githubPushPayload } from '../fakes/github-payloads.ts';
 import { bitbucketScenario, githubScenario, SLUG, type BitbucketScenario, type GithubScenario } from '../support/scenario.ts';
+import type { DeliveredResponse } from '../fakes/delivered.ts';
 
 const PIPELINE = 'kind: pipeline\ntype: docker\nname: default\nsteps:\n- name: build\n  image: alpine:3\n  commands: [echo hi]\n';
 
@@ -11,7 +12,9 @@ async function builds(s: { api(path: string): Promise<Response> }): Promise<Buil
   return (await (await s.api(`/api/repos/${SLUG}/builds`)).json()) as Build[];
 }
 
-async function message(res: Response): Promise<string> {
+/** An API answer's message, or why a delivery built nothing (once a worker handled it). */
+async function message(res: Response | DeliveredResponse): Promise<string> {
+  if ('outcome' in res && res.status < 300) return (await res.outcome()).reason;
   return ((await res.json()) as { message: string }).message;
 }
 
@@ -28,7 +31,7 @@ describe('GitHub deliveries', () => {
     const sha = s.git.commit({ 'v.txt': '1' }, 'Release 1.0.0');
     s.git.tag('v1.0.0', sha);
     const [pushed] = await s.fake.pushTag(SLUG, { tag: 'v1.0.0', after: sha });
-    const build = (await pushed.json()) as Build;
+    const build = (await pushed.build());
     expect(build).toMatchObject({ event: 'tag', ref: 'refs/tags/v1.0.0', after: sha, source: 'v1.0.0' });
     const repo = s.fake.repo(SLUG)!;
     const [created] = await s.fake.deliver(SLUG, 'create', githubCreatePayload({ repo, ref: 'v1.0.0', refType: 'tag' }));
@@ -48,7 +51,7 @@ describe('GitHub deliveries', () => {
   it('builds an opened pull request from its head commit, at refs/pull/N/head', async () => {
     const sha = s.git.commit({ 'feature.txt': 'f' }, 'Add a feature', 'feature');
     const [res] = await s.fake.pullRequest(SLUG, { number: 7, action: 'opened', head: { ref: 'feature', sha }, base: { ref: 'main' }, title: 'A feature' });
-    const build = (await res.json()) as Build;
+    const build = (await res.build());
     expect(build).toMatchObject({ event: 'pull_request', action: 'opened', ref: 'refs/pull/7/head', after: sha, source: 'feature', target: 'main', title: 'A feature' });
     s.git.checkout('main');
   });
@@ -58,10 +61,10 @@ describe('GitHub deliveries', () => {
     expect(await message(none[0])).toMatch(/no \.drone\.yml/);
     await s.server.ctx.db.repo.update({ where: { provider_slug: { provider: 'github', slug: SLUG } }, data: { pipelineProposal: PIPELINE } });
     const { sha, responses } = await s.push({ 'other.txt': 'o' }, 'Still no pipeline');
-    expect((await responses[0].json()) as Build).toMatchObject({ after: sha, config_source: 'proposal', status: 'pending' });
+    expect(await responses[0].build()).toMatchObject({ after: sha, config_source: 'proposal', status: 'pending' });
     await s.server.ctx.db.repo.update({ where: { provider_slug: { provider: 'github', slug: SLUG } }, data: { pipelineProposal: '' } });
     const { responses: withFile } = await s.push({ '.drone.yml': PIPELINE }, 'Bring the pipeline back');
-    expect(((await withFile[0].json()) as Build).config_source).toBe('file');
+    expect((await withFile[0].build()).config_source).toBe('file');
   });
 
   it('skips a push whose commit message says [skip ci]', async () => {
@@ -97,7 +100,7 @@ describe('Bitbucket deliveries', () => {
     const first = s.git.commit({ 'f.txt': '1' }, 'Start feature', 'feature');
     const source = { branch: 'feature', hash: first };
     const [created] = await s.fake.pullRequest(SLUG, 'pullrequest:created', { id: 3, source, destination: { branch: 'main' } });
-    const build = (await created.json()) as Build;
+    const build = (await created.build());
     expect(build).toMatchObject({ event: 'pull_request', source: 'feature', target: 'main' });
     expect(first.startsWith(build.after)).toBe(true);
 
@@ -106,7 +109,7 @@ describe('Bitbucket deliveries', () => {
 
     const second = s.git.commit({ 'f.txt': '2' }, 'More feature', 'feature');
     const [moved] = await s.fake.pullRequest(SLUG, 'pullrequest:updated', { id: 3, source: { branch: 'feature', hash: second }, destination: { branch: 'main' } });
-    expect(second.startsWith(((await moved.json()) as Build).after)).toBe(true);
+    expect(second.startsWith((await moved.build()).after)).toBe(true);
     expect((await builds(s)).filter((b) => b.event === 'pull_request')).toHaveLength(2);
     s.git.checkout('main');
   });

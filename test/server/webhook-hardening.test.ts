@@ -6,10 +6,13 @@ import type { Build } from '../../core/domain.ts';
 import { bitbucketPushPayload, deliverBitbucketHook } from '../fakes/bitbucket-payloads.ts';
 import { deliverGithubHook, githubPullRequestPayload, githubPushPayload, signGithubBody } from '../fakes/github-payloads.ts';
 import { bitbucketScenario, githubScenario, SLUG, type BitbucketScenario, type GithubScenario } from '../support/scenario.ts';
+import type { DeliveredResponse } from '../fakes/delivered.ts';
 
 const PIPELINE = 'kind: pipeline\ntype: docker\nname: default\nsteps:\n- name: build\n  image: alpine:3\n  commands: [echo hi]\n';
 
-async function message(res: Response): Promise<string> {
+/** An API answer's message, or why a delivery built nothing (once a worker handled it). */
+async function message(res: Response | DeliveredResponse): Promise<string> {
+  if ('outcome' in res && res.status < 300) return (await res.outcome()).reason;
   return ((await res.json()) as { message: string }).message;
 }
 
@@ -43,13 +46,16 @@ describe('GitHub deliveries at /hook', () => {
   it('builds a replayed body once: a fresh delivery id with the same signed body is a duplicate', async () => {
     const body = pushBody('Replay me');
     const first = await deliverGithubHook(hook().url, 'push', body, hook().secret, { deliveryId: 'original-1' });
-    expect(((await first.json()) as Build).status).toBe('pending');
+    expect((await first.build()).status).toBe('pending');
     const before = await buildCount(s);
     const replay = await deliverGithubHook(hook().url, 'push', body, hook().secret, { deliveryId: 'fresh-2' });
+    // Stored, so the deliveries list shows it, and ignored at once.
     expect(replay.status).toBe(200);
-    expect(await message(replay)).toBe('duplicate delivery: fresh-2 has the same signed body as delivery original-1, which was already handled; a replayed delivery builds nothing');
-    const redelivered = await deliverGithubHook(hook().url, 'push', body, hook().secret, { deliveryId: 'original-1' });
-    expect(await message(redelivered)).toBe('delivery original-1 was already handled');
+    expect(await replay.clone().json()).toMatchObject({ status: 'ignored' });
+    expect(await message(replay)).toBe('duplicate delivery: fresh-2 has the same signed body as delivery original-1, which was already received; a replayed delivery builds nothing');
+    const again = await deliverGithubHook(hook().url, 'push', body, hook().secret, { deliveryId: 'original-1' });
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { message: string }).message).toMatch(/^delivery original-1 was already received as delivery \d+; it is handled once$/);
     expect(await buildCount(s)).toBe(before);
   });
 
@@ -74,7 +80,7 @@ describe('GitHub deliveries at /hook', () => {
     remote.private = true;
     remote.visibility = 'private';
     const { responses } = await s.push({ 'p.txt': 'private' }, 'Now private');
-    expect(responses[0].status).toBe(200);
+    expect(responses[0].status).toBe(202);
     expect(await repoRow(s)).toMatchObject({ private: true, visibility: 'private' });
     expect(await anonymousStatus(s)).toBe(404);
 
@@ -112,11 +118,15 @@ describe.each(['sqlite', 'postgres'] as const)('replays sent at once on %s', (fl
     const hook = s.fake.state.hooks.items.at(-1)!;
     const body = Buffer.from(JSON.stringify(githubPushPayload({ repo: s.fake.repo(SLUG)!, after: s.git.commit({ 't.txt': 't' }, 'Replayed together') })));
     const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => i + 1).map((n) => deliverGithubHook(hook.url, 'push', body, hook.secret, { deliveryId: `together-${n}` })));
-    expect(answers.map((res) => res.status)).toEqual(answers.map(() => 200));
-    const bodies = await Promise.all(answers.map(async (res) => (await res.json()) as Build & { message?: string }));
-    const built = bodies.filter((b) => b.number);
+    // Stored pending or, when an earlier one of them was already stored, ignored at once.
+    for (const res of answers) expect([200, 202]).toContain(res.status);
+    const outcomes = await Promise.all(answers.map((res) => res.outcome()));
+    const built = outcomes.filter((o) => o.build).map((o) => o.build!);
     expect(built).toHaveLength(1);
-    for (const other of bodies.filter((b) => !b.number)) expect(other.message).toMatch(/^duplicate delivery: together-\d+ has the same signed body as delivery together-\d+/);
+    for (const other of outcomes.filter((o) => !o.build)) {
+      expect(other.status).toBe('ignored');
+      expect(other.reason).toMatch(/^duplicate delivery: together-\d+ has the same signed body as delivery together-\d+/);
+    }
     expect(await s.server.ctx.db.build.count({ where: { after: built[0].after } })).toBe(1);
   });
 });
@@ -136,8 +146,8 @@ describe('GitHub deliveries with HARRIER_GITHUB_ALLOW_SHA1=true', () => {
     const wrong = await deliverGithubHook(hook.url, 'push', body, hook.secret, { unsigned: true, headers: { 'X-Hub-Signature': signGithubBody(body, 'nope').sha1 } });
     expect(wrong.status).toBe(401);
     const res = await deliverGithubHook(hook.url, 'push', body, hook.secret, { unsigned: true, headers: { 'X-Hub-Signature': signGithubBody(body, hook.secret).sha1 } });
-    expect(res.status).toBe(200);
-    expect(((await res.json()) as Build).status).toBe('pending');
+    expect(res.status).toBe(202);
+    expect((await res.build()).status).toBe('pending');
   });
 });
 
@@ -159,7 +169,8 @@ describe('Bitbucket deliveries at /hook', () => {
   it('refuses an unsigned delivery with 401, saying the hook has no secret', async () => {
     const before = await buildCount(s);
     const [signed] = await s.fake.push(SLUG, { after: s.git.commit({ 'a.txt': 'a' }, 'Signed') });
-    expect(signed.status).toBe(200);
+    expect(signed.status).toBe(202);
+    await signed.build();
     const body = bitbucketPushPayload({ repo: s.fake.repo(SLUG)!, after: s.git.commit({ 'b.txt': 'b' }, 'Unsigned') });
     const res = await deliverBitbucketHook(hook().url, 'repo:push', body, hook().secret, { unsigned: true });
     expect(res.status).toBe(401);
@@ -184,7 +195,7 @@ describe('Bitbucket deliveries at /hook', () => {
 
   it('treats a replayed body under a fresh X-Request-UUID as a duplicate', async () => {
     const body = Buffer.from(JSON.stringify(bitbucketPushPayload({ repo: s.fake.repo(SLUG)!, after: s.git.commit({ 'd.txt': 'd' }, 'Replay') })));
-    expect((await deliverBitbucketHook(hook().url, 'repo:push', body, hook().secret, { requestId: 'bb-1' })).status).toBe(200);
+    expect((await deliverBitbucketHook(hook().url, 'repo:push', body, hook().secret, { requestId: 'bb-1' })).status).toBe(202);
     const replay = await deliverBitbucketHook(hook().url, 'repo:push', body, hook().secret, { requestId: 'bb-2' });
     expect(await message(replay)).toMatch(/^duplicate delivery: bb-2 has the same signed body as delivery bb-1/);
   });

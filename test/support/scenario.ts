@@ -7,6 +7,7 @@ import { sealedUserTokens } from '../../server/secrets/stored-credentials.ts';
 import { startBitbucketFake, type BitbucketFake } from '../fakes/bitbucket-api.ts';
 import { startGithubFake, type GithubFake } from '../fakes/github-api.ts';
 import { LocalGitRepo } from '../fakes/local-git-repo.ts';
+import type { DeliveredResponse } from '../fakes/delivered.ts';
 import { startTestServer, type TestServer, type TestServerOptions } from './server.ts';
 
 export const SLUG = 'octocat/hello-world';
@@ -20,7 +21,7 @@ export interface Scenario<F> {
   /** fetch against the server with the user's token. */
   api(path: string, init?: RequestInit): Promise<Response>;
   /** Commits the files and delivers GitHub's push webhook for it; returns the commit hash. */
-  push(files: Record<string, string | null>, message?: string): Promise<{ sha: string; responses: Response[] }>;
+  push(files: Record<string, string | null>, message?: string): Promise<{ sha: string; responses: DeliveredResponse[] }>;
   close(): Promise<void>;
 }
 
