@@ -26,7 +26,7 @@ export interface EncodedChunk {
   last: number;
   /** The lines' text length (out only, in UTF-16 code units, as SQL's length() counts characters). */
   bytes: number;
-  data: Buffer<ArrayBuffer>;
+  data: Uint8Array<ArrayBuffer>;
 }
 
 /** Encodes lines[start..end) of lines whose positions are consecutive. */
@@ -38,7 +38,10 @@ export function encodeChunk(lines: readonly LogLine[], start: number, end: numbe
     pairs[i - start] = [line.out, line.time];
     bytes += line.out.length;
   }
-  const data = zlib.deflateRawSync(JSON.stringify(pairs), DEFLATE);
+  const deflated = zlib.deflateRawSync(JSON.stringify(pairs), DEFLATE);
+  // A plain Uint8Array over the same memory: Prisma passes one to the driver as it is, while a
+  // Buffer parameter costs it several times as long (2 ms instead of 0.3 for 23 kB; bench/log-store.ts).
+  const data = new Uint8Array(deflated.buffer, deflated.byteOffset, deflated.byteLength);
   return { first: lines[start].pos, last: lines[end - 1].pos, bytes, data };
 }
 
@@ -65,4 +68,12 @@ export function decodeChunk(row: ChunkRow): LogLine[] {
   const lines = new Array<LogLine>(pairs.length);
   for (let i = 0; i < pairs.length; i++) lines[i] = { pos: row.first + i, out: pairs[i][0], time: pairs[i][1] };
   return lines;
+}
+
+/**
+ * A line as JSON, the bytes JSON.stringify({ pos, out, time }) gives (positions and times
+ * are whole numbers), at about half its cost: only the text needs escaping.
+ */
+export function lineJson(line: LogLine): string {
+  return `{"pos":${line.pos},"out":${JSON.stringify(line.out)},"time":${line.time}}`;
 }

@@ -7,9 +7,9 @@
 import { once } from 'node:events';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import type { LogLine } from '../../core/domain.ts';
 import { parseInput } from '../api/body-validation.ts';
 import type { ServerContext } from '../context.ts';
+import { lineJson } from './log-chunk.ts';
 import { logLinePages } from './log-store.ts';
 
 /** A page of a log is at most this many lines; the whole log needs no limit. */
@@ -35,8 +35,6 @@ const logQuery = z.object({
 export function parseLogQuery(query: unknown): { offset?: number; limit?: number } {
   return parseInput(logQuery, query, 'query');
 }
-
-const lineJson = (l: LogLine) => JSON.stringify({ pos: l.pos, out: l.out, time: l.time });
 
 export async function sendLogJson(ctx: ServerContext, req: Request, res: Response, stepId: number, logsPurged: number): Promise<void> {
   const { offset, limit } = parseLogQuery(req.query);

@@ -6,7 +6,7 @@ import type { LogLine } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
 import { Prisma } from '../db/generated/sqlite/client.ts';
 import { channels } from '../events/event-bus.ts';
-import { CHUNK_BYTES, CHUNK_LINES, type ChunkRow, decodeChunk, encodeChunk } from './log-chunk.ts';
+import { CHUNK_BYTES, CHUNK_LINES, type ChunkRow, decodeChunk, type EncodedChunk, encodeChunk } from './log-chunk.ts';
 
 type Db = ServerContext['db'];
 
@@ -39,16 +39,12 @@ export async function appendLogLines(ctx: Pick<ServerContext, 'db' | 'events'>, 
   return stored.length;
 }
 
-/** The batch by position, each position once, times in whole seconds as they are stored. */
-function inOrder(lines: readonly LogLine[]): LogLine[] {
-  const out: LogLine[] = [];
-  let sorted = true;
-  for (let i = 0; i < lines.length; i++) {
-    const { pos, out: text, time } = lines[i];
-    if (i && pos <= lines[i - 1].pos) sorted = false;
-    out.push({ pos, out: text, time: Math.floor(time) });
-  }
-  if (sorted) return out;
+/** The batch by position, each position once, times in whole seconds as they are stored; as it came when it already is so. */
+function inOrder(lines: readonly LogLine[]): readonly LogLine[] {
+  let ready = true;
+  for (let i = 0; i < lines.length && ready; i++) ready = (i === 0 || lines[i].pos > lines[i - 1].pos) && Number.isInteger(lines[i].time);
+  if (ready) return lines;
+  const out = lines.map(({ pos, out: text, time }) => ({ pos, out: text, time: Math.floor(time) }));
   out.sort((a, b) => a.pos - b.pos);
   return out.filter((l, i) => i === 0 || l.pos !== out[i - 1].pos);
 }
@@ -83,7 +79,7 @@ function isPostgres(db: Db): boolean {
  * can). On SQLite the one statement is atomic. On PostgreSQL two transactions could
  * each miss the other's chunk, so appends to one step take turns on an advisory lock.
  */
-async function insertChunk(db: Db, stepId: number, chunk: { first: number; last: number; bytes: number; data: Buffer }): Promise<boolean> {
+async function insertChunk(db: Db, stepId: number, chunk: EncodedChunk): Promise<boolean> {
   const { first, last, bytes, data } = chunk;
   const pg = isPostgres(db);
   const insert = db.$executeRaw`
@@ -100,7 +96,7 @@ async function insertChunk(db: Db, stepId: number, chunk: { first: number; last:
 }
 
 /** Which of `lines` (by position) no stored chunk holds. */
-async function stillMissing(db: Db, stepId: number, lines: LogLine[]): Promise<LogLine[]> {
+async function stillMissing(db: Db, stepId: number, lines: LogLine[]): Promise<readonly LogLine[]> {
   lines.sort((a, b) => a.pos - b.pos);
   const lo = lines[0].pos;
   const hi = lines[lines.length - 1].pos;

@@ -10,6 +10,7 @@ import type { ServerContext } from '../context.ts';
 import { channels } from '../events/event-bus.ts';
 import { keepAlive, startEventStream } from '../http/event-stream.ts';
 import { stillAuthenticated } from '../auth/authenticate.ts';
+import { lineJson } from './log-chunk.ts';
 import { logLinePages } from './log-store.ts';
 
 interface StepMessage {
@@ -33,7 +34,7 @@ export async function streamStepLog(ctx: ServerContext, req: Request, res: Respo
     let chunk = '';
     for (const line of lines) {
       if (line.pos <= sent) continue;
-      chunk += `id: ${line.pos}\ndata: ${JSON.stringify(line)}\n\n`;
+      chunk += `id: ${line.pos}\ndata: ${lineJson(line)}\n\n`;
       sent = line.pos;
     }
     if (chunk && !closed) res.write(chunk);
