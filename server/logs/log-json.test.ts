@@ -196,3 +196,67 @@ describe('a step log read by slow clients', () => {
     }
   });
 });
+
+describe('a 1,000,000-line step log written and read on one server', () => {
+  const MILLION = 1_000_000;
+  const seq = (pos: number): LogLine => ({ pos, out: `${pos + 1}\n`, time: Math.floor(pos / 100_000) });
+  let h: ApiHarness;
+  beforeAll(async () => {
+    h = await startApiHarness({ flavour: 'sqlite' });
+    await seedLog(h, 0);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const heap = () => {
+    collectGarbage();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.external;
+  };
+
+  it('grows the heap by a bound that does not depend on the log\'s length, writing it in runner batches and reading it whole', async () => {
+    const log = listenToLog(h);
+    const stepId = (await h.db.step.findFirstOrThrow({ where: { name: 'chatty' } })).id;
+    const ctx = { db: h.db, events: { publish: async () => undefined } as never };
+    const batch = (from: number) => Array.from({ length: Math.min(10_000, MILLION - from) }, (_, i) => seq(from + i));
+    // Warm up (compiled queries, zlib) on the other step, so what grows below is what the log holds.
+    const quiet = (await h.db.step.findFirstOrThrow({ where: { name: 'quiet' } })).id;
+    await appendLogLines(ctx, quiet, batch(0));
+    await bodyHash(`${h.url}/api/repos/octo/logs/builds/1/logs/1/2`);
+
+    const before = heap();
+    for (let from = 0; from < MILLION; from += 10_000) await appendLogLines(ctx, stepId, batch(from));
+    const written = heap() - before;
+    // The log as JSON: what the server would hold if it kept the log, or read it whole into memory.
+    const logBytes = expectedSeqHash(MILLION).bytes;
+    expect(logBytes).toBeGreaterThan(30e6);
+    expect(written).toBeLessThan(8e6);
+
+    // Five clients that stop reading: each reader waits with what it holds, at most.
+    const readers = await Promise.all(Array.from({ length: 5 }, () => pausedReader(`${h.url}${LOG}`)));
+    await log.until(() => readers.every((r) => log.events.some((e) => e.event === 'log_read_waiting' && e.port === r.port)));
+    const reading = heap() - before;
+    expect(reading).toBeLessThan(24e6);
+    for (const r of readers) r.req.destroy();
+    await log.until(() => readers.every((r) => log.events.some((e) => e.event === 'log_read_stopped' && e.port === r.port)));
+
+    // And one client that takes it all gets every line, byte for byte.
+    const whole = await bodyHash(`${h.url}${LOG}`);
+    expect(whole.hash).toBe(expectedSeqHash(MILLION).hash);
+    expect(heap() - before).toBeLessThan(8e6);
+  });
+
+  function expectedSeqHash(count: number): { hash: string; bytes: number } {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const add = (s: string) => {
+      hash.update(s);
+      bytes += s.length;
+    };
+    add('[');
+    for (let pos = 0; pos < count; pos++) add((pos ? ',' : '') + JSON.stringify(seq(pos)));
+    add(']');
+    return { hash: hash.digest('hex'), bytes };
+  }
+});
