@@ -193,6 +193,10 @@ export function githubRoutes(ctx: GithubRouteContext): Router {
   router.on('GET', `${API}/repos/:owner/:repo/contents/*path`, async (req) => {
     const r = visibleRepo(req);
     if (!r) return undefined;
+    if (state.failContents > 0) {
+      state.failContents--;
+      return json(502, { message: 'Server Error', documentation_url: DOCS });
+    }
     if (r.fromFixture && r.files.size === 0) return undefined; // the recorded fixture answers
     const ref = req.query.get('ref') ?? '';
     const file = await readFile(r, ref, req.params.path);

@@ -124,6 +124,8 @@ export interface GithubFake {
     requests: WatchedList<RecordedRequest>;
     /** Redirects handed out by the authorize page, newest last. */
     authorizations: { code: string; redirectUri: string; state: string; scope: string }[];
+    /** The next this many contents calls answer 502, as GitHub does when it is having a bad day. */
+    failContents: number;
   };
   addRepo(opts: AddGithubRepoOptions): FakeGithubRepo;
   repo(slug: string): FakeGithubRepo | undefined;
@@ -170,6 +172,7 @@ export async function startGithubFake(opts: GithubFakeOptions = {}): Promise<Git
     pulls: [],
     requests: undefined as unknown as WatchedList<RecordedRequest>,
     authorizations: [],
+    failContents: 0,
   };
 
   const findRepo = (slug: string) => state.repos.find((r) => r.fullName.toLowerCase() === slug.toLowerCase());

@@ -240,8 +240,16 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       const payload = githubPushPayload({ repo: fake, after: sha, commit, sender: { login: github.state.user.login, id: github.state.user.id } });
       const res = await deliverGithubHook(url.toString(), 'push', payload, hook.secret);
       const text = await res.text();
-      if (res.status !== 200) throw new Error(`the push webhook to server ${o.via ?? 0} was answered ${res.status}: ${text}`);
-      return JSON.parse(text) as Build;
+      if (res.status !== 202) throw new Error(`the push webhook to server ${o.via ?? 0} was answered ${res.status}: ${text}`);
+      // Stored and answered; a worker of one of the servers makes the build.
+      const { id } = JSON.parse(text) as { id: number };
+      const number = await fleet.waitFor(`delivery ${id} to make its build`, async () => {
+        const page = await fleet.api<{ id: number; status: string; reason: string; build: number | null }[]>(`/api/repos/${slug}/deliveries?per_page=100`);
+        const d = page.status === 200 ? page.body.find((x) => x.id === id) : undefined;
+        if (d && (d.status === 'ignored' || d.status === 'failed')) throw new Error(`delivery ${id} made no build: ${d.status}: ${d.reason}`);
+        return d?.build ?? undefined;
+      });
+      return fleet.build(slug, number);
     },
     async build(slug, number) {
       const res = await fleet.api<Build>(`/api/repos/${slug}/builds/${number}`);

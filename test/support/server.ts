@@ -21,6 +21,8 @@ export interface TestServerOptions {
 }
 
 export interface TestServer extends RunningServer {
+  /** Stops the server as SIGTERM would, keeping its database for another server process; close() still drops it. */
+  stop(): Promise<void>;
   /** HARRIER_HOST: the address the server listens on. */
   host: string;
   env: Record<string, string>;
@@ -72,6 +74,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...server,
     host,
     env,
+    stop: () => server.close(),
     async close() {
       unwatch();
       await server.close();
