@@ -24,8 +24,8 @@ export interface HarrierProcess {
 
 const STOP_PATIENCE_MS = 30_000;
 
-export function spawnHarrier(command: 'server' | 'runner' | 'up' | 'migrate', env: Record<string, string>): HarrierProcess {
-  const child = spawn(process.execPath, [BIN, command], {
+export function spawnHarrier(command: 'server' | 'runner' | 'up' | 'migrate', env: Record<string, string>, nodeArgs: string[] = []): HarrierProcess {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, command], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', HARRIER_LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

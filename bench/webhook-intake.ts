@@ -1,0 +1,171 @@
+// Webhook intake: 20 concurrent clients posting signed GitHub push deliveries (the real
+// payload shape, each with its own delivery id and its own after-sha, so none is a replay)
+// to a `harrier server` process (SQLite, real Redis, the GitHub stand-in), against a bare
+// Express app verifying the same HMAC over the same bodies, in the same run. Afterwards
+// every delivery the server answered must be stored. Needs `npm run build` (dist/).
+//   npx tsx bench/webhook-intake.ts [seconds per side, default 5]
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { openDatabase } from '../server/db/client.ts';
+import { githubPushPayload, signGithubBody } from '../test/fakes/github-payloads.ts';
+import { spawnHarrier } from '../test/support/processes.ts';
+import { githubScenario, SLUG } from '../test/support/scenario.ts';
+import { benchName, reportFigures, type BenchFigure } from './figures.ts';
+import { percentile } from './stats.ts';
+
+const CLIENTS = 20;
+const SECONDS = Number(process.argv[2] ?? 5);
+
+interface Load {
+  sent: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  statuses: Record<number, number>;
+  ids: number[];
+}
+
+/** CLIENTS loops, each posting one delivery after the other for `seconds`. */
+async function load(url: string, secret: string, bodyFor: (n: number) => Buffer, seconds: number): Promise<Load> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+  const latencies: number[] = [];
+  const statuses: Record<number, number> = {};
+  const ids: number[] = [];
+  let n = 0;
+  const target = new URL(url);
+  const post = (body: Buffer) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const sig = signGithubBody(body, secret);
+      const req = http.request(
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'content-length': body.length,
+            'user-agent': 'GitHub-Hookshot/bench',
+            'x-github-event': 'push',
+            'x-github-delivery': randomUUID(),
+            'x-github-hook-id': '1',
+            'x-hub-signature-256': sig.sha256,
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (performance.now() < deadline) {
+        const body = bodyFor(n++);
+        const t = performance.now();
+        const res = await post(body);
+        latencies.push(performance.now() - t);
+        statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+        if (res.status === 202) ids.push((JSON.parse(res.text) as { id: number }).id);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  return { sent: latencies.length, perSecond: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), statuses, ids };
+}
+
+/** Express verifying X-Hub-Signature-256 over the raw body, and answering as Harrier does. */
+async function bareExpress(secret: string): Promise<{ url: string; close(): Promise<void> }> {
+  const app = express();
+  app.post('/hook', express.raw({ type: () => true, limit: '10mb' }), (req, res) => {
+    const body = req.body as Buffer;
+    const given = Buffer.from(String(req.headers['x-hub-signature-256'] ?? '').slice('sha256='.length));
+    const expected = Buffer.from(createHmac('sha256', secret).update(body).digest('hex'));
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      res.status(401).json({ message: 'bad signature' });
+      return;
+    }
+    res.status(202).json({ id: 1, status: 'pending' });
+  });
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export async function run(seconds = SECONDS): Promise<BenchFigure[]> {
+  const s = await githubScenario({ pipeline: 'kind: pipeline\nname: default\nsteps:\n- name: test\n  image: alpine:3\n  commands: [true]\n' });
+  const hook = s.fake.state.hooks.items.find((h) => h.active && !h.deleted)!;
+  const repo = s.fake.repo(SLUG)!;
+  const template = githubPushPayload({ repo, after: s.git.head() });
+  // A different after-sha per delivery: distinct bodies, none a replay of another.
+  const bodyFor = (n: number) => Buffer.from(JSON.stringify({ ...template, after: createHmac('sha1', 'bench').update(`${n}-${randomBytes(4).toString('hex')}`).digest('hex') }));
+
+  // The in-process server activated the repository; a `harrier server` process takes its place.
+  await s.server.stop();
+  // HARRIER_BENCH_CPU_PROF=<dir>: the server writes a CPU profile there when it stops (node --cpu-prof).
+  const server = spawnHarrier('server', { ...s.server.env, HARRIER_LOG_LEVEL: 'info' }, process.env.HARRIER_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.HARRIER_BENCH_CPU_PROF}`] : []);
+  const bare = await bareExpress(hook.secret);
+  try {
+    await server.waitForEvent((e) => e.event === 'listening');
+    // Warm both up (JIT, connections, SQLite pages) before measuring.
+    await load(hook.url, hook.secret, bodyFor, 1);
+    await load(bare.url, hook.secret, bodyFor, 1);
+    const baseline = await load(bare.url, hook.secret, bodyFor, seconds);
+    const harrier = await load(hook.url, hook.secret, bodyFor, seconds);
+
+    const database = openDatabase(s.server.env.HARRIER_DATABASE_URL);
+    let stored: number;
+    try {
+      stored = await database.db.delivery.count({ where: { id: { in: harrier.ids } } });
+    } finally {
+      await database.close();
+    }
+    console.log(`bare Express: ${baseline.sent} deliveries, ${baseline.perSecond.toFixed(0)} req/s, p50 ${baseline.p50.toFixed(1)} ms, p99 ${baseline.p99.toFixed(1)} ms, answers ${JSON.stringify(baseline.statuses)}`);
+    console.log(`harrier server: ${harrier.sent} deliveries, ${harrier.perSecond.toFixed(0)} req/s, p50 ${harrier.p50.toFixed(1)} ms, p99 ${harrier.p99.toFixed(1)} ms, answers ${JSON.stringify(harrier.statuses)}`);
+    console.log(`ratio ${(harrier.perSecond / baseline.perSecond).toFixed(2)}x; stored ${stored} of the ${harrier.ids.length} answered 202`);
+    if (harrier.ids.length !== harrier.sent) throw new Error(`only ${harrier.ids.length} of ${harrier.sent} deliveries were answered 202: ${JSON.stringify(harrier.statuses)}`);
+    if (stored !== harrier.ids.length) throw new Error(`only ${stored} of the ${harrier.ids.length} deliveries answered 202 are stored`);
+    const bench = benchName();
+    return [
+      {
+        bench,
+        name: `signed push deliveries, ${CLIENTS} concurrent clients`,
+        unit: 'req/s',
+        value: harrier.perSecond,
+        baseline: { name: 'bare Express verifying the same HMAC', value: baseline.perSecond },
+        target: { kind: 'ratio-at-least', limit: 0.5 },
+        note: `${harrier.sent} deliveries over ${seconds} s, all stored; p50 ${harrier.p50.toFixed(1)} ms (bare ${baseline.p50.toFixed(1)} ms)`,
+      },
+      {
+        bench,
+        name: 'delivery answer p99',
+        unit: 'ms',
+        value: harrier.p99,
+        baseline: { name: 'bare Express', value: baseline.p99 },
+        target: { kind: 'value-below', limit: 50 },
+      },
+    ];
+  } finally {
+    await bare.close();
+    await server.stop();
+    await s.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  reportFigures(await run());
+  process.exit(0);
+}
