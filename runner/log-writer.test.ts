@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { LogLine } from '../core/domain.ts';
 import { LogWriter } from './log-writer.ts';
 
@@ -55,14 +55,20 @@ describe('LogWriter', () => {
     expect(rec.lines().map((l) => l.time)).toEqual([0, 2]);
   });
 
-  it('sends buffered lines within the flush interval without waiting for close', async () => {
-    let sent: (lines: LogLine[]) => void = () => {};
-    const first = new Promise<LogLine[]>((resolve) => (sent = resolve));
-    const w = new LogWriter({ send: async (lines) => sent(lines), flushIntervalMs: 250 });
-    w.write('early\n');
-    // Only the timer can send it: close() is called after.
-    expect((await first).map((l) => l.out)).toEqual(['early\n']);
-    await w.close();
+  it('sends a line at once when no request is in flight, with no timer and no further write', async () => {
+    // Every timer is faked and none is ever advanced: only a send made right away can deliver the line.
+    vi.useFakeTimers();
+    try {
+      let sent: (lines: LogLine[]) => void = () => {};
+      const first = new Promise<LogLine[]>((resolve) => (sent = resolve));
+      const w = new LogWriter({ send: async (lines) => sent(lines) });
+      w.write('early\n');
+      expect((await first).map((l) => l.out)).toEqual(['early\n']);
+      expect(vi.getTimerCount()).toBe(0);
+      await w.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('batches lines written together into one request', async () => {
@@ -74,14 +80,89 @@ describe('LogWriter', () => {
     expect(rec.batches[0].length).toBe(50);
   });
 
-  it('sends a large batch at once instead of waiting for the timer', async () => {
-    let sent: (lines: LogLine[]) => void = () => {};
-    const first = new Promise<LogLine[]>((resolve) => (sent = resolve));
-    // The timer would send it only after the test's time limit; close() is called after.
-    const w = new LogWriter({ send: async (lines) => sent(lines), flushIntervalMs: 10 * 60_000, maxBatchLines: 10 });
-    for (let i = 0; i < 10; i++) w.write(`line ${i}\n`);
-    expect((await first).length).toBe(10);
+  it('gathers the lines that come while a request is in flight into the next one', async () => {
+    // Each send is held until the test lets it go.
+    const held: (() => void)[] = [];
+    const batches: string[][] = [];
+    let started: () => void = () => {};
+    let sending = new Promise<void>((r) => (started = r));
+    const w = new LogWriter({
+      send: (lines) =>
+        new Promise<void>((resolve) => {
+          batches.push(lines.map((l) => l.out));
+          held.push(resolve);
+          started();
+        }),
+    });
+    w.write('one\n');
+    await sending;
+    sending = new Promise<void>((r) => (started = r));
+    for (let i = 0; i < 1000; i++) {
+      w.write(`more ${i}\n`);
+      await Promise.resolve();
+    }
+    expect(batches).toHaveLength(1);
+    held.shift()!();
+    await sending;
+    expect(batches).toHaveLength(2);
+    expect(batches[1]).toEqual([...Array(1000).keys()].map((i) => `more ${i}\n`));
+    held.shift()!();
     await w.close();
+  });
+
+  it('sends far fewer requests than lines under load, each within the batch limits', async () => {
+    const rec = recorder(1);
+    const w = new LogWriter({ send: rec.send, maxBatchLines: 300, maxBatchBytes: 2_000 });
+    for (let i = 0; i < 20_000; i++) {
+      const wait = w.write(`load ${i}\n`);
+      if (wait) await wait;
+      // Lines come one by one, with a turn of the event loop between some of them, as a step's output does.
+      if (i % 100 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await w.close();
+    expect(rec.lines().map((l) => l.out)).toEqual([...Array(20_000).keys()].map((i) => `load ${i}\n`));
+    expect(rec.lines().map((l) => l.pos)).toEqual([...Array(20_000).keys()]);
+    expect(rec.batches.length).toBeLessThan(20_000 / 50);
+    for (const batch of rec.batches) {
+      expect(batch.length).toBeLessThanOrEqual(300);
+      // A batch is closed once it reaches the byte limit, so it passes it by at most one line.
+      expect(batch.slice(0, -1).reduce((n, l) => n + l.out.length, 0)).toBeLessThan(2_000);
+    }
+  });
+
+  it('keeps the unsent bytes under the high-water mark and one batch with a slow server', async () => {
+    const highWaterBytes = 20_000;
+    const maxBatchBytes = 5_000;
+    let written = 0;
+    let delivered = 0;
+    let most = 0;
+    let waits = 0;
+    const w = new LogWriter({
+      send: async (lines) => {
+        await new Promise((r) => setTimeout(r, 2));
+        delivered += lines.reduce((n, l) => n + l.out.length, 0);
+      },
+      highWaterBytes,
+      maxBatchBytes,
+    });
+    for (let i = 0; i < 5_000; i++) {
+      const line = `slow ${i} ${'x'.repeat(i % 40)}\n`;
+      written += line.length;
+      most = Math.max(most, written - delivered);
+      const wait = w.write(line);
+      if (wait) {
+        waits++;
+        await wait;
+      }
+    }
+    await w.close();
+    expect(delivered).toBe(written);
+    // The writer did have to wait, often: far more was written than the mark.
+    expect(written).toBeGreaterThan(5 * highWaterBytes);
+    expect(waits).toBeGreaterThan(5);
+    // More than a batch was held back while the server was slow, never more than the bound.
+    expect(most).toBeGreaterThan(maxBatchBytes);
+    expect(most).toBeLessThanOrEqual(highWaterBytes + maxBatchBytes);
   });
 
   it('keeps order and loses nothing with a slow server and one request in flight', async () => {
@@ -94,7 +175,6 @@ describe('LogWriter', () => {
         await rec.send(lines);
         inFlight--;
       },
-      flushIntervalMs: 5,
       maxBatchLines: 7,
     });
     for (let i = 0; i < 200; i++) {
@@ -134,7 +214,6 @@ describe('LogWriter', () => {
         }),
       highWaterBytes: 100,
       maxBatchBytes: 1_000_000,
-      flushIntervalMs: 1,
     });
     expect(w.write('x'.repeat(50) + '\n')).toBeUndefined();
     await sending;

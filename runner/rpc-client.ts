@@ -6,7 +6,13 @@
 // The client keeps the stage token of each stage it accepted (in memory only) and sends it
 // on every call about that stage, its steps, and the watch of its build; forget() drops it
 // when the runner is done with the stage.
+//
+// Requests go out through node:http(s) on kept-alive connections rather than fetch: fetch
+// copies a request body on its way through web streams, which for a loud step's log
+// batches cost the runner a third of its CPU and 50 MB (bench/runner-log-path.ts).
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import type { LogLine, Stage, Step } from '../core/domain.ts';
 import {
   type AcceptRequest,
@@ -89,9 +95,11 @@ export class RpcClient {
   private readonly retryMaxMs: number;
   private readonly timeoutMs: number;
   private readonly held = new Map<number, HeldToken>();
+  private readonly agent: http.Agent;
 
   constructor(options: RpcClientOptions) {
     this.baseUrl = options.serverUrl.replace(/\/+$/, '');
+    this.agent = this.baseUrl.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
     this.secret = options.secret;
     this.runner = options.runner;
     this.attempts = options.attempts ?? 6;
@@ -223,32 +231,29 @@ export class RpcClient {
     const signal = options.signal ?? NEVER;
     // A long poll gets the server's window plus slack, so a half-open connection cannot hang it forever.
     const timeoutMs = options.longPoll ? LONG_POLL_MS + 15_000 : this.timeoutMs;
+    // Encoded once for all attempts. Kept a string: a Buffer of a big log batch would be a
+    // new large allocation per request, which costs more than writing the text to the socket.
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     for (let attempt = 1; ; attempt++) {
       signal.throwIfAborted();
       let failure: RpcError;
+      const timeout = AbortSignal.timeout(timeoutMs);
       try {
-        const res = await fetch(this.baseUrl + path, {
-          method,
-          headers: {
-            authorization: `Bearer ${this.secret}`,
-            ...(this.runner ? { [RUNNER_HEADER]: this.runner } : {}),
-            ...(options.stageToken ? { [STAGE_TOKEN_HEADER]: options.stageToken } : {}),
-            ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          body: options.body === undefined ? undefined : JSON.stringify(options.body),
-          signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
-        });
+        const headers: Record<string, string> = {
+          authorization: `Bearer ${this.secret}`,
+          ...(this.runner ? { [RUNNER_HEADER]: this.runner } : {}),
+          ...(options.stageToken ? { [STAGE_TOKEN_HEADER]: options.stageToken } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        };
+        const res = await exchange(this.baseUrl + path, this.agent, method, headers, body, AbortSignal.any([signal, timeout]));
         if (res.status === 204) return null;
-        if (res.ok) {
-          const text = await res.text();
-          return text ? (JSON.parse(text) as T) : null;
-        }
-        failure = new RpcError(`${method} ${path}: ${res.status} ${await errorMessage(res)}`, res.status);
+        if (res.status >= 200 && res.status < 300) return res.text ? (JSON.parse(res.text) as T) : null;
+        failure = new RpcError(`${method} ${path}: ${res.status} ${errorMessage(res.text, res.statusText)}`, res.status);
         if (res.status < 500) throw failure;
       } catch (err) {
         if (err instanceof RpcError) throw err;
         signal.throwIfAborted();
-        failure = new RpcError(`${method} ${path}: cannot reach ${this.baseUrl}: ${describe(err)}`, 0);
+        failure = new RpcError(`${method} ${path}: cannot reach ${this.baseUrl}: ${timeout.aborted ? 'timed out' : describe(err)}`, 0);
       }
       if (!options.retry || attempt >= this.attempts) throw failure;
       await sleep(Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** (attempt - 1)) * (0.75 + Math.random() / 2), signal);
@@ -256,19 +261,43 @@ export class RpcClient {
   }
 }
 
-async function errorMessage(res: Response): Promise<string> {
-  const text = await res.text().catch(() => '');
+interface Answer {
+  status: number;
+  statusText: string;
+  text: string;
+}
+
+/** One request and its whole answer; rejects on a network error or when `signal` aborts. */
+function exchange(url: string, agent: http.Agent, method: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal): Promise<Answer> {
+  const request = url.startsWith('https:') ? https.request : http.request;
+  const length = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) };
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, agent, signal, headers: { ...headers, ...length } }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (part: Buffer) => parts.push(part));
+      res.on('error', reject);
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', text: Buffer.concat(parts).toString('utf8') }));
+      // Cut off mid-answer (the server went, or the signal aborted): 'end' never comes.
+      res.on('close', () => {
+        if (!res.complete) reject(new Error('the connection closed before the answer ended'));
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function errorMessage(text: string, statusText: string): string {
   try {
     return (JSON.parse(text) as ErrorBody).message ?? text;
   } catch {
-    return text || res.statusText;
+    return text || statusText;
   }
 }
 
 function describe(err: unknown): string {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e.name === 'TimeoutError') return 'timed out';
-  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
+  const e = err as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string } };
+  return e.code ?? e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
 }
 
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */

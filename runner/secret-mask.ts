@@ -172,6 +172,11 @@ export class SecretMasker {
     this.matcher = forms.size > 0 ? new FormMatcher([...forms]) : null;
   }
 
+  /** No secret to hide: every text is left as it is, and callers may skip asking. */
+  get empty(): boolean {
+    return this.matcher === null;
+  }
+
   /** The text with every stretch covered by secret forms replaced by one MASK. */
   mask(text: string): string {
     if (!this.matcher) return text;
