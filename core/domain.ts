@@ -323,6 +323,32 @@ export interface RunningStageJson {
   status: Status;
 }
 
+/** What became of a webhook delivery: waiting or being handled, or one of its three outcomes. */
+export type DeliveryStatus = 'pending' | 'running' | 'built' | 'ignored' | 'failed';
+
+/** GET /api/repos/{owner}/{name}/deliveries: a webhook delivery and what became of it. */
+export interface DeliveryJson {
+  id: number;
+  /** The provider's delivery id; `redelivery-<uuid>` for one sent again from Harrier. */
+  guid: string;
+  event: string;
+  /** The action Harrier reads from it (opened, synchronized, …); empty when it has none. */
+  action: string;
+  status: DeliveryStatus;
+  /** Why it was ignored or failed (with the provider's error), or why a retry waits; empty when built. */
+  reason: string;
+  /** The number of the build it made, or null. */
+  build: number | null;
+  /** Times a worker took it. */
+  attempts: number;
+  /** Unix seconds. */
+  created: number;
+  /** Unix seconds it was built, ignored or failed; 0 before. */
+  finished: number;
+  /** The delivery it repeats, or null. */
+  redelivery_of: number | null;
+}
+
 /** GET/PATCH /api/repos/{owner}/{name}/language and POST …/language/detect answer this. */
 export interface LanguageSettings<L extends string = string> {
   /** The language in effect: the one stored, or the detected one before anything is stored. */

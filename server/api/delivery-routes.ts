@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
+import type { DeliveryJson, DeliveryStatus } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
 import { repoAccess } from '../auth/repo-access.ts';
 import { listDeliveries, storeRedelivery, type DeliveryRow } from '../deliveries/delivery-store.ts';
@@ -24,29 +25,13 @@ const listQuery = z.object({
   per_page: positive('number').default(DEFAULT_PER_PAGE).transform((n) => Math.min(n, MAX_PER_PAGE)),
 });
 
-export interface DeliveryJson {
-  id: number;
-  guid: string;
-  event: string;
-  /** The action Harrier reads from it (opened, synchronized, …); empty when it has none. */
-  action: string;
-  status: string;
-  reason: string;
-  /** The number of the build it made, or null. */
-  build: number | null;
-  attempts: number;
-  created: number;
-  finished: number;
-  redelivery_of: number | null;
-}
-
 export function deliveryJson(ctx: ServerContext, d: DeliveryRow): DeliveryJson {
   return {
     id: d.id,
     guid: d.guid,
     event: d.event,
     action: actionOf(ctx, d),
-    status: d.status,
+    status: d.status as DeliveryStatus,
     reason: d.reason,
     build: d.buildNumber || null,
     attempts: d.attempts,

@@ -13,7 +13,7 @@ import type { ServerContext } from '../context.ts';
 import type { Delivery as DeliveryRow, Prisma } from '../db/generated/sqlite/client.ts';
 import type { HookHeaders } from '../providers/hook-delivery.ts';
 
-export type DeliveryStatus = 'pending' | 'running' | 'built' | 'ignored' | 'failed';
+export type { DeliveryStatus } from '../../core/domain.ts';
 export type { DeliveryRow };
 
 export interface NewDelivery {

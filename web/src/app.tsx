@@ -106,7 +106,7 @@ function Page({ route }: { route: Route }) {
     case 'builds':
       return <BuildsPage key={route.slug} slug={route.slug} />;
     case 'settings':
-      return <SettingsPage key={route.slug} slug={route.slug} />;
+      return <SettingsPage key={route.slug} slug={route.slug} tab={route.tab} />;
     case 'build':
       return <BuildPage key={`${route.slug}#${route.number}`} slug={route.slug} number={route.number} stage={route.stage} step={route.step} />;
     default:

@@ -6,6 +6,7 @@
 //   /account                           your personal tokens
 //   /{owner}/{name}                    builds of a repository
 //   /{owner}/{name}/settings           its settings
+//   /{owner}/{name}/settings/deliveries   its webhook deliveries (a tab of the settings)
 //   /{owner}/{name}/{build}[/{stage}/{step}][#L42]   a build, a step's log, a line
 import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from 'react';
 
@@ -51,7 +52,7 @@ export type Route =
   | { page: 'users' }
   | { page: 'account' }
   | { page: 'builds'; slug: string }
-  | { page: 'settings'; slug: string }
+  | { page: 'settings'; slug: string; tab?: 'deliveries' }
   | { page: 'build'; slug: string; number: number; stage?: number; step?: number }
   | { page: 'not-found' };
 
@@ -65,6 +66,7 @@ export function matchRoute(path: string): Route {
   const slug = `${parts[0]}/${parts[1]}`;
   if (parts.length === 2) return { page: 'builds', slug };
   if (parts.length === 3 && parts[2] === 'settings') return { page: 'settings', slug };
+  if (parts.length === 4 && parts[2] === 'settings' && parts[3] === 'deliveries') return { page: 'settings', slug, tab: 'deliveries' };
   const nums = parts.slice(2).map(Number);
   if (!nums.every((n) => Number.isInteger(n) && n > 0)) return { page: 'not-found' };
   if (nums.length === 1) return { page: 'build', slug, number: nums[0] };

@@ -2,6 +2,8 @@
 // renamed field breaks the UI's type check rather than the page.
 export type {
   Build,
+  DeliveryJson as Delivery,
+  DeliveryStatus,
   LanguageSettings,
   LogLine,
   Permission,

@@ -1,21 +1,23 @@
 // A repository's settings: how it builds (general), what it builds when it has no
-// pipeline file (language), its secrets, its badge, its webhook, and deactivation.
+// pipeline file (language), its secrets, its badge, its webhook, and deactivation; and,
+// on a tab of their own, the webhook's deliveries.
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { api, messageOf, repoPath } from '../api/client.ts';
 import type { Repo } from '../api/types.ts';
 import { useApi } from '../api/use-api.ts';
 import { ErrorNotice, LiveRegion, Loading } from '../components/common.tsx';
 import { RepoHeader } from '../components/repo-header.tsx';
-import { navigate } from '../router.tsx';
+import { Link, navigate, repoUrl } from '../router.tsx';
 import { publicHost, useSession, useTitle } from '../session.tsx';
+import { DeliveriesTab } from './deliveries-settings.tsx';
 import { LanguageSettingsSection } from './language-settings.tsx';
 import { SecretsSection } from './secrets-settings.tsx';
 
 type General = Pick<Repo, 'config_path' | 'timeout' | 'visibility' | 'trusted' | 'protected' | 'ignore_forks' | 'ignore_pull_requests'>;
 const GENERAL_KEYS: (keyof General)[] = ['config_path', 'timeout', 'visibility', 'trusted', 'protected', 'ignore_forks', 'ignore_pull_requests'];
 
-export function SettingsPage({ slug }: { slug: string }) {
-  useTitle(`Settings · ${slug}`);
+export function SettingsPage({ slug, tab }: { slug: string; tab?: 'deliveries' }) {
+  useTitle(`${tab === 'deliveries' ? 'Deliveries' : 'Settings'} · ${slug}`);
   const repo = useApi<Repo>(`/api/repos/${repoPath(slug)}`);
   const [announce, setAnnounce] = useState('');
   const r = repo.data;
@@ -24,7 +26,20 @@ export function SettingsPage({ slug }: { slug: string }) {
       <RepoHeader slug={slug} repo={r} tab="settings" />
       <LiveRegion message={announce} />
       <ErrorNotice title="Could not load the repository" error={repo.error} />
-      {!r ? (
+      {(r?.permissions?.admin || tab === 'deliveries') && (
+        <nav className="subtabs" aria-label={`Settings of ${slug}`}>
+          <Link to={repoUrl(slug, '/settings')} aria-current={!tab ? 'page' : undefined}>
+            General
+          </Link>
+          <Link to={repoUrl(slug, '/settings/deliveries')} aria-current={tab === 'deliveries' ? 'page' : undefined}>
+            Deliveries
+          </Link>
+        </nav>
+      )}
+      {tab === 'deliveries' ? (
+        // The tab asks the API itself, which answers 403 to all but the repository's admins.
+        <DeliveriesTab slug={slug} onChanged={setAnnounce} />
+      ) : !r ? (
         repo.loading && <Loading what="settings" />
       ) : (
         <div className="settings">
