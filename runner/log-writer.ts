@@ -84,9 +84,10 @@ export class LogWriter {
   constructor(options: LogWriterOptions) {
     this.opts = {
       startedAt: Date.now(),
+      // A few batches fit under the mark, so one can fill while another is in flight.
       maxBatchLines: 10_000,
-      maxBatchBytes: 1024 * 1024,
-      highWaterBytes: 4 * 1024 * 1024,
+      maxBatchBytes: 512 * 1024,
+      highWaterBytes: 2 * 1024 * 1024,
       maxLineBytes: 1024 * 1024,
       closeTimeoutMs: 30_000,
       onError: () => {},

@@ -19,7 +19,9 @@ export async function pumpOutput(stream: Readable, output: StepOutput, progress:
         if (pending.length < HEADER + size) break;
         const payload = pending.subarray(HEADER, HEADER + size);
         pending = pending.subarray(HEADER + size);
-        if (payload.length > 0) await output(Buffer.from(payload));
+        // Waits only when the output asks to: a turn of the event loop per frame adds up over a loud step.
+        const wait = payload.length > 0 ? output(payload) : undefined;
+        if (wait) await wait;
         progress.chunks++;
       }
     }
