@@ -21,6 +21,7 @@ import { LogWriter } from '../runner/log-writer.ts';
 import { RpcClient } from '../runner/rpc-client.ts';
 import { handPlan } from '../runner/testing/hand-plan.ts';
 import { ensureTestImages, TEST_IMAGES } from '../test/support/images.ts';
+import { handOnFigures } from './figures.ts';
 import { elapsedMs, percentile } from './stats.ts';
 
 const LAG_LINES = 100;
@@ -78,6 +79,8 @@ class Sink {
   expected: (pos: number) => string = () => '';
   next = 0;
   wrong: string | undefined;
+  /** Lines in order and right before the first wrong one. */
+  right = 0;
   lags: number[] = [];
 
   async listen(): Promise<string> {
@@ -89,6 +92,7 @@ class Sink {
     this.expected = expected;
     this.next = 0;
     this.wrong = undefined;
+    this.right = 0;
     this.lags = [];
   }
 
@@ -105,6 +109,7 @@ class Sink {
         if (!this.wrong && (line.pos !== this.next || (want && line.out !== want))) {
           this.wrong = `line ${line.pos}: expected pos ${this.next} ${JSON.stringify(want)}, got ${JSON.stringify(line.out)}`;
         }
+        if (!this.wrong) this.right = line.pos + 1;
         this.next = line.pos + 1;
         const printed = /^(\d+\.\d+) /.exec(line.out);
         if (printed) this.lags.push(arrived - Number(printed[1]) * 1000);
@@ -153,6 +158,7 @@ async function main(): Promise<void> {
   const base: number[] = [];
   const harrier: ChildResult[] = [];
   const dropped: ChildResult[] = [];
+  let fewestRight = Infinity;
   dockerRun(1000); // warm the engine and the image
   for (let round = 0; round < rounds; round++) {
     // Alternated, so a busy moment on the shared machine falls on both.
@@ -162,6 +168,7 @@ async function main(): Promise<void> {
     // Reported, not thrown: a run that loses lines is a figure too.
     if (sink.wrong) console.log(`round ${round + 1}: the sink got a wrong line: ${sink.wrong}`);
     if (sink.next !== lines + 1) console.log(`round ${round + 1}: the sink got ${sink.next} of ${lines + 1} lines`);
+    fewestRight = Math.min(fewestRight, sink.right);
     harrier.push(result);
     dropped.push(await runChild(url, 'drop', lines));
   }
@@ -196,6 +203,29 @@ async function main(): Promise<void> {
       `p50 ${percentile(lags, 50).toFixed(0)} ms, p95 ${percentile(lags, 95).toFixed(0)} ms, max ${Math.max(...lags).toFixed(0)} ms ` +
       `(${lags.length} lines, ${lag.requests} requests)`,
   );
+  // Under bench/all.ts, the figures join the run's table.
+  const bench = 'runner-log-path';
+  handOnFigures([
+    {
+      bench,
+      name: `runner's share of a step printing \`seq 1 ${lines}\` (Docker backend + LogWriter + RpcClient to a sink)`,
+      unit: 'ms',
+      value: median(harrier, 'ms'),
+      baseline: { name: 'docker run --rm', value: baseMs },
+      target: { kind: 'ratio-at-most', limit: 1.2 },
+      note: `median of ${rounds}`,
+    },
+    { bench, name: 'lines at the sink, in order, byte for byte', unit: 'lines', value: fewestRight, baseline: { name: 'printed', value: lines + 1 }, target: { kind: 'value-equals-baseline' } },
+    { bench, name: 'runner peak RSS during that step', unit: 'MB', value: Math.max(...harrier.map((r) => r.maxRssMb)), target: { kind: 'value-below', limit: 200 } },
+    {
+      bench,
+      name: 'runner lag, line printed -> at the sink',
+      unit: 'ms',
+      value: percentile(lags, 95),
+      target: { kind: 'value-below', limit: 250 },
+      note: `p95 of ${lags.length} lines one each ${LAG_EVERY_S * 1000} ms; 10 ms clock`,
+    },
+  ]);
 }
 
 if (process.argv[2] === '--child') {
