@@ -107,7 +107,7 @@ export async function cloneRepo(options: CloneOptions): Promise<void> {
     await sleep(wait, signal);
   }
 
-  if (!(await hasCommit(dir, env, sha, signal))) {
+  if (!(await fetchedAsTip(dir, sha)) && !(await hasCommit(dir, env, sha, signal))) {
     // The ref moved on since the push, beyond the fetched depth: ask for the commit itself,
     // then for the ref's whole history when the server refuses to hand out single commits.
     output(`commit ${sha} is not in the fetched history; fetching it\n`);
@@ -122,6 +122,16 @@ export async function cloneRepo(options: CloneOptions): Promise<void> {
 
   if (branch) await must(['checkout', '-q', '-f', '-B', branch, sha], 'git checkout');
   else await must(['checkout', '-q', '-f', sha], 'git checkout');
+}
+
+/**
+ * Whether the fetch brought the commit as the tip of what it fetched (the usual case: the
+ * ref has not moved since the push), read from FETCH_HEAD without starting git again.
+ */
+async function fetchedAsTip(dir: string, sha: string): Promise<boolean> {
+  if (sha.length !== 40 && sha.length !== 64) return false;
+  const fetched = await fs.promises.readFile(path.join(dir, '.git', 'FETCH_HEAD'), 'utf8').catch(() => '');
+  return fetched.split('\n').some((line) => line.split('\t')[0].toLowerCase() === sha.toLowerCase());
 }
 
 async function hasCommit(dir: string, env: NodeJS.ProcessEnv, sha: string, signal: AbortSignal): Promise<boolean> {

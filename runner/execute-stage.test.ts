@@ -6,10 +6,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StageDetails } from '../core/protocol.ts';
+import type { StageDetails, StageUpdate } from '../core/protocol.ts';
 import type { Pipeline } from '../pipeline/types.ts';
 import { DockerBackend } from './backend/docker/docker-backend.ts';
-import { executeStage, type StageCompiler } from './execute-stage.ts';
+import { executeStage, type StageCompiler, type StageRpc } from './execute-stage.ts';
 import { LABEL_RUNNER } from './labels.ts';
 import { RpcClient } from './rpc-client.ts';
 import { FakeRpcServer } from './testing/fake-rpc-server.ts';
@@ -65,8 +65,23 @@ interface StageRunInput {
   timeoutMinutes?: number;
   signal?: AbortSignal;
   lost?: AbortSignal;
+  /** Looks at each stage update as it is sent. */
+  onStageUpdate?: (update: StageUpdate, details: StageDetails) => void;
   /** Runs once the stage is under way, e.g. to cancel it. */
   during?: (details: StageDetails) => Promise<void>;
+}
+
+function watchedRpc(details: StageDetails, onStageUpdate: StageRunInput['onStageUpdate']): StageRpc {
+  if (!onStageUpdate) return rpc;
+  return {
+    updateStage: (id, update) => {
+      onStageUpdate(update, details);
+      return rpc.updateStage(id, update);
+    },
+    updateStep: (id, update) => rpc.updateStep(id, update),
+    sendLogs: (id, lines) => rpc.sendLogs(id, lines),
+    watch: (id, signal) => rpc.watch(id, signal),
+  };
 }
 
 async function runStage(input: StageRunInput) {
@@ -89,7 +104,7 @@ async function runStage(input: StageRunInput) {
     return { ok: true, pipeline: pipelineStub(), plan };
   };
   const [outcome] = await Promise.all([
-    executeStage(details, { rpc, backend, compile, workspaceDir, runnerName, signal: input.signal, lost: input.lost }),
+    executeStage(details, { rpc: watchedRpc(details, input.onStageUpdate), backend, compile, workspaceDir, runnerName, signal: input.signal, lost: input.lost }),
     input.during?.(details),
   ]);
   const step = (name: string) => {
@@ -123,6 +138,25 @@ describe('executeStage', () => {
     expect(r.step('test').log).toContain('built\n');
     expect(fs.existsSync(r.workspace)).toBe(false);
     expect(containersOf(r.details)).toBe('');
+  });
+
+  it('reports the stage done only once its containers, services included, and its workspace are gone, and removes its network by the time it returns', async () => {
+    let atReport: { containers: string; workspace: boolean } | undefined;
+    const r = await runStage({
+      steps: [
+        { name: 'db', service: true, commands: ['sleep 600'] },
+        { name: 'build', commands: ['true'] },
+      ],
+      onStageUpdate: (update, details) => {
+        if (update.status === 'running') return;
+        const workspace = fs.readdirSync(workspaceDir).some((entry) => entry.startsWith(`stage-${details.stage.id}-`));
+        atReport = { containers: containersOf(details), workspace };
+      },
+    });
+    expect(r.outcome.status).toBe('success');
+    expect(atReport).toEqual({ containers: '', workspace: false });
+    expect(r.stageUpdates.at(-1)?.status).toBe('success');
+    expect(docker('network', 'ls', '-q', '--filter', `label=io.harrier.stage=${r.details.stage.id}`, '--filter', `label=${LABEL_RUNNER}=${runnerName}`)).toBe('');
   });
 
   it('fails the stage at the first failing step and skips the steps after it', async () => {

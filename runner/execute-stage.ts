@@ -73,6 +73,8 @@ class StageRun {
   /** Why the runner no longer holds the stage; once set, nothing more is sent to the server. */
   private lostReason: string | undefined;
   private readonly logger: Logger | undefined;
+  /** The report that the stage runs; every step report goes after it. */
+  private stageRunning: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly details: StageDetails,
@@ -109,7 +111,8 @@ class StageRun {
     const onLost = () => this.markLost(describeReason(lost?.reason));
     lost?.addEventListener('abort', onLost, { once: true });
     if (lost?.aborted) onLost();
-    await this.unlessLost('report the stage running', () => rpc.updateStage(stage.id, { status: 'running', started }));
+    // Sent while the stage is set up: the steps' reports wait for it, nothing else does.
+    this.stageRunning = this.unlessLost('report the stage running', () => rpc.updateStage(stage.id, { status: 'running', started }));
 
     const minutes = this.details.repo.timeout > 0 ? this.details.repo.timeout : DEFAULT_TIMEOUT_MINUTES;
     const timer = setTimeout(() => this.stop(new StageKilled(`stage timed out after ${minutes} minutes`)), minutes * 60_000);
@@ -135,8 +138,9 @@ class StageRun {
       signal?.removeEventListener('abort', onShutdown);
       this.stopWatching.abort();
       if (plan) {
-        const toDestroy = plan;
-        await this.safely('tear down the stage', () => backend.destroy(toDestroy));
+        const toStop = plan;
+        // The network goes after the stage is reported done: nothing runs in it any more.
+        await this.safely('tear down the stage', () => (backend.removeContainers ? backend.removeContainers(toStop) : backend.destroy(toStop)));
       }
       if (workspace) {
         const toRemove = workspace;
@@ -155,7 +159,7 @@ class StageRun {
     for (const step of this.serverSteps) {
       if (!this.reported.has(step.id)) this.report(step, { status: 'skipped' });
     }
-    await Promise.all(this.reportChains.values());
+    await Promise.all([this.stageRunning, ...this.reportChains.values()]);
 
     const exitCode = this.firstProblem?.exitCode ?? 0;
     await this.unlessLost('report the stage result', () =>
@@ -163,11 +167,15 @@ class StageRun {
     );
     lost?.removeEventListener('abort', onLost);
     if (this.lostReason !== undefined) {
-      this.logger?.info({ event: 'stage_done', lost: true, reason: this.lostReason }, 'stage stopped and cleaned up; the runner no longer holds it, so nothing was reported');
-      return { status: outcome.status, error: this.lostReason, lost: true };
+      this.logger?.info({ event: 'stage_done', lost: true, reason: this.lostReason }, 'stage stopped and its containers and workspace removed; the runner no longer holds it, so nothing was reported');
+    } else {
+      this.logger?.info({ event: 'stage_done', status: outcome.status, error: outcome.error || undefined }, 'stage done');
     }
-    this.logger?.info({ event: 'stage_done', status: outcome.status, error: outcome.error || undefined }, 'stage done');
-    return outcome;
+    if (plan && backend.removeContainers) {
+      const toDestroy = plan;
+      await this.safely('tear down the stage', () => backend.destroy(toDestroy));
+    }
+    return this.lostReason !== undefined ? { status: outcome.status, error: this.lostReason, lost: true } : outcome;
   }
 
   private async run(setPlan: (plan: Plan) => void, setWorkspace: (dir: string) => void): Promise<StageOutcome> {
@@ -199,17 +207,38 @@ class StageRun {
       if (!plannedServerIds.has(step.id) && step !== cloneStep) this.report(step, { status: 'skipped' });
     }
 
-    // Cloning and creating the network do not depend on each other.
-    const [setup] = await Promise.allSettled([
-      options.backend.setup(plan, this.kill.signal, { registryCredentials: registryCredentials(plan, this.details.secrets, this.logger) }),
-      cloneOnHost ? this.cloneInto(workspace, pipeline, cloneStep) : Promise.resolve(),
-    ]);
+    // Cloning and creating the network do not depend on each other; the first containers
+    // are made in the network while the clone goes on.
+    const setup = options.backend.setup(plan, this.kill.signal, { registryCredentials: registryCredentials(plan, this.details.secrets, this.logger) });
+    const prepared = setup.then(
+      () => this.prepareFirst(plan, planned),
+      () => {},
+    );
+    const [setupDone] = await Promise.allSettled([setup, cloneOnHost ? this.cloneInto(workspace, pipeline, cloneStep) : Promise.resolve(), prepared]);
     if (this.kill.signal.aborted) return this.verdict();
-    if (setup.status === 'rejected') return { status: 'error', error: `could not set up the stage: ${messageOf(setup.reason)}` };
+    if (setupDone.status === 'rejected') return { status: 'error', error: `could not set up the stage: ${messageOf(setupDone.reason)}` };
 
     await Promise.all(planned.filter((s) => s.service).map((s) => this.runStep(plan, s)));
     await this.runGraph(plan, planned.filter((s) => !s.service));
     return this.verdict();
+  }
+
+  /** Has the backend make the containers of the services and of the steps that start first. */
+  private prepareFirst(plan: Plan, planned: PlanStep[]): void {
+    const prepare = this.options.backend.prepare;
+    if (!prepare) return;
+    const deps = stepDependencies(planned.filter((s) => !s.service));
+    for (const step of planned) {
+      if (this.kill.signal.aborted) return;
+      if (!step.service && (deps.get(step.name)!.length > 0 || !this.shouldRun(step))) continue;
+      let withEnv: PlanStep;
+      try {
+        withEnv = withSecrets(this.details, step);
+      } catch {
+        continue; // runStep reports the missing secret
+      }
+      prepare.call(this.options.backend, plan, withEnv, this.kill.signal);
+    }
   }
 
   private verdict(): StageOutcome {
@@ -370,7 +399,7 @@ class StageRun {
       this.stepStarted = true;
       this.options.onStepStarted?.();
     }
-    const previous = this.reportChains.get(serverStep.id) ?? Promise.resolve();
+    const previous = this.reportChains.get(serverStep.id) ?? this.stageRunning;
     const sent = previous.then(() => this.unlessLost(`report step ${serverStep.name} ${update.status}`, () => this.options.rpc.updateStep(serverStep.id, update)));
     this.reportChains.set(serverStep.id, sent);
     return sent;

@@ -56,8 +56,20 @@ export interface Backend {
    * and services after `run` returned; nothing reaches `output` after it was called.
    */
   run(plan: Plan, step: PlanStep, output: StepOutput, signal: AbortSignal, outputLost?: OutputLost): Promise<StepResult>;
+  /**
+   * Optional. Makes a step's container ready ahead of its run (while the stage's workspace
+   * is cloned), so that `run` only starts it. `step` is the one `run` will get. Best effort:
+   * whatever could not be made now, `run` makes, and reports its failure.
+   */
+  prepare?(plan: Plan, step: PlanStep, signal: AbortSignal): void;
   /** Removes every container, network and volume of the plan; safe to call more than once and after a failed setup. */
   destroy(plan: Plan): Promise<void>;
+  /**
+   * Optional. Removes the plan's containers only, stopping its steps and services; `destroy`
+   * removes the rest later. The runner reports a stage done between the two, since the
+   * rest (a network) is slow to remove and holds nothing that runs.
+   */
+  removeContainers?(plan: Plan): Promise<void>;
   /**
    * Resolves when the engine answers; rejects with an error whose message says, for a
    * person, what is wrong (e.g. "the Docker engine does not answer: connect ENOENT

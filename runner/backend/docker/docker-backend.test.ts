@@ -240,6 +240,31 @@ describe('DockerBackend', () => {
     await backend.destroy(p);
   });
 
+  it('runs a step in the container prepare() made for it, and removes a prepared container whose step never ran', async () => {
+    const p = plan([
+      { name: 'first', commands: ['echo from-the-prepared-container'] },
+      { name: 'skipped', commands: ['true'] },
+    ]);
+    await backend.setup(p, never);
+    backend.prepare(p, p.steps[0], never);
+    backend.prepare(p, p.steps[1], never);
+    const filter = `label=io.harrier.plan=${p.network.id}`;
+    // Made and not started: the engine lists both as created before any run.
+    await expect.poll(() => docker('ps', '-a', '--filter', filter, '--filter', 'status=created', '--format', '{{.Names}}').split('\n').sort()).toEqual(
+      [p.steps[0].id, p.steps[1].id].sort(),
+    );
+    const out = collect();
+    expect(await backend.run(p, p.steps[0], out.output, never)).toEqual({ exitCode: 0, oomKilled: false });
+    expect(out.text()).toContain('from-the-prepared-container\n');
+    expect(docker('ps', '-aq', '--filter', filter).split('\n')).toHaveLength(2);
+
+    await backend.removeContainers(p);
+    expect(docker('ps', '-aq', '--filter', filter)).toBe('');
+    expect(docker('network', 'ls', '-q', '--filter', filter)).not.toBe('');
+    await backend.destroy(p);
+    expect(docker('network', 'ls', '-q', '--filter', filter)).toBe('');
+  });
+
   it('tears down after a failed setup or a step that never started', async () => {
     const p = plan([{ name: 'missing', image: 'harrier-test/not-there:2', pull: 'never', commands: ['true'] }]);
     await backend.setup(p, never);

@@ -37,6 +37,8 @@ interface PlanState {
   containers: Set<string>;
   /** Output pumps of detached steps and services, which outlive their run() call. */
   background: Set<BackgroundOutput>;
+  /** Containers made ahead of their step's run() by prepare(), by step id; undefined when that failed. */
+  prepared: Map<string, Promise<Docker.Container | undefined>>;
   destroyed: boolean;
   registryCredentials: RegistryCredential[];
 }
@@ -109,7 +111,7 @@ export class DockerBackend implements Backend {
   private state(plan: Plan): PlanState {
     let state = this.plans.get(plan.network.id);
     if (!state) {
-      state = { containers: new Set(), background: new Set(), destroyed: false, registryCredentials: [] };
+      state = { containers: new Set(), background: new Set(), prepared: new Map(), destroyed: false, registryCredentials: [] };
       this.plans.set(plan.network.id, state);
     }
     return state;
@@ -140,24 +142,45 @@ export class DockerBackend implements Backend {
     await Promise.all([network, ...volumes]);
   }
 
+  /**
+   * Creates a step's container ahead of its run (while the workspace is cloned), so that
+   * run() only attaches and starts it. Best effort: when the image is pulled first or the
+   * container cannot be made now, run() creates it as before and reports what went wrong.
+   */
+  prepare(plan: Plan, step: PlanStep, signal: AbortSignal): void {
+    const state = this.state(plan);
+    if (state.destroyed || state.prepared.has(step.id) || pullsFirst(step.pull, step.image)) return;
+    const made = (async () => {
+      const { name, ...body } = containerOptions(plan, step, await this.containerLimits());
+      const container = await this.docker.createContainer({ _query: { name }, _body: body, abortSignal: signal } as Docker.ContainerCreateOptions);
+      state.containers.add(container.id);
+      return container;
+    })().catch(() => undefined);
+    state.prepared.set(step.id, made);
+  }
+
   async run(plan: Plan, step: PlanStep, output: StepOutput, signal: AbortSignal, outputLost?: OutputLost): Promise<StepResult> {
     signal.throwIfAborted();
     const state = this.state(plan);
     if (state.destroyed) throw new Error(`stage ${plan.network.id} is already torn down; step "${step.name}" cannot run`);
-    const options = containerOptions(plan, step, await this.containerLimits());
-    // As in Drone: a failed pull under always/default falls back to the engine's copy of the image.
     let pullError: ImageUnavailableError | undefined;
-    if (pullsFirst(step.pull, step.image)) {
-      pullError = await pullImage(this.docker, step.image, signal, state.registryCredentials).then(
-        () => undefined,
-        (err) => {
-          if (err instanceof ImageUnavailableError) return err;
-          throw err;
-        },
-      );
+    let container = await state.prepared.get(step.id);
+    state.prepared.delete(step.id);
+    if (!container) {
+      const options = containerOptions(plan, step, await this.containerLimits());
+      // As in Drone: a failed pull under always/default falls back to the engine's copy of the image.
+      if (pullsFirst(step.pull, step.image)) {
+        pullError = await pullImage(this.docker, step.image, signal, state.registryCredentials).then(
+          () => undefined,
+          (err) => {
+            if (err instanceof ImageUnavailableError) return err;
+            throw err;
+          },
+        );
+      }
+      container = await this.create(step, options, signal, state.registryCredentials, pullError);
+      state.containers.add(container.id);
     }
-    const container = await this.create(step, options, signal, state.registryCredentials, pullError);
-    state.containers.add(container.id);
     if (pullError) await output(Buffer.from(`warning: ${pullError.message}; using the copy the engine already has\n`));
     // destroy() may have listed the plan's containers while this one was being made.
     if (state.destroyed) {
@@ -265,18 +288,32 @@ export class DockerBackend implements Backend {
     }
   }
 
-  async destroy(plan: Plan): Promise<void> {
-    const state = this.state(plan);
-    state.destroyed = true;
+  /**
+   * Removes the plan's containers (the first half of destroy), so that the runner can say
+   * the stage is done before the engine's slower removal of its network.
+   */
+  async removeContainers(plan: Plan): Promise<void> {
     const failures: string[] = [];
-    const note = (what: string) => (err: unknown) => {
+    await this.removePlanContainers(plan, this.noter(failures));
+    if (failures.length > 0) throw new Error(`could not remove the containers of stage ${plan.network.id}: ${failures.join('; ')}`);
+  }
+
+  /** Collects removal failures; removal races (the object is gone or going) are fine. */
+  private noter(failures: string[]): (what: string) => (err: unknown) => void {
+    return (what) => (err) => {
       try {
         ignoreGone(err);
       } catch {
         failures.push(`${what}: ${engineMessage(err)}`);
       }
     };
+  }
 
+  private async removePlanContainers(plan: Plan, note: (what: string) => (err: unknown) => void): Promise<void> {
+    const state = this.state(plan);
+    state.destroyed = true;
+    // A container still being made ahead of its step would escape the listing below.
+    await Promise.all(state.prepared.values());
     const filters = { label: labelFilters({ [LABEL_PLAN]: plan.network.id }) };
     const listed = await this.docker.listContainers({ all: true, filters }).catch((err) => {
       note('list containers')(err);
@@ -290,7 +327,13 @@ export class DockerBackend implements Backend {
     for (const b of background) {
       if (!b.done) b.lose(`the output of this detached step or service did not end within ${DRAIN_MS / 1000} s after its container was removed, so the rest of it is lost`);
     }
+  }
 
+  async destroy(plan: Plan): Promise<void> {
+    const failures: string[] = [];
+    const note = this.noter(failures);
+    await this.removePlanContainers(plan, note);
+    const filters = { label: labelFilters({ [LABEL_PLAN]: plan.network.id }) };
     await this.docker.getNetwork(plan.network.id).remove().catch(note(`remove network ${plan.network.id}`));
     const labelled = await this.docker.listVolumes({ filters }).catch((err) => {
       note('list volumes')(err);
