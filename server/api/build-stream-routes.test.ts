@@ -93,7 +93,7 @@ describe.each(['sqlite', 'postgres'] as const)('GET /api/stream/{owner}/{name} o
     expect(stream.status).toBe(200);
     expect(stream.type).toMatch(/^text\/event-stream/);
     const { sha, responses } = await s.push({ 'a.txt': 'a' }, 'Add a');
-    expect((await responses[0].json()) as Build).toMatchObject({ number: 1 });
+    expect(await responses[0].build()).toMatchObject({ number: 1 });
     await until(() => stream.builds.length > 0, 'the new build');
     expect(stream.builds[0]).toMatchObject({ number: 1, status: 'pending', after: sha, message: 'Add a', config_source: 'file' });
     expect(stream.builds[0]).not.toHaveProperty('stages');
@@ -127,7 +127,7 @@ describe.each(['sqlite', 'postgres'] as const)('GET /api/stream/{owner}/{name} o
     await s.server.ctx.events.publish(channels.repoBuilds(await repoId()), { build: foreign.id, number: 1, status: 'pending', cancelled: false });
     await s.server.ctx.events.publish(channels.repoBuilds(await repoId()), { nonsense: true });
     const { responses } = await s.push({ 'b.txt': 'b' }, 'Add b');
-    expect(((await responses[0].json()) as Build).number).toBe(2);
+    expect((await responses[0].build()).number).toBe(2);
     await until(() => stream.builds.length > 0, 'the pushed build');
     expect(stream.builds.map((b) => b.repo_id)).toEqual([await repoId()]);
     stream.close();

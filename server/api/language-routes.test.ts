@@ -161,7 +161,7 @@ describe.each(['sqlite', 'postgres'] as const)('language settings on %s', (flavo
 
   it('says has_config false when the default branch has no pipeline file, and a push then builds the proposal', async () => {
     const { responses } = await s.push({ '.drone.yml': null }, 'Remove the pipeline file');
-    const build = (await responses[0].json()) as Build;
+    const build = await responses[0].build();
     expect(build).toMatchObject({ config_source: 'proposal', status: 'pending' });
     const stored = await s.server.ctx.db.build.findFirstOrThrow({ where: { id: build.id } });
     expect(stored.config).toBe(EDITED);

@@ -42,7 +42,9 @@ describe.each(['sqlite', 'postgres'] as const)('GET /api/runners on %s', (flavou
     s = await githubScenario({ pipeline: PIPELINE, flavour });
     // worker-b is the one runner that takes a stage; the others only ping.
     rpc = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, runner: 'worker-b', attempts: 1 });
-    await s.push({ 'a.txt': 'a' }, 'Add a');
+    const { responses } = await s.push({ 'a.txt': 'a' }, 'Add a');
+    // Build 1, once a worker made it.
+    expect((await responses[0].build()).number).toBe(1);
     const build = (await (await s.api(`/api/repos/${SLUG}/builds/1`)).json()) as Build;
     stageId = build.stages![0].id;
     const worker = runner('worker-b', { labels: { gpu: 'yes', zone: 'eu' } });

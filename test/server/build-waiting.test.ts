@@ -53,7 +53,9 @@ describe.each(['sqlite', 'postgres'] as const)('why a build waits, on %s', (flav
   beforeAll(async () => {
     s = await githubScenario({ pipeline: PIPELINE, flavour });
     rpc = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, runner: 'gpu-2', attempts: 1 });
-    await s.push({ 'a.txt': 'a' }, 'Add a');
+    const { responses } = await s.push({ 'a.txt': 'a' }, 'Add a');
+    // Build 1, which the tests read, once a worker made it.
+    expect((await responses[0].build()).number).toBe(1);
   });
   afterAll(async () => {
     await s?.close();

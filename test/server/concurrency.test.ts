@@ -70,7 +70,7 @@ describe.each(['sqlite', 'postgres'] as const)('concurrency limits on %s', (flav
 
   async function pushFile(file: string, message: string): Promise<Build> {
     const { responses } = await s.push({ '.drone.yml': file, [`${message}.txt`]: message }, message);
-    return (await responses[0].json()) as Build;
+    return await responses[0].build();
   }
 
   async function stageOf(build: Build, name: string): Promise<Stage> {

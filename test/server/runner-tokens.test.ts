@@ -89,7 +89,7 @@ describe.each(['sqlite', 'postgres'] as const)('runner tokens on %s', (flavour) 
   it('runs a stage with a runner token in place of the shared secret', async () => {
     const { token } = await issue('tok-run');
     const { responses } = await h.s.push({ 'run.txt': 'run' }, 'run');
-    const build = (await responses[0].json()) as Build;
+    const build = await responses[0].build();
     const runner = client(token, 'tok-run');
     expect(await runner.ping(info('tok-run'))).toMatchObject({ lost: [] });
     const stage = await runner.request(info('tok-run'));

@@ -105,7 +105,7 @@ describe.each(['sqlite', 'postgres'] as const)('secrets in stage details on %s',
 
   it('gives a stage exactly the secrets its pipeline names: environment, settings and image_pull_secrets', async () => {
     const { responses } = await s.push({ 'a.txt': 'a' }, 'Push');
-    const build = (await responses[0].json()) as Build;
+    const build = await responses[0].build();
     const details = await detailsOf(build, 'default');
     expect(secretsOf(details)).toEqual({
       shared_secret: VALUES.shared_secret,
@@ -124,14 +124,14 @@ describe.each(['sqlite', 'postgres'] as const)('secrets in stage details on %s',
 
   it('gives no details, so no secrets, for a stage no runner has accepted', async () => {
     const { responses } = await s.push({ 'b.txt': 'b' }, 'Another push');
-    const build = (await responses[0].json()) as Build;
+    const build = await responses[0].build();
     await expect(detailsOf(build, 'default', false)).rejects.toMatchObject({ status: 409, message: expect.stringContaining('does not hold stage') });
   });
 
   it('matches a from_secret name to a secret whose name differs only in case, under the name the pipeline wrote', async () => {
     s.git.commit({ '.drone.yml': PIPELINE.replace('from_secret: api_token', 'from_secret: API_TOKEN') }, 'Shout the name');
     const [res] = await s.fake.push(SLUG, { after: s.git.head() });
-    const details = await detailsOf((await res.json()) as Build, 'default');
+    const details = await detailsOf(await res.build(), 'default');
     expect(secretsOf(details).API_TOKEN).toBe(VALUES.api_token);
     s.git.commit({ '.drone.yml': PIPELINE }, 'Back to the usual name');
   });
@@ -140,7 +140,7 @@ describe.each(['sqlite', 'postgres'] as const)('secrets in stage details on %s',
     const sha = s.git.commit({ 'feature.txt': 'f' }, 'Feature', 'feature');
     s.git.checkout('main');
     const [res] = await s.fake.pullRequest(SLUG, { number: 3, head: { ref: 'feature', sha }, base: { ref: 'main' } });
-    const build = (await res.json()) as Build;
+    const build = await res.build();
     expect(build).toMatchObject({ event: 'pull_request' });
     const details = await detailsOf(build, 'default');
     expect(details.build.event).toBe('pull_request');
@@ -157,7 +157,7 @@ describe.each(['sqlite', 'postgres'] as const)('secrets in stage details on %s',
     const sha = s.git.commit({ 'fork.txt': 'unapproved' }, 'From a fork, unapproved', 'fork-unapproved');
     s.git.checkout('main');
     const [res] = await s.fake.pullRequest(SLUG, { number: 5, head: { ref: 'fork-unapproved', sha, repo: fork }, base: { ref: 'main' } });
-    const build = (await res.json()) as Build;
+    const build = await res.build();
     expect(build).toMatchObject({ status: 'pending', approved_by: '' });
     expect((await detailsOf(build, 'default')).secrets).toEqual([]);
     expect(logs.lines.some((l) => l.includes('"event":"secret_withheld"') && l.includes('docker_password') && l.includes('no one approved'))).toBe(true);
@@ -171,7 +171,7 @@ describe.each(['sqlite', 'postgres'] as const)('secrets in stage details on %s',
       const sha = s.git.commit({ 'fork.txt': 'f' }, 'From a fork', 'fork-feature');
       s.git.checkout('main');
       const [res] = await s.fake.pullRequest(SLUG, { number: 4, head: { ref: 'fork-feature', sha, repo: fork }, base: { ref: 'main' } });
-      const build = (await res.json()) as Build;
+      const build = await res.build();
       expect(build.status).toBe('blocked');
       const row = await db.build.findFirstOrThrow({ where: { number: build.number, repo: { slug: SLUG } } });
       expect(row.fork).toBe(true);
@@ -194,7 +194,7 @@ describe.each(['sqlite', 'postgres'] as const)('secrets in stage details on %s',
     await db.secret.update({ where: { id: other.id }, data: { data: token.data } });
     try {
       const { responses } = await s.push({ 'c.txt': 'c' }, 'After tampering');
-      const details = await detailsOf((await responses[0].json()) as Build, 'other');
+      const details = await detailsOf(await responses[0].build(), 'other');
       expect(details.secrets).toEqual([]);
       expect(logs.lines.some((l) => l.includes('"event":"secret_unreadable"') && l.includes('other_secret'))).toBe(true);
     } finally {
@@ -247,7 +247,7 @@ steps:
     });
     expect(created.status).toBe(200);
     const { responses } = await s.push({ 'x.txt': 'x' }, 'Use the secret');
-    const build = (await responses[0].json()) as Build;
+    const build = await responses[0].build();
     const rpc = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, runner: runnerName, attempts: 1 });
     const stage = (await rpc.request({ name: runnerName, labels: {}, capacity: 1, running: [], os: 'linux', arch: 'amd64', version: 'test' }))!;
     expect((await rpc.accept(stage.id, runnerName)).accepted).toBe(true);

@@ -66,7 +66,7 @@ function harness(flavour: 'sqlite' | 'postgres', env: Record<string, string> = {
 
   async function queuedStage(message: string): Promise<{ build: Build; stage: Stage }> {
     const { responses } = await h.s.push({ [`${message}.txt`]: message }, message);
-    const build = (await responses[0].json()) as Build;
+    const build = await responses[0].build();
     const full = (await (await h.s.api(`/api/repos/${SLUG}/builds/${build.number}`)).json()) as Build;
     return { build: full, stage: full.stages![0] };
   }
