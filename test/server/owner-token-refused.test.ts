@@ -20,7 +20,12 @@ describe('a repository whose owner GitHub no longer accepts', () => {
     expect(before.scmRefused).toBe(0);
     s.fake.state.token = 'revoked-by-github';
     const { responses } = await s.push({ 'a.txt': 'a' }, 'After the grant was revoked');
-    expect(responses[0].status).toBeGreaterThanOrEqual(400);
+    // Stored and answered; the worker meets the 401 and fails the delivery, the provider's
+    // refusal not being something a retry fixes.
+    expect(responses[0].status).toBe(202);
+    const outcome = await responses[0].outcome();
+    expect(outcome).toMatchObject({ status: 'failed', build: null });
+    expect(outcome.reason).toMatch(/401/);
     const after = await s.server.ctx.db.user.findUniqueOrThrow({ where: { id: before.id } });
     expect(after.scmRefused).toBeGreaterThan(0);
   });
