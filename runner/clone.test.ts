@@ -62,6 +62,22 @@ describe('cloneRepo', () => {
     expect(out.text()).toContain(`+ git fetch --depth=1 origin +refs/heads/main:refs/remotes/origin/main\n`);
   });
 
+  it('leaves origin set up as git remote add would, also for a URL with characters git config must quote', async () => {
+    const odd = path.join(root, 'odd "name" #1; a\\b');
+    git(root, 'clone', '-q', '--bare', origin, odd);
+    const remote = `file://${odd}`;
+    const dir = workspace();
+    const out = collect();
+    await cloneRepo({ dir, remote, build: { ref: 'refs/heads/main', after: commits.third, event: 'push' }, depth: 1, retries: 0, netrc: null, output: out.output, signal: never });
+    expect(git(dir, 'rev-parse', 'HEAD')).toBe(commits.third);
+    expect(git(dir, 'remote')).toBe('origin');
+    expect(git(dir, 'config', '--get', 'remote.origin.url')).toBe(remote);
+    expect(git(dir, 'config', '--get-all', 'remote.origin.fetch')).toBe('+refs/heads/*:refs/remotes/origin/*');
+    expect(out.text()).toContain('+ git remote add origin file:///');
+    // A later fetch by a step goes through the same remote.
+    expect(git(dir, 'ls-remote', 'origin', 'refs/heads/main').split('\t')[0]).toBe(commits.third);
+  });
+
   it('fetches the whole history when depth is 0', async () => {
     const dir = workspace();
     await cloneRepo({ dir, remote: fileUrl(), build: { ref: 'refs/heads/main', after: commits.third, event: 'push' }, depth: 0, retries: 0, netrc: null, output: () => {}, signal: never });

@@ -79,7 +79,7 @@ export async function cloneRepo(options: CloneOptions): Promise<void> {
   if (!/^[0-9a-f]{7,64}$/i.test(sha)) throw new CloneError(`the build has no commit to check out (after="${sha}")`, 1);
 
   await must(['init', '-q'], 'git init');
-  await must(['remote', 'add', 'origin', remote], 'git remote add', ['remote', 'add', 'origin', displayUrl(remote)]);
+  await addOrigin(dir, remote, output);
 
   const { refspec, branch } = build.ref ? refspecFor(build.ref) : { refspec: sha, branch: undefined };
   let depth = options.depth;
@@ -122,6 +122,18 @@ export async function cloneRepo(options: CloneOptions): Promise<void> {
 
   if (branch) await must(['checkout', '-q', '-f', '-B', branch, sha], 'git checkout');
   else await must(['checkout', '-q', '-f', sha], 'git checkout');
+}
+
+/**
+ * Writes what `git remote add origin <remote>` writes to the new repository's config, and
+ * logs it as that command: the same result with one git process fewer, which on a busy
+ * machine is a tenth of a second or more of every build.
+ */
+async function addOrigin(dir: string, remote: string, output: CloneOutput): Promise<void> {
+  output(`+ git remote add origin ${displayUrl(remote)}\n`);
+  // A quoted config value: only backslash, double quote and line breaks need escaping.
+  const quoted = remote.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '');
+  await fs.promises.appendFile(path.join(dir, '.git', 'config'), `[remote "origin"]\n\turl = "${quoted}"\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n`);
 }
 
 /**

@@ -291,9 +291,9 @@ class StageRun {
     const { details } = this;
     const started = unix();
     const startedMs = Date.now();
-    // The server learns the step runs before any of its log lines arrive.
-    await this.report(serverStep, { status: 'running', started });
-    const writer = this.writerFor(serverStep, startedMs);
+    // git starts while the server hears of it; log lines wait for that report.
+    const reportedRunning = this.report(serverStep, { status: 'running', started });
+    const writer = this.writerFor(serverStep, startedMs, reportedRunning);
     try {
       await (this.options.clone ?? cloneRepo)({
         dir: workspace,
