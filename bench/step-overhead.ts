@@ -1,57 +1,99 @@
-// What a pipeline step costs on top of its container: Harrier's Docker backend
-// running one `true` step (create, attach, start, wait, logs) against a raw
-// `docker run --rm` of the same image in the same run. Target: a step costs
-// little beyond its container's own start.
-//   npx tsx bench/step-overhead.ts [iterations]
-import { execFileSync } from 'node:child_process';
+// What a stage adds on top of its container: a one-step stage (`true`, with the default
+// clone, as users have it) run by `harrier runner` for `harrier server`, against a raw
+// `docker run --rm` of the same image, the two taken in turn in the same run so that
+// both see the same load on the machine.
+// - one-step stage: the runner's stage_started → stage_done (network, clone, workspace,
+//   container, reports to the server, teardown).
+// - backend alone: the Docker backend's setup + run + destroy of one step, in this
+//   process, without server, clone or workspace: what the engine calls cost.
+//   npx tsx bench/step-overhead.ts [builds]
 import { DockerBackend } from '../runner/backend/docker/docker-backend.ts';
 import { handPlan } from '../runner/testing/hand-plan.ts';
-import { ensureTestImages, TEST_IMAGES } from '../test/support/images.ts';
-import { elapsedMs, printTable } from './stats.ts';
+import { TEST_IMAGES } from '../test/support/images.ts';
+import { reportFigures } from './figures.ts';
+import { ensureBenchImages, median, startBenchSystem, timedCommand } from './system.ts';
 
-const ITERATIONS = Number(process.argv[2] ?? 20);
-ensureTestImages();
+const BUILDS = Number(process.argv[2] ?? 15);
+const IMAGE = TEST_IMAGES.alpine;
+/** Runs before the measured ones: the first build warms the server's and the runner's code paths. */
+const WARMUP = 2;
 
-function rawDockerRun(): number[] {
-  const samples: number[] = [];
-  for (let i = 0; i < ITERATIONS + 2; i++) {
-    const t = process.hrtime.bigint();
-    execFileSync('docker', ['run', '--rm', '--label', 'io.harrier.bench=true', TEST_IMAGES.busybox, 'true']);
-    if (i >= 2) samples.push(elapsedMs(t));
-  }
-  return samples;
-}
+const PIPELINE = `kind: pipeline
+type: docker
+name: default
 
-async function harrierStep(): Promise<{ run: number[]; withSetup: number[] }> {
+steps:
+- name: step
+  image: ${IMAGE}
+  pull: if-not-exists
+  commands:
+  - true
+`;
+
+const dockerRun = () => timedCommand('docker', ['run', '--rm', '--label', 'io.harrier.bench=true', IMAGE, 'true']);
+
+ensureBenchImages();
+
+async function backendAlone(): Promise<{ backend: number[]; raw: number[] }> {
   const backend = new DockerBackend();
-  const run: number[] = [];
-  const withSetup: number[] = [];
-  for (let i = 0; i < ITERATIONS + 2; i++) {
-    const plan = handPlan([{ name: 'step', image: TEST_IMAGES.busybox, pull: 'never', commands: ['true'] }], { labels: { 'io.harrier.bench': 'true' } });
+  const samples: number[] = [];
+  const raw: number[] = [];
+  for (let i = 0; i < BUILDS + WARMUP; i++) {
+    const plan = handPlan([{ name: 'step', image: IMAGE, pull: 'if-not-exists', commands: ['true'] }], { labels: { 'io.harrier.bench': 'true' } });
     const signal = new AbortController().signal;
-    const t0 = process.hrtime.bigint();
+    const t = process.hrtime.bigint();
     await backend.setup(plan, signal);
-    const t1 = process.hrtime.bigint();
     const result = await backend.run(plan, plan.steps[0], () => {}, signal);
-    const t2 = process.hrtime.bigint();
     await backend.destroy(plan);
+    const ms = Number(process.hrtime.bigint() - t) / 1e6;
     if (result.exitCode !== 0) throw new Error(`step exited ${result.exitCode}`);
-    if (i >= 2) {
-      run.push(Number(t2 - t1) / 1e6);
-      withSetup.push(Number(t2 - t0) / 1e6);
+    const rawMs = dockerRun();
+    if (i >= WARMUP) {
+      samples.push(ms);
+      raw.push(rawMs);
     }
   }
-  return { run, withSetup };
+  return { backend: samples, raw };
 }
 
-const raw = rawDockerRun();
-const harrier = await harrierStep();
-printTable(
-  `Per-step cost (${ITERATIONS} iterations, busybox image, command \`true\`)`,
-  [
-    { name: 'docker run --rm', samples: raw },
-    { name: 'Harrier step (create+attach+start+wait)', samples: harrier.run },
-    { name: 'Harrier stage of one step (+ network setup)', samples: harrier.withSetup },
-  ],
-  'docker run --rm',
-);
+const system = await startBenchSystem(PIPELINE);
+const stage: number[] = [];
+const raw: number[] = [];
+try {
+  for (let i = 0; i < BUILDS + WARMUP; i++) {
+    const number = await system.push({ 'run.txt': `${i}\n` }, `true run ${i}`);
+    const build = await system.waitForBuild(number);
+    if (build.status !== 'success') throw new Error(`build ${number} ended ${build.status}`);
+    const ms = await system.stageMs(number);
+    process.stderr.write(`build ${number}: stage ${Math.round(ms)} ms\n`);
+    // Taken right after each build, with the system idle, so both see the same machine.
+    const rawMs = dockerRun();
+    if (i >= WARMUP) {
+      stage.push(ms);
+      raw.push(rawMs);
+    }
+  }
+} finally {
+  await system.close();
+}
+const alone = await backendAlone();
+
+reportFigures([
+  {
+    bench: 'step-overhead',
+    name: 'one-step stage (`true`)',
+    unit: 'ms',
+    value: median(stage),
+    baseline: { name: `docker run --rm ${IMAGE} true`, value: median(raw) },
+    target: { kind: 'ratio-at-most', limit: 1.3 },
+    note: `median of ${BUILDS}; stage_started → stage_done, with clone`,
+  },
+  {
+    bench: 'step-overhead',
+    name: 'Docker backend alone: one-step stage (`true`)',
+    unit: 'ms',
+    value: median(alone.backend),
+    baseline: { name: `docker run --rm ${IMAGE} true`, value: median(alone.raw) },
+    note: `median of ${BUILDS}; network, container, teardown; no server, clone or workspace`,
+  },
+]);
