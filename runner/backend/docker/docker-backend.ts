@@ -18,7 +18,7 @@ import {
 import type { RegistryCredential } from '../registry-auth.ts';
 import { type ContainerLimits, containerOptions, NO_LIMITS, planLabels } from './container-options.ts';
 import { engineMessage, pullImage, pullsFirst } from './image-pull.ts';
-import { pumpOutput } from './output-stream.ts';
+import { pumpOutput, type OutputProgress } from './output-stream.ts';
 
 /** How long to wait for the last output after a container stopped before closing its stream. */
 const DRAIN_MS = 2_000;
@@ -198,7 +198,7 @@ export class DockerBackend implements Backend {
       lost = true;
       outputLost?.(reason);
     };
-    const progress = { chunks: 0 };
+    const progress: OutputProgress = { chunks: 0, waiting: false };
     const pumped = pumpOutput(stream, (chunk) => (lost ? undefined : output(chunk)), progress);
     try {
       signal.throwIfAborted();
@@ -276,11 +276,11 @@ export class DockerBackend implements Backend {
       waited.catch(() => {}); // may lose the race to a kill, then fail when the container goes
       const exit = await Promise.race([waited, stopped]);
       if (stopReason !== undefined) throw stopReason;
-      if (!(await drain(reading, stream))) lose(lostOutputMessage(step));
+      if (!(await drain(reading, stream, signal))) lose(lostOutputMessage(step));
       const oomKilled = exit.StatusCode === 137 ? Boolean((await container.inspect()).State.OOMKilled) : false;
       return { exitCode: exit.StatusCode, oomKilled };
     } catch (err) {
-      if (!(await drain(reading, stream))) lose(lostOutputMessage(step));
+      if (!(await drain(reading, stream, signal))) lose(lostOutputMessage(step));
       throw stopReason ?? new Error(`lost track of the container of step "${step.name}": ${engineMessage(err)}`);
     } finally {
       signal.removeEventListener('abort', onAbort);
@@ -372,9 +372,9 @@ export class DockerBackend implements Backend {
 }
 
 /** A step's output being read: done when the stream ended, and how many chunks went to the log so far. */
-interface Reading {
+export interface Reading {
   pumped: Promise<void>;
-  progress: { chunks: number };
+  progress: OutputProgress;
 }
 
 /**
@@ -383,9 +383,12 @@ interface Reading {
  * rest must not be thrown away. Only output that made no progress for DRAIN_MS is given
  * up on; then the stream is let go. False: it did not end.
  */
-async function drain({ pumped, progress }: Reading, stream: Readable): Promise<boolean> {
+export async function drain({ pumped, progress }: Reading, stream: Readable, signal?: AbortSignal): Promise<boolean> {
   let ended = false;
-  for (let seen = -1; !ended && progress.chunks !== seen; ) {
+  // Waiting on the log writer (the server takes lines slower than the step printed them) is
+  // not the output stopping: the stream is only held back by us. A stopped step (cancelled,
+  // timed out, its stage lost) waits on the writer no longer.
+  for (let seen = -1; !ended && (progress.chunks !== seen || (progress.waiting && !signal?.aborted)); ) {
     seen = progress.chunks;
     ended = await Promise.race([pumped.then(() => true), delay(DRAIN_MS).then(() => false)]);
   }

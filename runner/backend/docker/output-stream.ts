@@ -9,7 +9,13 @@ const HEADER = 8;
  * Resolves when the stream ends or breaks. Pauses reading while `output` digests a
  * chunk it returned a promise for, so backpressure reaches the engine's socket.
  */
-export async function pumpOutput(stream: Readable, output: StepOutput, progress: { chunks: number } = { chunks: 0 }): Promise<void> {
+/** How far reading got: chunks handed on, and whether it is waiting for the output to take one. */
+export interface OutputProgress {
+  chunks: number;
+  waiting: boolean;
+}
+
+export async function pumpOutput(stream: Readable, output: StepOutput, progress: OutputProgress = { chunks: 0, waiting: false }): Promise<void> {
   let pending: Buffer = Buffer.alloc(0);
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -21,7 +27,14 @@ export async function pumpOutput(stream: Readable, output: StepOutput, progress:
         pending = pending.subarray(HEADER + size);
         // Waits only when the output asks to: a turn of the event loop per frame adds up over a loud step.
         const wait = payload.length > 0 ? output(payload) : undefined;
-        if (wait) await wait;
+        if (wait) {
+          progress.waiting = true;
+          try {
+            await wait;
+          } finally {
+            progress.waiting = false;
+          }
+        }
         progress.chunks++;
       }
     }
