@@ -44,6 +44,8 @@ export class DeliveryWorkers {
   private stopped = false;
   private scanning = false;
   private again = false;
+  private announcing = false;
+  private announceAgain = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly claims = new Set<Claim>();
@@ -63,7 +65,27 @@ export class DeliveryWorkers {
   /** A delivery was stored: look for work now (here), and tell the other servers. */
   stored(): void {
     this.wake();
-    this.ctx.events.publish(DELIVERY_CHANNEL, {}).catch((err) => this.ctx.logger.warn({ err }, 'could not tell other servers about a delivery'));
+    this.announce();
+  }
+
+  /**
+   * One message tells the other servers there is work, however many deliveries came:
+   * while one is on its way, more deliveries ask for one more after it, not one each.
+   */
+  private announce(): void {
+    if (this.announcing) {
+      this.announceAgain = true;
+      return;
+    }
+    this.announcing = true;
+    this.announceAgain = false;
+    this.ctx.events
+      .publish(DELIVERY_CHANNEL, {})
+      .catch((err) => this.ctx.logger.warn({ err }, 'could not tell other servers about a delivery'))
+      .finally(() => {
+        this.announcing = false;
+        if (this.announceAgain && !this.stopped) this.announce();
+      });
   }
 
   wake(): void {
@@ -88,7 +110,9 @@ export class DeliveryWorkers {
       do {
         this.again = false;
         const free = this.concurrency - this.running;
-        if (free <= 0) break;
+        // Every worker is busy; the first to finish looks again (run() wakes), so a burst of
+        // deliveries costs no query here.
+        if (free <= 0) return;
         const claims = await claimDeliveries(this.ctx, free, LEASE_SECONDS);
         for (const claim of claims) this.run(claim);
         // Took all it could: more may be waiting.
