@@ -4,7 +4,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { clone, readCorpusJson } from './corpus.ts';
 import type { CommitInfo } from './local-git-repo.ts';
-import { delivered, type DeliveredResponse } from './delivered.ts';
+import { postDelivery, type DeliveredResponse } from './delivered.ts';
 
 /** What a payload needs to know about a repository; FakeBitbucketRepo has all of it. */
 export interface BitbucketRepoInfo {
@@ -182,5 +182,5 @@ export async function deliverBitbucketHook(url: string, event: string, body: unk
     ...(opts.unsigned || !secret ? {} : { 'X-Hub-Signature': signBitbucketBody(raw, secret) }),
     ...opts.headers,
   };
-  return delivered(url, await fetch(url, { method: 'POST', headers, body: raw }));
+  return postDelivery(url, headers, raw);
 }

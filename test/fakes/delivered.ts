@@ -82,3 +82,20 @@ export async function delivered(url: string, res: Response): Promise<DeliveredRe
     },
   });
 }
+
+/**
+ * POSTs a delivery as a provider does. A connection the server closed as idle just as
+ * the request went out (a keep-alive race, seen on a loaded machine) is retried once
+ * with the same delivery id: a provider's retry, which the server handles once.
+ */
+export async function postDelivery(url: string, headers: Record<string, string>, body: Buffer): Promise<DeliveredResponse> {
+  const send = () => fetch(url, { method: 'POST', headers, body });
+  let res: Response;
+  try {
+    res = await send();
+  } catch (err) {
+    if ((err as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET') throw err;
+    res = await send();
+  }
+  return delivered(url, res);
+}

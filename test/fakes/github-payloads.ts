@@ -4,7 +4,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { clone, readCorpusJson } from './corpus.ts';
 import type { CommitInfo } from './local-git-repo.ts';
-import { delivered, type DeliveredResponse } from './delivered.ts';
+import { postDelivery, type DeliveredResponse } from './delivered.ts';
 
 export const ZERO_SHA = '0000000000000000000000000000000000000000';
 
@@ -235,5 +235,5 @@ export async function deliverGithubHook(url: string, event: string, body: unknow
     ...(opts.unsigned ? {} : { 'X-Hub-Signature-256': signature.sha256, 'X-Hub-Signature': signature.sha1 }),
     ...opts.headers,
   };
-  return delivered(url, await fetch(url, { method: 'POST', headers, body: raw }));
+  return postDelivery(url, headers, raw);
 }

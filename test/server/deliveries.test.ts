@@ -159,11 +159,13 @@ describe.each(['sqlite', 'postgres'] as const)('webhook deliveries on %s', (flav
   });
 });
 
+// Several servers share PostgreSQL, as a fleet does (README, Running a fleet); two
+// SQLite connections in one process would wait on each other's locks synchronously.
 describe('two servers sharing one database', () => {
   let s: GithubScenario;
   let other: RunningServer;
   beforeAll(async () => {
-    s = await githubScenario({ pipeline: PIPELINE });
+    s = await githubScenario({ pipeline: PIPELINE, flavour: 'postgres' });
     other = await startServer(loadServerConfig({ ...s.server.env, HARRIER_PORT: String(await freePort()) }), s.server.ctx.logger);
   });
   afterAll(async () => {
