@@ -11,7 +11,7 @@ import { figureTable, meets, ratioOf, type BenchFigure } from './figures.ts';
 const BENCH_DIR = import.meta.dirname;
 
 /** In the order they run; the figures first. */
-const BENCHES = ['log-throughput', 'reader-lag', 'webhook-intake', 'step-overhead', 'pickup-latency', 'dispatch', 'hostile-files', 'log-viewer'];
+const BENCHES = ['log-throughput', 'reader-lag', 'webhook-intake', 'step-overhead', 'runner-log-path', 'log-store', 'pickup-latency', 'dispatch', 'hostile-files', 'log-viewer'];
 
 const chosen = process.argv.slice(2);
 for (const name of chosen) {
