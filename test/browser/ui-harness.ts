@@ -15,6 +15,7 @@ import { LocalGitRepo } from '../fakes/local-git-repo.ts';
 import { runnerWorkspaceDir } from '../../runner/runner.ts';
 import { startHarrierPair, type HarrierProcess } from '../support/processes.ts';
 import { providerEnv } from '../support/server.ts';
+import { awaitDeliveredBuild, storedDeliveryId } from '../support/deliveries.ts';
 
 export const CHROMIUM = process.env.HARRIER_TEST_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-artifacts/screenshots');
@@ -74,7 +75,7 @@ export interface UiHarness {
   activate(slug: string): Promise<Repo>;
   /** Saves the pipeline the repository's language settings propose (built when a commit has no .drone.yml). */
   saveProposal(slug: string, pipeline: string): Promise<void>;
-  /** Commits to the repository and delivers the push webhook; the build the server answered with. */
+  /** Commits to the repository and delivers the push webhook; the build a worker made of the delivery. */
   push(slug: string, files: Record<string, string | null>, message: string): Promise<Build>;
   /** Polls the build until `until` holds for it; throws with the build when it ends or time runs out first. */
   waitForBuild(slug: string, number: number, until: (b: Build) => boolean, timeoutMs?: number): Promise<Build>;
@@ -177,8 +178,11 @@ export async function startUiHarness(): Promise<UiHarness> {
       if (!repo) throw new Error(`push: ${slug} was not added with addRepo`);
       const sha = repo.git.commit(files, message);
       const [res] = await fake.push(slug, { after: sha });
-      if (!res || res.status !== 200) throw new Error(`the push webhook of ${slug} was answered ${res?.status}: ${await res?.text()}`);
-      return (await res.json()) as Build;
+      if (!res) throw new Error(`the push webhook of ${slug} was not delivered: the stand-in has no hook for it`);
+      // Answered once stored; a worker of the server (another process) makes the build.
+      const id = storedDeliveryId(res.status, await res.text());
+      const number = await awaitDeliveredBuild(api, slug, id, PATIENCE_MS);
+      return must(`reading build ${number} of ${slug}`, api<Build>(`/api/repos/${slug}/builds/${number}`));
     },
     async waitForBuild(slug, number, until, timeoutMs = PATIENCE_MS) {
       const deadline = Date.now() + timeoutMs;
