@@ -9,6 +9,7 @@ import { LocalGitRepo } from '../fakes/local-git-repo.ts';
 import { Browser } from '../support/http.ts';
 import { startHarrierPair, type HarrierProcess } from '../support/processes.ts';
 import { providerEnv } from '../support/server.ts';
+import { awaitDeliveredBuild, storedDeliveryId } from '../support/deliveries.ts';
 
 export interface E2e {
   provider: 'github' | 'bitbucket';
@@ -22,7 +23,7 @@ export interface E2e {
   runnerName: string;
   workspaceDir: string;
   api<T = any>(path: string, init?: RequestInit): Promise<{ status: number; body: T }>;
-  /** Commits and announces the commit through the provider's push webhook. */
+  /** Commits, announces the commit through the provider's push webhook, and waits for the build a worker makes of it. */
   push(files: Record<string, string | null>, message: string): Promise<{ sha: string; build: Build }>;
   waitForBuild(number: number, timeoutMs?: number): Promise<Build>;
   logs(number: number, stage: number, step: number): Promise<LogLine[]>;
@@ -81,8 +82,13 @@ export async function startE2e(provider: 'github' | 'bitbucket', pipeline: strin
     async push(files, message) {
       const sha = git.commit(files, message);
       const [res] = await fake.push(slug, { after: sha });
-      if (!res || res.status !== 200) throw new Error(`the push webhook was answered ${res?.status}: ${await res?.text()}`);
-      return { sha, build: (await res.json()) as Build };
+      if (!res) throw new Error(`the push webhook of ${slug} was not delivered: the stand-in has no hook for it`);
+      // Answered once stored; a worker of the server (another process) makes the build.
+      const id = storedDeliveryId(res.status, await res.text());
+      const number = await awaitDeliveredBuild(api, slug, id);
+      const { status, body } = await api<Build>(`/api/repos/${slug}/builds/${number}`);
+      if (status !== 200) throw new Error(`GET build ${number} of ${slug}: ${status} ${JSON.stringify(body)}`);
+      return { sha, build: body };
     },
     async waitForBuild(number, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
