@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { favourSmallHeap } from '../core/heap-footprint.ts';
 import { createLogger } from '../core/log.ts';
 import { loadRunnerConfig } from '../runner/config.ts';
 import { startRunner } from '../runner/main.ts';
@@ -25,6 +26,7 @@ function whenAborted(signal: AbortSignal): Promise<void> {
 }
 
 export async function serverCommand(): Promise<void> {
+  favourSmallHeap();
   const signal = stopSignal();
   const server = await startServer(loadServerConfig());
   await whenAborted(signal);
@@ -72,6 +74,7 @@ export function firstUserAdminByDefault(config: Pick<ServerConfig, 'host' | 'adm
 }
 
 export async function upCommand(): Promise<void> {
+  favourSmallHeap();
   const signal = stopSignal();
   const env = { ...process.env };
   const base = loadServerConfig(env);
