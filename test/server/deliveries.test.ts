@@ -4,7 +4,7 @@
 // `kill -9` right after the answers. The deliveries API lists them and sends one again.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Build } from '../../core/domain.ts';
+import type { Build, DeliveryJson } from '../../core/domain.ts';
 import { loadServerConfig } from '../../server/config.ts';
 import { openDatabase } from '../../server/db/client.ts';
 import { MAX_ATTEMPTS } from '../../server/deliveries/delivery-workers.ts';
@@ -21,20 +21,6 @@ steps:
   image: alpine:3
   commands: [echo hi]
 `;
-
-interface DeliveryJson {
-  id: number;
-  guid: string;
-  event: string;
-  action: string;
-  status: string;
-  reason: string;
-  build: number | null;
-  attempts: number;
-  created: number;
-  finished: number;
-  redelivery_of: number | null;
-}
 
 /** A push delivery of the repository's head with a body of its own (a fresh field), so no two are replays of each other. */
 function distinctPush(s: GithubScenario, n: number | string): Buffer {

@@ -1,5 +1,6 @@
 // Lets tests await the deliveries a server they started in this process answered
 // (test/fakes/delivered.ts), by reading its database.
+import type { DeliveryJson } from '../../core/domain.ts';
 import { buildJson } from '../../server/api/serialize.ts';
 import type { Db } from '../../server/db/client.ts';
 import { watchDeliveries, type DeliveryState } from '../fakes/delivered.ts';
@@ -13,14 +14,8 @@ export function watchDatabaseDeliveries(origin: string, db: Db): () => void {
   });
 }
 
-/** A delivery as GET /api/repos/{owner}/{name}/deliveries lists it (server/api/delivery-routes.ts). */
-export interface ListedDelivery {
-  id: number;
-  status: string;
-  reason: string;
-  /** The number of the build it made, or null. */
-  build: number | null;
-}
+/** What these helpers read of a delivery as GET /api/repos/{owner}/{name}/deliveries lists it. */
+export type ListedDelivery = Pick<DeliveryJson, 'id' | 'status' | 'reason' | 'build'>;
 
 type ApiGet = <T>(path: string) => Promise<{ status: number; body: T }>;
 

@@ -18,6 +18,7 @@ import { LABEL_BUILD } from '../../pipeline/compile.ts';
 import { TEST_IMAGES } from './images.ts';
 import { LABEL_MANAGED, LABEL_RUNNER } from '../../runner/labels.ts';
 import { postgresTestDatabase, type TestDatabase } from './databases.ts';
+import { awaitDeliveredBuild, storedDeliveryId } from './deliveries.ts';
 import { Browser } from './http.ts';
 import { OwnRedis } from './own-redis.ts';
 import { spawnHarrier, type HarrierProcess } from './processes.ts';
@@ -239,16 +240,9 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       const commit = (await gitCommitInfo(repo.git.dir, sha)) ?? undefined;
       const payload = githubPushPayload({ repo: fake, after: sha, commit, sender: { login: github.state.user.login, id: github.state.user.id } });
       const res = await deliverGithubHook(url.toString(), 'push', payload, hook.secret);
-      const text = await res.text();
-      if (res.status !== 202) throw new Error(`the push webhook to server ${o.via ?? 0} was answered ${res.status}: ${text}`);
       // Stored and answered; a worker of one of the servers makes the build.
-      const { id } = JSON.parse(text) as { id: number };
-      const number = await fleet.waitFor(`delivery ${id} to make its build`, async () => {
-        const page = await fleet.api<{ id: number; status: string; reason: string; build: number | null }[]>(`/api/repos/${slug}/deliveries?per_page=100`);
-        const d = page.status === 200 ? page.body.find((x) => x.id === id) : undefined;
-        if (d && (d.status === 'ignored' || d.status === 'failed')) throw new Error(`delivery ${id} made no build: ${d.status}: ${d.reason}`);
-        return d?.build ?? undefined;
-      });
+      const id = storedDeliveryId(res.status, await res.text());
+      const number = await awaitDeliveredBuild((path) => fleet.api(path), slug, id, DEFAULT_WAIT_MS);
       return fleet.build(slug, number);
     },
     async build(slug, number) {
