@@ -25,7 +25,7 @@ export const BENCH_LOG_LEVEL = { HARRIER_LOG_LEVEL: 'info' };
 export function ensureBenchImages(): void {
   ensureTestImages();
   ensureNodeImage();
-  if (!fs.existsSync('dist/bin/harrier.js') && !fs.existsSync('dist')) {
+  if (!fs.existsSync(new URL('../dist/cli/main.js', import.meta.url))) {
     throw new Error('dist/ is missing: run `npm run build` (or `npm test`) first, so the benchmarks start Harrier as users do');
   }
 }
