@@ -1,11 +1,12 @@
-// What a stage adds on top of its container: a one-step stage (`true`, with the default
-// clone, as users have it) run by `harrier runner` for `harrier server`, against a raw
-// `docker run --rm` of the same image, the two taken in turn in the same run so that
-// both see the same load on the machine.
+// What a stage adds on top of its container: a one-step stage (`true`) run by
+// `harrier runner` for `harrier server`, against a raw `docker run --rm` of the same image,
+// the two taken in turn in the same run so that both see the same load on the machine.
 // - one-step stage: the runner's stage_started → stage_done (network, clone, workspace,
-//   container, reports to the server, teardown).
+//   container, reports to the server, teardown), with the default clone as users have it,
+//   and again with `clone: disable: true`.
 // - backend alone: the Docker backend's setup + run + destroy of one step, in this
-//   process, without server, clone or workspace: what the engine calls cost.
+//   process, without server, clone or workspace: what the engine calls cost, and the
+//   measure of the issue that set the 1.3x target.
 //   npx tsx bench/step-overhead.ts [builds]
 import { DockerBackend } from '../runner/backend/docker/docker-backend.ts';
 import { handPlan } from '../runner/testing/hand-plan.ts';
@@ -35,7 +36,8 @@ const dockerRun = () => timedCommand('docker', ['run', '--rm', '--label', 'io.ha
 ensureBenchImages();
 
 async function backendAlone(): Promise<{ backend: number[]; raw: number[] }> {
-  const backend = new DockerBackend();
+  // As the runner makes it: stage networks kept for the next stage.
+  const backend = new DockerBackend(undefined, { networkLabels: { 'io.harrier.bench': 'true' } });
   const samples: number[] = [];
   const raw: number[] = [];
   for (let i = 0; i < BUILDS + WARMUP; i++) {
@@ -53,29 +55,36 @@ async function backendAlone(): Promise<{ backend: number[]; raw: number[] }> {
       raw.push(rawMs);
     }
   }
+  await backend.close();
   return { backend: samples, raw };
 }
 
-const system = await startBenchSystem(PIPELINE);
-const stage: number[] = [];
-const raw: number[] = [];
-try {
-  for (let i = 0; i < BUILDS + WARMUP; i++) {
-    const number = await system.push({ 'run.txt': `${i}\n` }, `true run ${i}`);
-    const build = await system.waitForBuild(number);
-    if (build.status !== 'success') throw new Error(`build ${number} ended ${build.status}`);
-    const ms = await system.stageMs(number);
-    process.stderr.write(`build ${number}: stage ${Math.round(ms)} ms\n`);
-    // Taken right after each build, with the system idle, so both see the same machine.
-    const rawMs = dockerRun();
-    if (i >= WARMUP) {
-      stage.push(ms);
-      raw.push(rawMs);
+async function wholeStage(pipeline: string): Promise<{ stage: number[]; raw: number[] }> {
+  const system = await startBenchSystem(pipeline);
+  const stage: number[] = [];
+  const raw: number[] = [];
+  try {
+    for (let i = 0; i < BUILDS + WARMUP; i++) {
+      const number = await system.push({ 'run.txt': `${i}\n` }, `true run ${i}`);
+      const build = await system.waitForBuild(number);
+      if (build.status !== 'success') throw new Error(`build ${number} ended ${build.status}`);
+      const ms = await system.stageMs(number);
+      process.stderr.write(`build ${number}: stage ${Math.round(ms)} ms\n`);
+      // Taken right after each build, with the system idle, so both see the same machine.
+      const rawMs = dockerRun();
+      if (i >= WARMUP) {
+        stage.push(ms);
+        raw.push(rawMs);
+      }
     }
+  } finally {
+    await system.close();
   }
-} finally {
-  await system.close();
+  return { stage, raw };
 }
+
+const cloned = await wholeStage(PIPELINE);
+const unCloned = await wholeStage(PIPELINE.replace('steps:\n', 'clone:\n  disable: true\n\nsteps:\n'));
 const alone = await backendAlone();
 
 reportFigures([
@@ -83,10 +92,18 @@ reportFigures([
     bench: 'step-overhead',
     name: 'one-step stage (`true`)',
     unit: 'ms',
-    value: median(stage),
-    baseline: { name: `docker run --rm ${IMAGE} true`, value: median(raw) },
+    value: median(cloned.stage),
+    baseline: { name: `docker run --rm ${IMAGE} true`, value: median(cloned.raw) },
     target: { kind: 'ratio-at-most', limit: 1.3 },
     note: `median of ${BUILDS}; stage_started → stage_done, with clone`,
+  },
+  {
+    bench: 'step-overhead',
+    name: 'one-step stage (`true`), clone disabled',
+    unit: 'ms',
+    value: median(unCloned.stage),
+    baseline: { name: `docker run --rm ${IMAGE} true`, value: median(unCloned.raw) },
+    note: `median of ${BUILDS}; stage_started → stage_done`,
   },
   {
     bench: 'step-overhead',
@@ -94,6 +111,7 @@ reportFigures([
     unit: 'ms',
     value: median(alone.backend),
     baseline: { name: `docker run --rm ${IMAGE} true`, value: median(alone.raw) },
-    note: `median of ${BUILDS}; network, container, teardown; no server, clone or workspace`,
+    target: { kind: 'ratio-at-most', limit: 1.3 },
+    note: `median of ${BUILDS}; network (kept), container, teardown; no server, clone or workspace: the issue's own measure`,
   },
 ]);

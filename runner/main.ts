@@ -4,6 +4,7 @@ import { createLogger, type Logger } from '../core/log.ts';
 import type { Backend } from './backend/backend.ts';
 import { DockerBackend } from './backend/docker/docker-backend.ts';
 import { compileStagePlan } from './compile-plan.ts';
+import { LABEL_RUNNER } from './labels.ts';
 import type { RunnerConfig } from './config.ts';
 import { RpcClient } from './rpc-client.ts';
 import { runRunner } from './runner.ts';
@@ -21,13 +22,14 @@ export interface StartRunnerOptions {
 
 /** Runs until `signal` aborts and every stage it started has ended. */
 export async function startRunner(given: RunnerConfig, options: StartRunnerOptions): Promise<void> {
-  const backend = options.backend ?? new DockerBackend(undefined, { limits: given.stepLimits });
   const logger = options.logger ?? createLogger('runner');
   // Before anything is cloned there: a folder that others may read or change fails the start.
   if ((await ensurePrivateDir(given.workspaceDir)).tightened) {
     logger.warn({ event: 'workspace_tightened', dir: given.workspaceDir }, 'the workspace folder could be read or written by other users; it is now private to the runner (mode 0700)');
   }
-  const config = await named(given, backend, logger);
+  const config = await named(given, options.backend ?? new DockerBackend(), logger);
+  // Networks kept between stages carry the runner's name, so that a crashed runner's are found again.
+  const backend = options.backend ?? new DockerBackend(undefined, { limits: given.stepLimits, networkLabels: { [LABEL_RUNNER]: config.name } });
   await runRunner({
     config,
     rpc: new RpcClient({ serverUrl: config.serverUrl, secret: config.rpcSecret, runner: config.name }),

@@ -33,6 +33,7 @@ function runner(name: string, graceSeconds: number) {
 }
 
 const containersOf = (name: string) => execFileSync('docker', ['ps', '-aq', '--filter', `label=io.harrier.runner=${name}`], { encoding: 'utf8' }).trim();
+const networksOf = (name: string) => execFileSync('docker', ['network', 'ls', '-q', '--filter', `label=io.harrier.runner=${name}`], { encoding: 'utf8' }).trim();
 
 describe('harrier runner', () => {
   it('exits 0 on SIGTERM while idle, saying it was stopping', async () => {
@@ -44,7 +45,7 @@ describe('harrier runner', () => {
     expect(proc.events.some((e) => e.event === 'runner_stopped')).toBe(true);
   });
 
-  it('on SIGTERM kills a stage still running when the grace period ends, removes its containers and exits 0', async () => {
+  it('on SIGTERM kills a stage still running when the grace period ends, removes its containers and the networks it kept, and exits 0', async () => {
     const name = testRunnerName('grace-stop');
     const details = stageDetails({
       config: `kind: pipeline\ntype: docker\nname: default\nclone:\n  disable: true\nsteps:\n- name: forever\n  image: ${TEST_IMAGES.busybox}\n  commands:\n  - echo up\n  - sleep 600\n`,
@@ -54,11 +55,14 @@ describe('harrier runner', () => {
     const proc = runner(name, 1);
     server.enqueue(details);
     await server.until(() => server.logText(step.id).includes('up'), 60_000);
+    // The stage's network is one the runner keeps for its next stage, labelled with its name.
+    expect(networksOf(name)).not.toBe('');
     const exit = proc.stop();
     await server.until(() => server.pings().some((p) => p.stopping && p.running.includes(details.stage.id)));
     expect(await exit).toBe(0);
     expect(server.stageUpdates.get(details.stage.id)!.at(-1)).toMatchObject({ status: 'killed', error: `runner ${name} shut down before the stage finished` });
     expect(server.stepStatus(step.id)).toBe('killed');
     expect(containersOf(name)).toBe('');
+    expect(networksOf(name)).toBe('');
   });
 });

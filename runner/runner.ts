@@ -301,6 +301,7 @@ export async function runRunner(options: RunnerOptions): Promise<void> {
 
   await Promise.all(Array.from({ length: config.capacity }, (_, i) => slot(i)));
   await Promise.all(releases);
+  await backend.close?.().catch((err: unknown) => logger.warn({ event: 'backend_close_failed', err: String(err) }, 'could not remove the networks kept for later stages'));
   finished.abort();
   await pinging;
   // The last word: holding nothing, stopping. Brief, so a server that is gone cannot hold the exit.

@@ -70,6 +70,8 @@ export interface Backend {
    * rest (a network) is slow to remove and holds nothing that runs.
    */
   removeContainers?(plan: Plan): Promise<void>;
+  /** Optional. Lets go of what the backend keeps between stages (idle networks): the runner is stopping. */
+  close?(): Promise<void>;
   /**
    * Resolves when the engine answers; rejects with an error whose message says, for a
    * person, what is wrong (e.g. "the Docker engine does not answer: connect ENOENT

@@ -24,7 +24,11 @@ export function planLabels(plan: Plan): Record<string, string> {
   return { ...plan.labels, [LABEL_MANAGED]: 'true', [LABEL_PLAN]: plan.network.id };
 }
 
-export function containerOptions(plan: Plan, step: PlanStep, limits: ContainerLimits = NO_LIMITS): Docker.ContainerCreateOptions {
+/**
+ * `network`: the engine's name of the stage's network, when it is not the plan's own
+ * (a network kept from an earlier stage).
+ */
+export function containerOptions(plan: Plan, step: PlanStep, limits: ContainerLimits = NO_LIMITS, network = plan.network.id): Docker.ContainerCreateOptions {
   const binds: string[] = [];
   const volumeMounts: Docker.MountConfig = [];
   for (const mount of step.mounts) {
@@ -56,11 +60,38 @@ export function containerOptions(plan: Plan, step: PlanStep, limits: ContainerLi
       Binds: binds,
       Mounts: volumeMounts,
       Privileged: step.privileged,
-      NetworkMode: plan.network.id,
+      NetworkMode: network,
       ...limitOptions(limits),
     },
     NetworkingConfig: {
-      EndpointsConfig: { [plan.network.id]: { Aliases: step.aliases } },
+      EndpointsConfig: { [network]: { Aliases: step.aliases } },
     },
+  };
+}
+
+/** What a held step's shell waits to read on its input before it runs its command. */
+export const GO_LINE = 'go\n';
+
+/**
+ * Whether the step's container can be started before its turn and hold there: its command
+ * is run by `/bin/sh -c`, as every step with `commands` is, so a shell can wait first.
+ */
+export function canHold(step: PlanStep): boolean {
+  return step.entrypoint.length === 2 && step.entrypoint[0] === '/bin/sh' && step.entrypoint[1] === '-c' && step.command.length === 1;
+}
+
+/**
+ * The options of a held container: its shell reads one line on its input before the step's
+ * command, and runs nothing unless that line is the runner's word. Input is closed after
+ * the word, so the command sees the same empty input as an unheld one.
+ */
+export function heldOptions(options: Docker.ContainerCreateOptions): Docker.ContainerCreateOptions {
+  const [command] = options.Cmd as string[];
+  return {
+    ...options,
+    Cmd: [`read -r harrier_go && [ "$harrier_go" = go ] || exit 125\nunset harrier_go\n${command}`],
+    AttachStdin: true,
+    OpenStdin: true,
+    StdinOnce: true,
   };
 }

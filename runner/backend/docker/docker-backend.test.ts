@@ -250,8 +250,8 @@ describe('DockerBackend', () => {
     backend.prepare(p, p.steps[0], never);
     backend.prepare(p, p.steps[1], never);
     const filter = `label=io.harrier.plan=${p.network.id}`;
-    // Made and not started: the engine lists both as created before any run.
-    await expect.poll(() => docker('ps', '-a', '--filter', filter, '--filter', 'status=created', '--format', '{{.Names}}').split('\n').sort()).toEqual(
+    // Script steps are started and held: the engine lists both as running before any run.
+    await expect.poll(() => docker('ps', '--filter', filter, '--filter', 'status=running', '--format', '{{.Names}}').split('\n').sort(), { timeout: 20_000 }).toEqual(
       [p.steps[0].id, p.steps[1].id].sort(),
     );
     const out = collect();
@@ -264,6 +264,38 @@ describe('DockerBackend', () => {
     expect(docker('network', 'ls', '-q', '--filter', filter)).not.toBe('');
     await backend.destroy(p);
     expect(docker('network', 'ls', '-q', '--filter', filter)).toBe('');
+  });
+
+  it('holds a prepared script step until run(): its command has not run, and sees closed input once it does', async () => {
+    const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'harrier-held-'));
+    fs.chmodSync(workspace, 0o777);
+    const p = plan([{ name: 'held', commands: ['echo ran > /drone/src/marker', 'cat', 'echo after-cat', 'exit 3'] }], { workspaceHostPath: workspace });
+    await backend.setup(p, never);
+    backend.prepare(p, p.steps[0], never);
+    const filter = `label=io.harrier.plan=${p.network.id}`;
+    await expect.poll(() => docker('ps', '--filter', filter, '--filter', 'status=running', '--format', '{{.Names}}'), { timeout: 20_000 }).toBe(p.steps[0].id);
+    // Running, and still nothing of the step's own has happened.
+    expect(fs.existsSync(path.join(workspace, 'marker'))).toBe(false);
+    const out = collect();
+    // `cat` ends at once: input is closed after the word, as for a container never held.
+    expect(await backend.run(p, p.steps[0], out.output, never)).toEqual({ exitCode: 3, oomKilled: false });
+    expect(out.text()).toBe("+ echo ran > /drone/src/marker\n+ cat\n+ echo after-cat\nafter-cat\n+ exit 3\n");
+    expect(fs.readFileSync(path.join(workspace, 'marker'), 'utf8')).toBe('ran\n');
+    fs.rmSync(workspace, { recursive: true, force: true });
+  });
+
+  it('runs nothing of a held step whose stage is torn down before its turn', async () => {
+    const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'harrier-held-'));
+    fs.chmodSync(workspace, 0o777);
+    const p = plan([{ name: 'never', commands: ['echo ran > /drone/src/marker'] }], { workspaceHostPath: workspace });
+    await backend.setup(p, never);
+    backend.prepare(p, p.steps[0], never);
+    const filter = `label=io.harrier.plan=${p.network.id}`;
+    await expect.poll(() => docker('ps', '--filter', filter, '--filter', 'status=running', '--format', '{{.Names}}'), { timeout: 20_000 }).toBe(p.steps[0].id);
+    await backend.destroy(p);
+    expect(docker('ps', '-aq', '--filter', filter)).toBe('');
+    expect(fs.existsSync(path.join(workspace, 'marker'))).toBe(false);
+    fs.rmSync(workspace, { recursive: true, force: true });
   });
 
   it('tears down after a failed setup or a step that never started', async () => {
@@ -287,6 +319,61 @@ describe('DockerBackend', () => {
     expect(docker('ps', '-aq', '--filter', `label=${LABEL_RUNNER}=${label}`)).toBe('');
     expect(docker('network', 'ls', '-q', '--filter', `label=${LABEL_RUNNER}=${label}`)).toBe('');
     await backend.destroy(p);
+  });
+});
+
+describe('DockerBackend keeping networks', () => {
+  const pooling = new DockerBackend(undefined, { networkLabels: { [LABEL_RUNNER]: runnerLabel } });
+  afterEach(async () => {
+    await Promise.all(plans.splice(0).map((p) => pooling.destroy(p)));
+    await pooling.close();
+  });
+  const networkOf = (p: Plan) => docker('inspect', '--format', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}', p.steps[0].id);
+  const runnersNetworks = () => docker('network', 'ls', '--filter', `label=${LABEL_RUNNER}=${runnerLabel}`, '--format', '{{.Name}}').split('\n').filter(Boolean).sort();
+
+  it('gives the next stage the network an earlier one emptied, never one in use, and removes them on close', async () => {
+    const first = plan([{ name: 'db', service: true, commands: ['sleep 60'] }]);
+    await pooling.setup(first, never);
+    await pooling.run(first, first.steps[0], () => {}, never);
+    const kept = networkOf(first);
+    expect(kept).toMatch(/^harrier-net-/);
+    // The network carries the runner's labels, none of the stage's.
+    expect(docker('network', 'inspect', '--format', '{{index .Labels "io.harrier.plan"}}|{{index .Labels "io.harrier.managed"}}', kept)).toBe('|true');
+
+    // While the first stage runs, a second gets a network of its own.
+    const second = plan([{ name: 'b', commands: ['true'] }]);
+    await pooling.setup(second, never);
+    await pooling.run(second, second.steps[0], () => {}, never);
+    expect(networkOf(second)).not.toBe(kept);
+    const other = networkOf(second);
+    await pooling.destroy(second);
+    await pooling.destroy(first);
+    expect(runnersNetworks()).toEqual([kept, other].sort());
+
+    // A stage after them takes a kept one; the name the first stage gave its service is gone with it.
+    const third = plan([{ name: 'c', commands: ['nslookup db 2>&1 && exit 1 || echo no-db'] }]);
+    await pooling.setup(third, never);
+    const out = collect();
+    expect(await pooling.run(third, third.steps[0], out.output, never)).toEqual({ exitCode: 0, oomKilled: false });
+    expect([kept, other]).toContain(networkOf(third));
+    expect(out.text()).toContain('no-db\n');
+    await pooling.destroy(third);
+
+    await pooling.close();
+    expect(runnersNetworks()).toEqual([]);
+  });
+
+  it('makes a new network when a kept one was removed meanwhile, as `docker network prune` does', async () => {
+    const first = plan([{ name: 'a', commands: ['true'] }]);
+    await pooling.setup(first, never);
+    await pooling.run(first, first.steps[0], () => {}, never);
+    const kept = networkOf(first);
+    await pooling.destroy(first);
+    docker('network', 'rm', kept);
+    const second = plan([{ name: 'b', commands: ['true'] }]);
+    await pooling.setup(second, never);
+    expect(await pooling.run(second, second.steps[0], () => {}, never)).toEqual({ exitCode: 0, oomKilled: false });
+    expect(networkOf(second)).not.toBe(kept);
   });
 });
 

@@ -1,7 +1,7 @@
 // Runs a Plan on a Docker engine through dockerode. A step costs what `docker run`
 // costs: create, attach, start, wait, with nothing polled and nothing slept on.
 import os from 'node:os';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { Plan, PlanStep } from '../../../pipeline/types.ts';
 import { LABEL_PLAN, labelFilters } from '../../labels.ts';
@@ -16,8 +16,9 @@ import {
   StepTimeoutError,
 } from '../backend.ts';
 import type { RegistryCredential } from '../registry-auth.ts';
-import { type ContainerLimits, containerOptions, NO_LIMITS, planLabels } from './container-options.ts';
+import { type ContainerLimits, canHold, containerOptions, GO_LINE, heldOptions, NO_LIMITS, planLabels } from './container-options.ts';
 import { engineMessage, pullImage, pullsFirst } from './image-pull.ts';
+import { NetworkPool } from './network-pool.ts';
 import { pumpOutput, type OutputProgress } from './output-stream.ts';
 
 /** How long to wait for the last output after a container stopped before closing its stream. */
@@ -32,13 +33,23 @@ interface BackgroundOutput {
   lose: (reason: string) => void;
 }
 
+/** A container made ahead of its step; `held`: started too, attached, its shell waiting for GO_LINE. */
+interface Prepared {
+  container: Docker.Container;
+  held?: Duplex;
+}
+
 interface PlanState {
+  /** The engine's name of the plan's network: its own, or one taken from the pool. */
+  network: string;
+  /** The network came from the pool and goes back to it. */
+  pooled: boolean;
   /** Containers created for the plan, also found by label in destroy. */
   containers: Set<string>;
   /** Output pumps of detached steps and services, which outlive their run() call. */
   background: Set<BackgroundOutput>;
   /** Containers made ahead of their step's run() by prepare(), by step id; undefined when that failed. */
-  prepared: Map<string, Promise<Docker.Container | undefined>>;
+  prepared: Map<string, Promise<Prepared | undefined>>;
   destroyed: boolean;
   registryCredentials: RegistryCredential[];
 }
@@ -72,6 +83,11 @@ export function settleCpus(configured: number | undefined, engineCpus: number): 
 export interface DockerBackendOptions {
   /** Limits for every step and service container; none when left out (`harrier exec` on one's own machine). */
   limits?: StepLimits;
+  /**
+   * When given, stage networks are kept after their stage for the next one (see
+   * network-pool.ts) and carry these labels (the runner's) instead of the plan's.
+   */
+  networkLabels?: Record<string, string>;
 }
 
 const lostOutputMessage = (step: PlanStep) =>
@@ -82,10 +98,12 @@ export class DockerBackend implements Backend {
   private readonly plans = new Map<string, PlanState>();
   private readonly limits: StepLimits | undefined;
   private settledLimits: ContainerLimits | undefined;
+  private readonly networks: NetworkPool | undefined;
 
   constructor(docker: Docker = new Docker(), options: DockerBackendOptions = {}) {
     this.docker = docker;
     this.limits = options.limits;
+    this.networks = options.networkLabels ? new NetworkPool(docker, options.networkLabels) : undefined;
   }
 
   /** The runner's limits with the CPU count settled against the engine's (asked once). */
@@ -111,7 +129,15 @@ export class DockerBackend implements Backend {
   private state(plan: Plan): PlanState {
     let state = this.plans.get(plan.network.id);
     if (!state) {
-      state = { containers: new Set(), background: new Set(), prepared: new Map(), destroyed: false, registryCredentials: [] };
+      state = {
+        network: plan.network.id,
+        pooled: false,
+        containers: new Set(),
+        background: new Set(),
+        prepared: new Map(),
+        destroyed: false,
+        registryCredentials: [],
+      };
       this.plans.set(plan.network.id, state);
     }
     return state;
@@ -120,18 +146,9 @@ export class DockerBackend implements Backend {
   async setup(plan: Plan, signal: AbortSignal, options: SetupOptions = {}): Promise<void> {
     signal.throwIfAborted();
     const labels = planLabels(plan);
-    this.state(plan).registryCredentials = options.registryCredentials ?? [];
-    const network = this.docker
-      .createNetwork({
-        Name: plan.network.id,
-        Driver: 'bridge',
-        CheckDuplicate: true,
-        Labels: { ...labels, ...plan.network.labels },
-        abortSignal: signal,
-      } as Docker.NetworkCreateOptions)
-      .catch((err) => {
-        if (statusOf(err) !== 409) throw new Error(`could not create network ${plan.network.id}: ${engineMessage(err)}`);
-      });
+    const state = this.state(plan);
+    state.registryCredentials = options.registryCredentials ?? [];
+    const network = this.networks ? this.takeNetwork(this.networks, state, signal) : this.createNetwork(plan, labels, signal);
     const volumes = plan.volumes
       .filter((v) => v.kind === 'temp')
       .map((v) =>
@@ -142,19 +159,52 @@ export class DockerBackend implements Backend {
     await Promise.all([network, ...volumes]);
   }
 
+  private async takeNetwork(pool: NetworkPool, state: PlanState, signal: AbortSignal): Promise<void> {
+    state.network = await pool.take(signal);
+    state.pooled = true;
+  }
+
+  private async createNetwork(plan: Plan, labels: Record<string, string>, signal: AbortSignal): Promise<void> {
+    await this.docker
+      .createNetwork({
+        Name: plan.network.id,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        Labels: { ...labels, ...plan.network.labels },
+        abortSignal: signal,
+      } as Docker.NetworkCreateOptions)
+      .catch((err) => {
+        if (statusOf(err) !== 409) throw new Error(`could not create network ${plan.network.id}: ${engineMessage(err)}`);
+      });
+  }
+
   /**
-   * Creates a step's container ahead of its run (while the workspace is cloned), so that
-   * run() only attaches and starts it. Best effort: when the image is pulled first or the
-   * container cannot be made now, run() creates it as before and reports what went wrong.
+   * Creates a step's container ahead of its run (while the workspace is cloned). A step run
+   * by `/bin/sh -c` is also started, its shell held until run() gives the word (a
+   * container's start is most of its cost, and so overlaps the clone); for any other, run()
+   * attaches and starts it. Best effort: when the image is pulled first or the container
+   * cannot be made or started now, run() creates it as before and reports what went wrong.
    */
   prepare(plan: Plan, step: PlanStep, signal: AbortSignal): void {
     const state = this.state(plan);
     if (state.destroyed || state.prepared.has(step.id) || pullsFirst(step.pull, step.image)) return;
-    const made = (async () => {
-      const { name, ...body } = containerOptions(plan, step, await this.containerLimits());
+    const made = (async (): Promise<Prepared | undefined> => {
+      const options = containerOptions(plan, step, await this.containerLimits(), state.network);
+      const hold = canHold(step);
+      const { name, ...body } = hold ? heldOptions(options) : options;
       const container = await this.docker.createContainer({ _query: { name }, _body: body, abortSignal: signal } as Docker.ContainerCreateOptions);
       state.containers.add(container.id);
-      return container;
+      if (!hold) return { container };
+      const held = (await container.attach({ stream: true, hijack: true, stdin: true, stdout: true, stderr: true })) as unknown as Duplex;
+      try {
+        await container.start();
+      } catch {
+        held.destroy();
+        await container.remove({ force: true }).catch(() => {});
+        state.containers.delete(container.id);
+        return undefined;
+      }
+      return { container, held };
     })().catch(() => undefined);
     state.prepared.set(step.id, made);
   }
@@ -164,10 +214,11 @@ export class DockerBackend implements Backend {
     const state = this.state(plan);
     if (state.destroyed) throw new Error(`stage ${plan.network.id} is already torn down; step "${step.name}" cannot run`);
     let pullError: ImageUnavailableError | undefined;
-    let container = await state.prepared.get(step.id);
+    const prepared = await state.prepared.get(step.id);
     state.prepared.delete(step.id);
+    let container = prepared?.container;
     if (!container) {
-      const options = containerOptions(plan, step, await this.containerLimits());
+      const options = containerOptions(plan, step, await this.containerLimits(), state.network);
       // As in Drone: a failed pull under always/default falls back to the engine's copy of the image.
       if (pullsFirst(step.pull, step.image)) {
         pullError = await pullImage(this.docker, step.image, signal, state.registryCredentials).then(
@@ -184,13 +235,14 @@ export class DockerBackend implements Backend {
     if (pullError) await output(Buffer.from(`warning: ${pullError.message}; using the copy the engine already has\n`));
     // destroy() may have listed the plan's containers while this one was being made.
     if (state.destroyed) {
+      prepared?.held?.destroy();
       await container.remove({ force: true }).catch(ignoreGone);
       throw new Error(`stage ${plan.network.id} was torn down while step "${step.name}" started`);
     }
     signal.throwIfAborted();
 
     // Attach before start, as `docker run` does, so not a byte of output is missed.
-    const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable;
+    const stream = prepared?.held ?? ((await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable);
     // Once the rest is given up on, a chunk still on its way is dropped: the last word was said.
     let lost = false;
     const lose = (reason: string) => {
@@ -202,7 +254,8 @@ export class DockerBackend implements Backend {
     const pumped = pumpOutput(stream, (chunk) => (lost ? undefined : output(chunk)), progress);
     try {
       signal.throwIfAborted();
-      await container.start();
+      if (prepared?.held) prepared.held.end(GO_LINE);
+      else await container.start();
     } catch (err) {
       stream.destroy();
       if (signal.aborted) throw signal.reason;
@@ -334,7 +387,11 @@ export class DockerBackend implements Backend {
     const note = this.noter(failures);
     await this.removePlanContainers(plan, note);
     const filters = { label: labelFilters({ [LABEL_PLAN]: plan.network.id }) };
-    await this.docker.getNetwork(plan.network.id).remove().catch(note(`remove network ${plan.network.id}`));
+    const { network, pooled } = this.state(plan);
+    // Only an emptied network is kept: one a container is left in goes.
+    const keep = pooled && this.networks && failures.length === 0;
+    await (keep ? this.networks!.give(network) : this.docker.getNetwork(network).remove()).catch(note(`remove network ${network}`));
+    this.state(plan).pooled = false;
     const labelled = await this.docker.listVolumes({ filters }).catch((err) => {
       note('list volumes')(err);
       return { Volumes: [] as Docker.VolumeInspectInfo[] };
@@ -344,6 +401,10 @@ export class DockerBackend implements Backend {
 
     if (failures.length > 0) throw new Error(`could not tear down stage ${plan.network.id}: ${failures.join('; ')}`);
     this.plans.delete(plan.network.id);
+  }
+
+  async close(): Promise<void> {
+    await this.networks?.close();
   }
 
   async healthy(signal: AbortSignal): Promise<void> {
