@@ -4,10 +4,10 @@
 // Express app verifying the same HMAC over the same bodies, in the same run. Afterwards
 // every delivery the server answered must be stored. Needs `npm run build` (dist/).
 //   npx tsx bench/webhook-intake.ts [seconds per side, default 5]
-import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
+import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../server/db/client.ts';
 import { githubPushPayload, signGithubBody } from '../test/fakes/github-payloads.ts';
 import { spawnHarrier } from '../test/support/processes.ts';
@@ -83,26 +83,38 @@ async function load(url: string, secret: string, bodyFor: (n: number) => Buffer,
   return { sent: latencies.length, perSecond: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), statuses, ids };
 }
 
-/** Express verifying X-Hub-Signature-256 over the raw body, and answering as Harrier does. */
+/** bench/bare-express.ts in a process of its own. */
 async function bareExpress(secret: string): Promise<{ url: string; close(): Promise<void> }> {
-  const app = express();
-  app.post('/hook', express.raw({ type: () => true, limit: '10mb' }), (req, res) => {
-    const body = req.body as Buffer;
-    const given = Buffer.from(String(req.headers['x-hub-signature-256'] ?? '').slice('sha256='.length));
-    const expected = Buffer.from(createHmac('sha256', secret).update(body).digest('hex'));
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      res.status(401).json({ message: 'bad signature' });
-      return;
-    }
-    res.status(202).json({ id: 1, status: 'pending' });
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./bare-express.ts', import.meta.url))], {
+    env: { ...process.env, BARE_SECRET: secret },
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const server = http.createServer(app);
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`bare Express exited ${code}`)));
+  });
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    url: `http://127.0.0.1:${port}/hook`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
+}
+
+/** Waits until the server has handled every stored delivery, so that its workers load neither side of what is measured next. */
+async function settled(databaseUrl: string): Promise<void> {
+  const database = openDatabase(databaseUrl);
+  try {
+    for (let i = 0; i < 600; i++) {
+      if ((await database.db.delivery.count({ where: { status: { in: ['pending', 'running'] } } })) === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error('the server did not handle its stored deliveries within a minute');
+  } finally {
+    await database.close();
+  }
 }
 
 export async function run(seconds = SECONDS): Promise<BenchFigure[]> {
@@ -120,9 +132,11 @@ export async function run(seconds = SECONDS): Promise<BenchFigure[]> {
   const bare = await bareExpress(hook.secret);
   try {
     await server.waitForEvent((e) => e.event === 'listening');
-    // Warm both up (JIT, connections, SQLite pages) before measuring.
+    // Warm both up (JIT, connections, SQLite pages) before measuring, and let the server
+    // build what the warm-up stored, so that its workers are idle for both measures.
     await load(hook.url, hook.secret, bodyFor, 1);
     await load(bare.url, hook.secret, bodyFor, 1);
+    await settled(s.server.env.HARRIER_DATABASE_URL);
     const baseline = await load(bare.url, hook.secret, bodyFor, seconds);
     const harrier = await load(hook.url, hook.secret, bodyFor, seconds);
 

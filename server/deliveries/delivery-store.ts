@@ -10,7 +10,7 @@
 // transaction marks it built (markBuilt, in trigger/trigger.ts), conditional on it not
 // being built yet, so one delivery never makes two builds.
 import type { ServerContext } from '../context.ts';
-import type { Delivery as DeliveryRow, Prisma } from '../db/generated/sqlite/client.ts';
+import { type Delivery as DeliveryRow, Prisma } from '../db/generated/sqlite/client.ts';
 import type { HookHeaders } from '../providers/hook-delivery.ts';
 
 export type { DeliveryStatus } from '../../core/domain.ts';
@@ -58,33 +58,57 @@ const DUPLICATE_SUFFIX = ', which was already received; a replayed delivery buil
  * stored inserts nothing and answers the earlier row.
  */
 export async function storeDelivery(ctx: Pick<ServerContext, 'db' | 'now'>, d: NewDelivery): Promise<Stored> {
+  const [stored] = await storeDeliveries(ctx, [d]);
+  if (stored instanceof Error) throw stored;
+  return stored;
+}
+
+/**
+ * Stores deliveries in one INSERT (one commit), each as storeDelivery would; answers in
+ * their order. A delivery removed before it could be answered (its repository was
+ * deleted meanwhile) answers an Error of its own.
+ */
+export async function storeDeliveries(ctx: Pick<ServerContext, 'db' | 'now'>, ds: NewDelivery[]): Promise<(Stored | Error)[]> {
   const now = ctx.now();
-  const headers = JSON.stringify(d.headers);
-  const ignored = d.ignored ?? '';
-  // The twin lookup and the insert are one statement; two replays arriving together may both
-  // be stored pending, and then the build transaction refuses the second (trigger.ts).
+  // Each row's twin lookup and its insert are one statement; two replays arriving together
+  // may both be stored pending, and then the build transaction refuses the second (trigger.ts).
   // CASTs give PostgreSQL the parameters' types; `WHERE true` lets SQLite parse the upsert.
-  const rows = await ctx.db.$queryRaw<{ id: number | bigint; status: string; reason: string }[]>`
+  const rows = ds.map((d) => {
+    const headers = JSON.stringify(d.headers);
+    const ignored = d.ignored ?? '';
+    return Prisma.sql`
+      SELECT CAST(${d.provider} AS TEXT), CAST(${d.guid} AS TEXT), CAST(${d.bodyHash} AS TEXT), CAST(${d.repoId} AS INTEGER),
+        CAST(${d.event} AS TEXT), CAST(${headers} AS TEXT), CAST(${d.body} AS TEXT),
+        CASE WHEN twin."guid" IS NULL AND CAST(${ignored} AS TEXT) = '' THEN 'pending' ELSE 'ignored' END,
+        CASE WHEN twin."guid" IS NULL THEN CAST(${ignored} AS TEXT) ELSE CAST(${DUPLICATE_PREFIX + d.guid + DUPLICATE_MIDDLE} AS TEXT) || twin."guid" || CAST(${DUPLICATE_SUFFIX} AS TEXT) END,
+        CAST(${now} AS INTEGER),
+        CASE WHEN twin."guid" IS NULL AND CAST(${ignored} AS TEXT) = '' THEN 0 ELSE CAST(${now} AS INTEGER) END
+      FROM (SELECT 1 AS "one") AS base
+      LEFT JOIN (SELECT "guid" FROM "Delivery" WHERE "provider" = CAST(${d.provider} AS TEXT) AND "bodyHash" = CAST(${d.bodyHash} AS TEXT) AND "bodyHash" <> '' ORDER BY "id" LIMIT 1) AS twin ON 1 = 1
+      WHERE true`;
+  });
+  const inserted = await ctx.db.$queryRaw<{ id: number | bigint; provider: string; guid: string; status: string; reason: string }[]>`
     INSERT INTO "Delivery" ("provider", "guid", "bodyHash", "repoId", "event", "headers", "body", "status", "reason", "createdAt", "finishedAt")
-    SELECT CAST(${d.provider} AS TEXT), CAST(${d.guid} AS TEXT), CAST(${d.bodyHash} AS TEXT), CAST(${d.repoId} AS INTEGER),
-      CAST(${d.event} AS TEXT), CAST(${headers} AS TEXT), CAST(${d.body} AS TEXT),
-      CASE WHEN twin."guid" IS NULL AND CAST(${ignored} AS TEXT) = '' THEN 'pending' ELSE 'ignored' END,
-      CASE WHEN twin."guid" IS NULL THEN CAST(${ignored} AS TEXT) ELSE CAST(${DUPLICATE_PREFIX + d.guid + DUPLICATE_MIDDLE} AS TEXT) || twin."guid" || CAST(${DUPLICATE_SUFFIX} AS TEXT) END,
-      CAST(${now} AS INTEGER),
-      CASE WHEN twin."guid" IS NULL AND CAST(${ignored} AS TEXT) = '' THEN 0 ELSE CAST(${now} AS INTEGER) END
-    FROM (SELECT 1 AS "one") AS base
-    LEFT JOIN (SELECT "guid" FROM "Delivery" WHERE "provider" = CAST(${d.provider} AS TEXT) AND "bodyHash" = CAST(${d.bodyHash} AS TEXT) AND "bodyHash" <> '' ORDER BY "id" LIMIT 1) AS twin ON 1 = 1
-    WHERE true
+    ${Prisma.join(rows, ' UNION ALL ')}
     ON CONFLICT ("provider", "guid") DO NOTHING
-    RETURNING "id", "status", "reason"`;
-  if (rows.length) {
-    const row = rows[0];
-    return { kind: 'stored', id: Number(row.id), status: row.status as 'pending' | 'ignored', reason: row.reason };
+    RETURNING "id", "provider", "guid", "status", "reason"`;
+  const byKey = new Map(inserted.map((row) => [`${row.provider}\n${row.guid}`, row]));
+  const answers: (Stored | Error)[] = [];
+  const claimed = new Set<string>();
+  for (const d of ds) {
+    const key = `${d.provider}\n${d.guid}`;
+    const row = byKey.get(key);
+    // The same delivery id twice in one batch: the first stored it, the second has seen it.
+    if (row && !claimed.has(key)) {
+      claimed.add(key);
+      answers.push({ kind: 'stored', id: Number(row.id), status: row.status as 'pending' | 'ignored', reason: row.reason });
+      continue;
+    }
+    const seen = await ctx.db.delivery.findUnique({ where: { provider_guid: { provider: d.provider, guid: d.guid } }, select: { id: true, status: true } });
+    // Deleted between the two statements (its repository was removed): say so rather than invent an id.
+    answers.push(seen ? { kind: 'seen', id: seen.id, status: seen.status } : new Error(`delivery ${d.guid} was stored and then removed while it was being received; send it again`));
   }
-  const seen = await ctx.db.delivery.findUnique({ where: { provider_guid: { provider: d.provider, guid: d.guid } }, select: { id: true, status: true } });
-  // Deleted between the two statements (its repository was removed): say so rather than invent an id.
-  if (!seen) throw new Error(`delivery ${d.guid} was stored and then removed while it was being received; send it again`);
-  return { kind: 'seen', id: seen.id, status: seen.status };
+  return answers;
 }
 
 /** A copy of a stored delivery under a fresh guid that skips the body-hash dedupe on purpose (someone asked for it). */

@@ -11,6 +11,7 @@ import { ScmError } from '../providers/scm.ts';
 import { applyDeliveredPrivacy } from '../trigger/repo-privacy.ts';
 import { DuplicateDeliveryError, trigger } from '../trigger/trigger.ts';
 import { claimDeliveries, finishDelivery, nextDue, releaseDelivery, type Claim } from './delivery-store.ts';
+import { IntakeBurst } from './intake-burst.ts';
 
 /** Deliveries one server handles at once: enough to overlap provider calls, few enough to leave the event loop to requests. */
 export const DELIVERY_CONCURRENCY = 4;
@@ -54,6 +55,7 @@ export class DeliveryWorkers {
   constructor(
     private readonly ctx: ServerContext,
     private readonly concurrency = DELIVERY_CONCURRENCY,
+    private readonly burst = new IntakeBurst(),
   ) {}
 
   /** Starts taking deliveries, the ones stored before this server started (or left by a dead one) first. */
@@ -62,8 +64,9 @@ export class DeliveryWorkers {
     this.schedule(0);
   }
 
-  /** A delivery was stored: look for work now (here), and tell the other servers. */
+  /** A delivery was stored: look for work now (here, unless deliveries come in a burst), and tell the other servers. */
   stored(): void {
+    this.burst.stored();
     this.wake();
     this.announce();
   }
@@ -109,6 +112,12 @@ export class DeliveryWorkers {
     try {
       do {
         this.again = false;
+        // Answering a burst of deliveries comes first (intake-burst.ts); a pause wakes the workers.
+        const hold = this.burst.holdMs();
+        if (hold > 0) {
+          this.schedule(hold);
+          return;
+        }
         const free = this.concurrency - this.running;
         // Every worker is busy; the first to finish looks again (run() wakes), so a burst of
         // deliveries costs no query here.

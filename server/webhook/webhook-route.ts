@@ -6,6 +6,7 @@
 //
 // A verified delivery is stored in one INSERT and answered at once, before any provider
 // call: 202 {id, status: "pending"}; workers (deliveries/delivery-workers.ts) build it.
+// Deliveries arriving together share the repository query and the INSERT.
 // A delivery id already stored (the provider's own retry) answers 200 with the earlier
 // delivery's id and stores nothing; a replayed body under a fresh delivery id is stored
 // as ignored, with why, and answered 200 {id, status: "ignored", message}, as is an event
@@ -14,15 +15,20 @@
 // when the provider says it changed).
 import { Router } from 'express';
 import type { ServerContext } from '../context.ts';
-import { keptHeaders, storeDelivery } from '../deliveries/delivery-store.ts';
+import { batched } from '../db/batched.ts';
+import { keptHeaders, type NewDelivery, type Stored, storeDeliveries } from '../deliveries/delivery-store.ts';
 import { HttpError } from '../http/errors.ts';
 import { HookError, sha256Hex } from '../providers/hook-delivery.ts';
 import { deliverySignatureProblem } from '../providers/verify-signature.ts';
 import { hookSecretOf } from '../secrets/stored-credentials.ts';
 import { applyDeliveredPrivacy } from '../trigger/repo-privacy.ts';
+import { type HookRepoKey, hookRepos } from './hook-repos.ts';
 
 export function webhookRouter(ctx: ServerContext): Router {
   const router = Router();
+  // Deliveries that arrive together are looked up in one query and stored in one INSERT (db/batched.ts).
+  const findRepo = batched((keys: HookRepoKey[]) => hookRepos(ctx.db, keys));
+  const store = batched<NewDelivery, Stored>((ds) => storeDeliveries(ctx, ds));
   router.post('/', async (req, res) => {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     try {
@@ -34,9 +40,7 @@ export function webhookRouter(ctx: ServerContext): Router {
         res.json({ message: reason });
       };
       if (!identity.repo) return ignored('the delivery names no repository');
-      const found =
-        (identity.repo.uid && (await ctx.db.repo.findUnique({ where: { provider_uid: { provider: identity.provider, uid: identity.repo.uid } } }))) ||
-        (await ctx.db.repo.findUnique({ where: { provider_slug: { provider: identity.provider, slug: identity.repo.slug } } }));
+      const found = await findRepo({ provider: identity.provider, uid: identity.repo.uid ?? '', slug: identity.repo.slug });
       if (!found || !found.active) return ignored(`repository ${identity.repo.slug} is not active in Harrier`);
       const secret = hookSecretOf(ctx.config, found);
       const problem = await deliverySignatureProblem(provider.webhook, req.headers, body, secret, found.slug);
@@ -46,7 +50,7 @@ export function webhookRouter(ctx: ServerContext): Router {
       // Parsed here too, so a malformed payload is still answered 400 and an event Harrier
       // does not build is recorded as ignored without waking a worker.
       const parsed = provider.webhook.parse(req.headers, body);
-      const stored = await storeDelivery(ctx, {
+      const stored = await store({
         provider: identity.provider,
         guid: identity.deliveryId,
         bodyHash: sha256Hex(body),
