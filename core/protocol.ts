@@ -52,7 +52,7 @@ export const rpcPaths = {
   updateStage: (stageId: number) => `${RPC_PREFIX}/stages/${stageId}`,
   /** POST StepUpdate -> 200 Step. 409 as for updateStage; repeating the final update is answered 200. Token of the step's stage. */
   updateStep: (stepId: number) => `${RPC_PREFIX}/steps/${stepId}`,
-  /** POST LogLine[] -> 204. Lines are appended; a pos already stored is ignored. 409 from a runner not holding the stage. Token of the step's stage. */
+  /** POST LogBatch -> 204. Lines are appended; a pos already stored is ignored. 409 from a runner not holding the stage. Token of the step's stage. */
   logs: (stepId: number) => `${RPC_PREFIX}/steps/${stepId}/logs`,
   /**
    * POST -> 200 WatchResponse when the build is cancelled or done, 204 when the poll window ends first.
@@ -165,7 +165,34 @@ export interface StepUpdate {
   log_cut?: boolean;
 }
 
-export type LogBatch = LogLine[];
+/**
+ * Lines at consecutive positions from `first`, as two columns: a loud step sends a million
+ * lines, and the server reads this form in a third of the time it takes for LogLine
+ * objects, at a third of the bytes. out[i] and time[i] are the line at first + i.
+ */
+export interface LogColumns {
+  first: number;
+  out: string[];
+  time: number[];
+}
+
+/** What POST /steps/{id}/logs takes: lines as objects (any positions), or in columns. */
+export type LogBatch = LogLine[] | LogColumns;
+
+/** `lines` in columns when their positions are consecutive; otherwise as they are. */
+export function toLogBatch(lines: readonly LogLine[]): LogBatch {
+  for (let i = 1; i < lines.length; i++) if (lines[i].pos !== lines[i - 1].pos + 1) return [...lines];
+  if (lines.length === 0) return [];
+  return { first: lines[0].pos, out: lines.map((l) => l.out), time: lines.map((l) => l.time) };
+}
+
+/** The lines of a batch in either form. */
+export function linesOf(batch: LogBatch): LogLine[] {
+  if (Array.isArray(batch)) return batch;
+  const lines = new Array<LogLine>(batch.out.length);
+  for (let i = 0; i < lines.length; i++) lines[i] = { pos: batch.first + i, out: batch.out[i], time: batch.time[i] };
+  return lines;
+}
 
 export interface WatchResponse {
   /** True when someone cancelled the build; the runner kills its containers. */

@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LogLine } from '../core/domain.ts';
+import { type LogBatch, linesOf } from '../core/protocol.ts';
 import type { Plan } from '../pipeline/types.ts';
 import { ensureTestImages } from '../test/support/images.ts';
 import { DockerBackend } from './backend/docker/docker-backend.ts';
@@ -19,7 +20,7 @@ const backend = new DockerBackend();
 const never = new AbortController().signal;
 const plans: Plan[] = [];
 
-/** Takes log batches (JSON array of lines, 204), after `delayMs` each; keeps them in arrival order. */
+/** Takes log batches (a LogBatch in either form, 204), after `delayMs` each; keeps them in arrival order. */
 class LogSink {
   readonly batches: LogLine[][] = [];
   /** Characters of lines the sink has answered for. */
@@ -28,7 +29,7 @@ class LogSink {
     const parts: Buffer[] = [];
     req.on('data', (part: Buffer) => parts.push(part));
     req.on('end', () => {
-      const lines = JSON.parse(Buffer.concat(parts).toString('utf8')) as LogLine[];
+      const lines = linesOf(JSON.parse(Buffer.concat(parts).toString('utf8')) as LogBatch);
       setTimeout(() => {
         this.batches.push(lines);
         this.delivered += lines.reduce((n, l) => n + l.out.length, 0);

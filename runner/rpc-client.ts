@@ -28,6 +28,7 @@ import {
   type StageDetails,
   type StageUpdate,
   type StepUpdate,
+  toLogBatch,
   type WatchResponse,
 } from '../core/protocol.ts';
 
@@ -211,7 +212,7 @@ export class RpcClient {
 
   /** Safe to repeat: the server ignores a pos it already has. */
   async sendLogs(stepId: number, lines: LogLine[], signal?: AbortSignal): Promise<void> {
-    await this.call('POST', rpcPaths.logs(stepId), { body: lines, signal, retry: true, stageToken: this.tokenOfStep(stepId) });
+    await this.call('POST', rpcPaths.logs(stepId), { body: toLogBatch(lines), signal, retry: true, stageToken: this.tokenOfStep(stepId) });
   }
 
   /** Waits for the build to be cancelled or finish; null when the poll window ended first. */

@@ -10,6 +10,8 @@ import type { LogLine, Stage, Status, Step } from '../../core/domain.ts';
 import {
   type AcceptRequest,
   type AcceptResponse,
+  type LogBatch,
+  linesOf,
   type PingResponse,
   RPC_PREFIX,
   RUNNER_HEADER,
@@ -282,7 +284,7 @@ export class FakeRpcServer {
     if ((m = path.match(/^\/steps\/(\d+)\/logs$/))) {
       const id = Number(m[1]);
       const stored = this.logs.get(id) ?? [];
-      for (const line of body as LogLine[]) if (!stored.some((l) => l.pos === line.pos)) stored.push(line);
+      for (const line of linesOf(body as LogBatch)) if (!stored.some((l) => l.pos === line.pos)) stored.push(line);
       this.logs.set(id, stored);
       return send(204);
     }

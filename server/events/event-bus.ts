@@ -45,6 +45,16 @@ export class EventBus {
     for (const listener of set) listener(message);
   }
 
+  /**
+   * Whether any server process has a subscriber on the channel. A publisher that writes
+   * what it announces first, and announces only when this is true, misses no subscriber:
+   * one that subscribes after the check reads what was written (as log streams do).
+   */
+  async listening(channel: string): Promise<boolean> {
+    const [, count] = (await this.pub.pubsub('NUMSUB', `${this.prefix}:${channel}`)) as [string, number];
+    return Number(count) > 0;
+  }
+
   async publish(channel: string, message: unknown): Promise<void> {
     await this.pub.publish(`${this.prefix}:${channel}`, JSON.stringify(message));
   }

@@ -21,7 +21,7 @@ async function insertLines(h: ApiHarness, stepId: number, count: number) {
   let stored = 0;
   for (let from = 0; from < count; from += batch) {
     const lines = Array.from({ length: Math.min(batch, count - from) }, (_, i) => line(from + i));
-    stored += await appendLogLines({ db: h.db, events: { publish: async () => undefined } as never }, stepId, lines);
+    stored += await appendLogLines({ db: h.db, events: { publish: async () => undefined, listening: async () => true } as never }, stepId, lines);
   }
   expect(stored).toBe(count);
 }
@@ -218,7 +218,7 @@ describe('a 1,000,000-line step log written and read on one server', () => {
   it('grows the heap by a bound that does not depend on the log\'s length, writing it in runner batches and reading it whole', async () => {
     const log = listenToLog(h);
     const stepId = (await h.db.step.findFirstOrThrow({ where: { name: 'chatty' } })).id;
-    const ctx = { db: h.db, events: { publish: async () => undefined } as never };
+    const ctx = { db: h.db, events: { publish: async () => undefined, listening: async () => true } as never };
     const batch = (from: number) => Array.from({ length: Math.min(10_000, MILLION - from) }, (_, i) => seq(from + i));
     // Warm up (compiled queries, zlib) on the other step, so what grows below is what the log holds.
     const quiet = (await h.db.step.findFirstOrThrow({ where: { name: 'quiet' } })).id;

@@ -9,7 +9,11 @@ describe.each(['sqlite', 'postgres'] as const)('log lines on %s', (flavour) => {
   let database: Database;
   let build = 0;
   const published: { lines: LogLine[] }[] = [];
-  const events = { publish: async (_channel: string, message: unknown) => void published.push(message as { lines: LogLine[] }) };
+  let listening = true;
+  const events = {
+    publish: async (_channel: string, message: unknown) => void published.push(message as { lines: LogLine[] }),
+    listening: async () => listening,
+  };
   const ctx = () => ({ db: database.db, events: events as never });
 
   beforeAll(async () => {
@@ -45,6 +49,19 @@ describe.each(['sqlite', 'postgres'] as const)('log lines on %s', (flavour) => {
     expect(await appendLogLines(ctx(), step, [line(0), line(1), line(2), line(3)])).toBe(0);
     expect(published).toHaveLength(1);
     expect(await readLogLines(ctx(), step)).toEqual(range(0, 4));
+  });
+
+  it('stores lines no one watches without announcing them', async () => {
+    const step = await newStep();
+    published.length = 0;
+    listening = false;
+    try {
+      expect(await appendLogLines(ctx(), step, range(0, 3))).toBe(3);
+    } finally {
+      listening = true;
+    }
+    expect(published).toEqual([]);
+    expect(await readLogLines(ctx(), step)).toEqual(range(0, 3));
   });
 
   it('keeps a batch in as few rows as its runs of consecutive positions, split only past a chunk\'s size', async () => {

@@ -54,7 +54,7 @@ describe.each(['sqlite', 'postgres'] as const)('log retention on %s', (flavour) 
       const ids = build.stages[0].steps.map((s) => s.id);
       for (const id of ids) {
         const all = Array.from({ length: lines }, (_, p) => line(p));
-        if (batch === lines) await appendLogLines({ db: h.db, events: { publish: async () => undefined } as never }, id, all);
+        if (batch === lines) await appendLogLines({ db: h.db, events: { publish: async () => undefined, listening: async () => true } as never }, id, all);
         // Many small batches, written in one statement: what appending them one by one would leave.
         else await h.db.logChunk.createMany({ data: Array.from({ length: Math.ceil(lines / batch) }, (_, b) => ({ stepId: id, codec: 'deflate', ...encodeChunk(all, b * batch, Math.min(lines, (b + 1) * batch)) })) });
       }

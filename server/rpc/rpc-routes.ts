@@ -20,7 +20,7 @@ import { secretBoxFor } from '../secrets/secret-box.ts';
 import { stageSecrets } from '../secrets/stage-secrets.ts';
 import { systemInfo } from '../system-info.ts';
 import { assertSpeaksFor, rpcCredential } from './rpc-auth.ts';
-import { acceptSchema, logBatchSchema, runnerInfoSchema, stageUpdateSchema, stepUpdateSchema } from './rpc-schemas.ts';
+import { acceptSchema, parseLogBatch, runnerInfoSchema, stageUpdateSchema, stepUpdateSchema } from './rpc-schemas.ts';
 
 function id(req: Request, name: string): number {
   const value = Number(req.params[name]);
@@ -125,7 +125,7 @@ export function rpcRouter(ctx: ServerContext, shutdown: AbortSignal): Router {
   router.post('/steps/:step/logs', async (req, res) => {
     const stepId = id(req, 'step');
     const who = caller(req, res);
-    const lines = parseInput(logBatchSchema, req.body, 'log batch');
+    const lines = parseLogBatch(req.body);
     const step = await ctx.db.step.findUnique({ where: { id: stepId }, select: { stageId: true } });
     if (!step) throw notFound(`step ${stepId} does not exist`);
     await heldStage(ctx, step.stageId, who);
