@@ -54,7 +54,7 @@ async function seed(db: Db, now: number) {
     include: { steps: true },
   });
   const unit = stage1.steps.find((s) => s.name === 'unit')!;
-  const noListeners = { publish: async () => undefined } as never;
+  const noListeners = { publish: async () => undefined, listening: async () => false } as never;
   for (const pos of [2, 0, 1]) await appendLogLines({ db, events: noListeners }, unit.id, [{ pos, out: `line ${pos}\n`, time: pos }]);
   return { repo, build, stage1, stage2 };
 }

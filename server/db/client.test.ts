@@ -4,7 +4,7 @@ import { appendLogLines, readLogLines } from '../logs/log-store.ts';
 import type { Database } from './client.ts';
 
 /** Log appends announce to live readers; these tests have none. */
-const noListeners = { publish: async () => undefined } as never;
+const noListeners = { publish: async () => undefined, listening: async () => false } as never;
 
 describe.each(['sqlite', 'postgres'] as const)('the Prisma client on %s', (flavour) => {
   let database: Database;
