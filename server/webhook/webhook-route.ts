@@ -18,7 +18,7 @@ import type { ServerContext } from '../context.ts';
 import { batched } from '../db/batched.ts';
 import { keptHeaders, type NewDelivery, type Stored, storeDeliveries } from '../deliveries/delivery-store.ts';
 import { HttpError } from '../http/errors.ts';
-import { HookError, sha256Hex } from '../providers/hook-delivery.ts';
+import { decodeBody, HookError, sha256Hex } from '../providers/hook-delivery.ts';
 import { deliverySignatureProblem } from '../providers/verify-signature.ts';
 import { hookSecretOf } from '../secrets/stored-credentials.ts';
 import { applyDeliveredPrivacy } from '../trigger/repo-privacy.ts';
@@ -57,8 +57,8 @@ export function webhookRouter(ctx: ServerContext): Router {
         repoId: found.id,
         event: identity.event,
         headers: keptHeaders(req.headers),
-        // identify() has decoded the body as strict UTF-8, so this keeps every byte.
-        body: body.toString('utf8'),
+        // identify() has decoded the body as strict UTF-8 (and keeps the text), so this keeps every byte.
+        body: decodeBody(body, provider.name),
         ignored: parsed.kind === 'ignored' ? parsed.reason : '',
       });
       if (stored.kind === 'seen') {
