@@ -16,6 +16,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { LogLine } from '../core/domain.ts';
+import { type LogBatch, linesOf } from '../core/protocol.ts';
 import { DockerBackend } from '../runner/backend/docker/docker-backend.ts';
 import { LogWriter } from '../runner/log-writer.ts';
 import { RpcClient } from '../runner/rpc-client.ts';
@@ -101,7 +102,7 @@ class Sink {
     req.on('data', (part: Buffer) => parts.push(part));
     req.on('end', () => {
       const arrived = uptimeMs();
-      const lines = JSON.parse(Buffer.concat(parts).toString('utf8')) as LogLine[];
+      const lines = linesOf(JSON.parse(Buffer.concat(parts).toString('utf8')) as LogBatch);
       for (const line of lines) {
         // A batch sent again after a lost answer repeats positions the sink has: ignored, as the server does.
         if (line.pos < this.next) continue;
