@@ -36,9 +36,6 @@ export function parseLogQuery(query: unknown): { offset?: number; limit?: number
   return parseInput(logQuery, query, 'query');
 }
 
-/** About how much JSON is built before it is written. */
-const WRITE_CHARS = 64 * 1024;
-
 export async function sendLogJson(ctx: ServerContext, req: Request, res: Response, stepId: number, logsPurged: number): Promise<void> {
   const { offset, limit } = parseLogQuery(req.query);
   // Which reader a debug event concerns: the client's port.
@@ -60,17 +57,12 @@ export async function sendLogJson(ctx: ServerContext, req: Request, res: Respons
   let lines = 0;
   let chunk = '[';
   try {
-    reading: for await (const page of logLinePages(ctx, stepId, { from: offset, count: limit, signal: gone.signal })) {
+    for await (const page of logLinePages(ctx, stepId, { from: offset, count: limit, signal: gone.signal })) {
       for (const line of page) {
         chunk += (lines++ ? ',' : '') + lineJson(line);
-        // Written in pieces of about WRITE_CHARS: a whole chunk's JSON (up to 16,384 lines) built
-        // before the first write lived long enough to be promoted by the collector, and reading a
-        // million-line log took the server's resident memory up by a tenth.
-        if (chunk.length >= WRITE_CHARS) {
-          if (!(await write(chunk))) break reading;
-          chunk = '';
-        }
       }
+      if (!(await write(chunk))) break;
+      chunk = '';
     }
   } catch (err) {
     if (!res.headersSent) throw err;
