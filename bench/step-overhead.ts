@@ -35,12 +35,25 @@ const dockerRun = () => timedCommand('docker', ['run', '--rm', '--label', 'io.ha
 
 ensureBenchImages();
 
-async function backendAlone(): Promise<{ backend: number[]; raw: number[] }> {
-  // As the runner makes it: stage networks kept for the next stage.
-  const backend = new DockerBackend(undefined, { networkLabels: { 'io.harrier.bench': 'true' } });
-  const samples: number[] = [];
+/** Paired samples: `measure` then a raw `docker run` right after it, so both see the same machine; warm-up pairs dropped. */
+async function paired(measure: (i: number) => Promise<number>): Promise<{ harrier: number[]; raw: number[] }> {
+  const harrier: number[] = [];
   const raw: number[] = [];
   for (let i = 0; i < BUILDS + WARMUP; i++) {
+    const ms = await measure(i);
+    const rawMs = dockerRun();
+    if (i >= WARMUP) {
+      harrier.push(ms);
+      raw.push(rawMs);
+    }
+  }
+  return { harrier, raw };
+}
+
+async function backendAlone(): Promise<{ harrier: number[]; raw: number[] }> {
+  // As the runner makes it: stage networks kept for the next stage.
+  const backend = new DockerBackend(undefined, { networkLabels: { 'io.harrier.bench': 'true' } });
+  const samples = await paired(async () => {
     const plan = handPlan([{ name: 'step', image: IMAGE, pull: 'if-not-exists', commands: ['true'] }], { labels: { 'io.harrier.bench': 'true' } });
     const signal = new AbortController().signal;
     const t = process.hrtime.bigint();
@@ -49,38 +62,27 @@ async function backendAlone(): Promise<{ backend: number[]; raw: number[] }> {
     await backend.destroy(plan);
     const ms = Number(process.hrtime.bigint() - t) / 1e6;
     if (result.exitCode !== 0) throw new Error(`step exited ${result.exitCode}`);
-    const rawMs = dockerRun();
-    if (i >= WARMUP) {
-      samples.push(ms);
-      raw.push(rawMs);
-    }
-  }
+    return ms;
+  });
   await backend.close();
-  return { backend: samples, raw };
+  return samples;
 }
 
-async function wholeStage(pipeline: string): Promise<{ stage: number[]; raw: number[] }> {
+async function wholeStage(pipeline: string): Promise<{ harrier: number[]; raw: number[] }> {
   const system = await startBenchSystem(pipeline);
-  const stage: number[] = [];
-  const raw: number[] = [];
   try {
-    for (let i = 0; i < BUILDS + WARMUP; i++) {
+    // Each build is measured once it is done, with the system idle.
+    return await paired(async (i) => {
       const number = await system.push({ 'run.txt': `${i}\n` }, `true run ${i}`);
       const build = await system.waitForBuild(number);
       if (build.status !== 'success') throw new Error(`build ${number} ended ${build.status}`);
       const ms = await system.stageMs(number);
       process.stderr.write(`build ${number}: stage ${Math.round(ms)} ms\n`);
-      // Taken right after each build, with the system idle, so both see the same machine.
-      const rawMs = dockerRun();
-      if (i >= WARMUP) {
-        stage.push(ms);
-        raw.push(rawMs);
-      }
-    }
+      return ms;
+    });
   } finally {
     await system.close();
   }
-  return { stage, raw };
 }
 
 const cloned = await wholeStage(PIPELINE);
@@ -92,7 +94,7 @@ reportFigures([
     bench: 'step-overhead',
     name: 'one-step stage (`true`)',
     unit: 'ms',
-    value: median(cloned.stage),
+    value: median(cloned.harrier),
     baseline: { name: `docker run --rm ${IMAGE} true`, value: median(cloned.raw) },
     target: { kind: 'ratio-at-most', limit: 1.3 },
     note: `median of ${BUILDS}; stage_started → stage_done, with clone`,
@@ -101,7 +103,7 @@ reportFigures([
     bench: 'step-overhead',
     name: 'one-step stage (`true`), clone disabled',
     unit: 'ms',
-    value: median(unCloned.stage),
+    value: median(unCloned.harrier),
     baseline: { name: `docker run --rm ${IMAGE} true`, value: median(unCloned.raw) },
     note: `median of ${BUILDS}; stage_started → stage_done`,
   },
@@ -109,7 +111,7 @@ reportFigures([
     bench: 'step-overhead',
     name: 'Docker backend alone: one-step stage (`true`)',
     unit: 'ms',
-    value: median(alone.backend),
+    value: median(alone.harrier),
     baseline: { name: `docker run --rm ${IMAGE} true`, value: median(alone.raw) },
     target: { kind: 'ratio-at-most', limit: 1.3 },
     note: `median of ${BUILDS}; network (kept), container, teardown; no server, clone or workspace: the issue's own measure`,
