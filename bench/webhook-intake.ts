@@ -9,6 +9,7 @@ import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../server/db/client.ts';
+import { nextDue } from '../server/deliveries/delivery-store.ts';
 import { githubPushPayload, signGithubBody } from '../test/fakes/github-payloads.ts';
 import { spawnHarrier } from '../test/support/processes.ts';
 import { githubScenario, SLUG } from '../test/support/scenario.ts';
@@ -108,7 +109,7 @@ async function settled(databaseUrl: string): Promise<void> {
   const database = openDatabase(databaseUrl);
   try {
     for (let i = 0; i < 600; i++) {
-      if ((await database.db.delivery.count({ where: { status: { in: ['pending', 'running'] } } })) === 0) return;
+      if ((await nextDue(database)) === undefined) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error('the server did not handle its stored deliveries within a minute');
