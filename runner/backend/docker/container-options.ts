@@ -69,8 +69,9 @@ export function containerOptions(plan: Plan, step: PlanStep, limits: ContainerLi
   };
 }
 
-/** What a held step's shell waits to read on its input before it runs its command. */
-export const GO_LINE = 'go\n';
+/** The word a held step's shell waits to read on its input before it runs its command. */
+const GO_WORD = 'go';
+export const GO_LINE = `${GO_WORD}\n`;
 
 /**
  * Whether the step's container can be started before its turn and hold there: its command
@@ -89,7 +90,7 @@ export function heldOptions(options: Docker.ContainerCreateOptions): Docker.Cont
   const [command] = options.Cmd as string[];
   return {
     ...options,
-    Cmd: [`read -r harrier_go && [ "$harrier_go" = go ] || exit 125\nunset harrier_go\n${command}`],
+    Cmd: [`read -r harrier_go && [ "$harrier_go" = ${GO_WORD} ] || exit 125\nunset harrier_go\n${command}`],
     AttachStdin: true,
     OpenStdin: true,
     StdinOnce: true,
