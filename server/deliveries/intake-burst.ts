@@ -46,8 +46,9 @@ export class IntakeBurst {
     if (now - this.last > QUIET_MS) return 0;
     if (now - this.burstSince >= MAX_DEFER_MS) return 0;
     const counted = this.inWindow + this.inWindowBefore;
-    const span = Math.max(now - this.windowStart, 1) + (this.inWindowBefore > 0 ? WINDOW_MS : 0);
-    if ((counted * 1000) / Math.max(span, WINDOW_MS) < BURST_PER_SECOND) return 0;
+    // Over at least one window, so that the first few deliveries of a window are no burst by themselves.
+    const span = Math.max(now - this.windowStart + (this.inWindowBefore > 0 ? WINDOW_MS : 0), WINDOW_MS);
+    if ((counted * 1000) / span < BURST_PER_SECOND) return 0;
     return Math.max(1, Math.min(QUIET_MS - (now - this.last), MAX_DEFER_MS - (now - this.burstSince)));
   }
 }
