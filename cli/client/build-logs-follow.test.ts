@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Build, LogLine } from '../../core/domain.ts';
+import { oneStepPipeline } from '../../test/support/fleet.ts';
 import { spawnHarrier, type HarrierProcess } from '../../test/support/processes.ts';
 import { githubScenario, SLUG, type GithubScenario } from '../../test/support/scenario.ts';
 import { TEST_RPC_SECRET } from '../../test/support/server.ts';
@@ -16,18 +17,7 @@ import { runClientCommand } from './client-program.ts';
 const BIN = path.resolve(import.meta.dirname, '../../bin/harrier.js');
 
 // The step prints two lines and then waits far longer than the test: it ends only when the test cancels it.
-const PIPELINE = `kind: pipeline
-type: docker
-name: default
-
-steps:
-- name: talk
-  image: alpine:3
-  commands:
-  - echo first line
-  - echo second line
-  - sleep 600
-`;
+const PIPELINE = oneStepPipeline('talk', ['echo first line', 'echo second line', 'sleep 600']);
 
 interface Cli {
   child: ChildProcess;

@@ -8,21 +8,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Build, QueueJson, Repo, Secret, User } from '../../core/domain.ts';
 import { secretBoxFor, secretContext } from '../../server/secrets/secret-box.ts';
+import { oneStepPipeline } from '../../test/support/fleet.ts';
 import { githubScenario, SLUG, type GithubScenario } from '../../test/support/scenario.ts';
 import { freePort } from '../../test/support/server.ts';
 import { captureIO } from '../testing/command-io.ts';
 import { runClientCommand } from './client-program.ts';
 
-const PIPELINE = `kind: pipeline
-type: docker
-name: default
-
-steps:
-- name: build
-  image: alpine:3
-  commands:
-  - echo hello
-`;
+const PIPELINE = oneStepPipeline('build', ['echo hello']);
 
 interface Ran {
   code: number;
