@@ -1,5 +1,6 @@
 // `harrier build logs --follow` as a user runs it: the built CLI in a child process,
-// following a step that a real `harrier runner` runs in Docker, against a real server.
+// following a step that a real `harrier runner` runs in Docker, against a real server;
+// and the exit codes a shell sees from the process.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -27,7 +28,7 @@ interface Cli {
   printed(text: string): Promise<void>;
 }
 
-describe('harrier build logs --follow', () => {
+describe('harrier build logs --follow, and exit codes, as processes', () => {
   let s: GithubScenario;
   let runner: HarrierProcess;
   let workspace: string;
@@ -122,5 +123,13 @@ describe('harrier build logs --follow', () => {
     const lines = captureIO(os.tmpdir(), env());
     expect(await runClientCommand(['build', 'logs', SLUG, '1', '1', '2'], lines)).toBe(0);
     expect(lines.out()).toContain('+ echo first line\nfirst line\n');
+  });
+
+  it('as a process, ends with the server\'s message and exit 1 on a refusal, and exit 2 on a usage error', async () => {
+    const [refused, usage] = [harrier(['build', 'info', SLUG, '999']), harrier(['build', 'info'])];
+    expect(await refused.exited).toBe(1);
+    expect(refused.err()).toBe(`harrier: ${SLUG} has no build 999 (404 from GET /api/repos/${SLUG}/builds/999)\n`);
+    expect(await usage.exited).toBe(2);
+    expect(usage.err()).toContain("error: missing required argument 'repo'");
   });
 });
