@@ -1,7 +1,8 @@
 // The `harrier` command line.
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { HARRIER_VERSION } from '../core/version.ts';
 import { EXIT_USAGE, interruptSignal, processIO } from './command-io.ts';
+import { addClientCommands, commanderExitCode } from './client/client-program.ts';
 import { migrateCommand, runnerCommand, serverCommand, upCommand } from './commands.ts';
 import { execCommand } from './exec-command.ts';
 import { lintCommand } from './lint-command.ts';
@@ -46,7 +47,17 @@ program
     process.exit(await execCommand(file, opts, { io, interrupt: interruptSignal(io) }));
   });
 
+// Client commands (build, repo, secret, cron, user, queue) talk to a server: HARRIER_SERVER, HARRIER_TOKEN.
+addClientCommands(program, {
+  io: processIO(),
+  exit: (code) => {
+    process.exitCode = code;
+  },
+});
+
 program.parseAsync(process.argv).catch((error: Error) => {
+  // Commander has printed its usage error already.
+  if (error instanceof CommanderError) process.exit(commanderExitCode(error));
   process.stderr.write(`harrier: ${error.message}\n`);
   process.exit(1);
 });

@@ -366,3 +366,45 @@ export interface LanguageSettings<L extends string = string> {
   /** The commit of the default branch that `detected` and `has_config` describe; '' when none. */
   commit: string;
 }
+
+/**
+ * An organisation secret (Drone's /api/secrets/{namespace}): every repository of the
+ * namespace may use it. As with repository secrets, answers never carry its value.
+ */
+export interface OrgSecret {
+  id: number;
+  namespace: string;
+  name: string;
+  pull_request: boolean;
+}
+
+/** A repository's cron job (Drone's /api/repos/{owner}/{name}/cron); times are unix seconds. */
+export interface Cron {
+  id: number;
+  repo_id: number;
+  name: string;
+  expr: string;
+  branch: string;
+  disabled: boolean;
+  /** When it runs next; 0 when disabled. */
+  next: number;
+  /** When it last ran; 0 when never. */
+  prev: number;
+  created: number;
+  updated: number;
+}
+
+/** GET /api/queue: where work waits, by the labels stages ask for (a Harrier addition). */
+export interface QueueJson {
+  label_sets: {
+    os: string;
+    arch: string;
+    labels: Record<string, string>;
+    waiting: number;
+    running: number;
+    oldest_waiting_seconds: number;
+    /** Online runners, neither sick nor stopping, that may take these stages. */
+    runners: number;
+  }[];
+  runners: { connected: number; busy: number; capacity: number };
+}

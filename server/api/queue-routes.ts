@@ -6,22 +6,12 @@
 // The figures are those of the harrier_stages_* gauges on /metrics (server/queue/queue-figures.ts).
 // Mount after authenticate(ctx).
 import { Router, type RequestHandler } from 'express';
+import type { QueueJson } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
 import { forbidden, unauthorized } from '../http/errors.ts';
 import { queueFigures } from '../queue/queue-figures.ts';
 
-export interface QueueJson {
-  label_sets: {
-    os: string;
-    arch: string;
-    labels: Record<string, string>;
-    waiting: number;
-    running: number;
-    oldest_waiting_seconds: number;
-    runners: number;
-  }[];
-  runners: { connected: number; busy: number; capacity: number };
-}
+export type { QueueJson };
 
 const requireAdmin: RequestHandler = (req, _res, next) => {
   if (!req.user) return next(unauthorized());
