@@ -45,8 +45,9 @@ export function containerOptions(plan: Plan, step: PlanStep, limits: ContainerLi
       if (!volume.hostPath) throw new Error(`host volume "${volume.name}" has no host path`);
       binds.push(`${volume.hostPath}:${mount.target}`);
     } else if (volume.medium === 'memory') {
-      // As in Drone, each container gets its own empty tmpfs; without a size_limit the engine's default (half the memory) applies.
-      volumeMounts.push({ Type: 'tmpfs', Target: mount.target, ...(volume.sizeLimit !== undefined && { TmpfsOptions: { SizeBytes: volume.sizeLimit } }) });
+      // As in Drone, each container gets its own empty tmpfs. Size 0 is the engine's default
+      // (half the memory); mode 1777, as /tmp, lets steps running as any user write to it.
+      volumeMounts.push({ Type: 'tmpfs', Source: '', Target: mount.target, TmpfsOptions: { SizeBytes: volume.sizeLimit ?? 0, Mode: 0o1777 } });
     } else {
       volumeMounts.push({ Type: 'volume', Source: volume.id, Target: mount.target });
     }

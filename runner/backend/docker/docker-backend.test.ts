@@ -122,7 +122,7 @@ describe('DockerBackend', () => {
 
   it('mounts an in-memory volume as a tmpfs of its size limit, its own for each container, with no engine volume', async () => {
     const p = plan([
-      { name: 'write', commands: ['grep " /mem " /proc/mounts', 'echo kept > /mem/file'] },
+      { name: 'write', commands: ['grep " /mem " /proc/mounts', 'stat -c "mode %a" /mem', 'echo kept > /mem/file'] },
       { name: 'read', commands: ['ls -A /mem', 'grep " /free " /proc/mounts'] },
     ]);
     const ram = `${p.network.id}-ram`;
@@ -134,6 +134,8 @@ describe('DockerBackend', () => {
     const first = collect();
     expect((await backend.run(p, p.steps[0], first.output, never)).exitCode).toBe(0);
     expect(first.text()).toMatch(/^tmpfs \/mem tmpfs rw,.*size=8192k/m);
+    // Writable by a step of any user, as /tmp is.
+    expect(first.text()).toContain('\nmode 1777\n');
     const second = collect();
     expect((await backend.run(p, p.steps[1], second.output, never)).exitCode).toBe(0);
     // Nothing listed by ls -A: the second container's tmpfs starts empty.
