@@ -130,6 +130,36 @@ describe('compileStage steps', () => {
   });
 });
 
+describe('compileStage privileged plugin images', () => {
+  const images = { privilegedImages: ['plugins/docker'] };
+  const privileged = (yaml: string) => compile(yaml, images).steps.map((s) => [s.name, s.privileged]);
+
+  it('matches an image by name as Docker normalises it: tag, digest and docker.io left out', () => {
+    const yaml =
+      'steps:\n- {name: a, image: "plugins/docker:latest"}\n- {name: b, image: docker.io/plugins/docker}\n' +
+      '- {name: c, image: "index.docker.io/plugins/docker:20"}\n- {name: d, image: plugins/docker-extra}\n- {name: e, image: "example.com/plugins/docker"}\n';
+    expect(privileged(yaml)).toEqual([['a', true], ['b', true], ['c', true], ['d', false], ['e', false]]);
+  });
+
+  it('gives no privilege to a service, to a step with volumes, or to one setting a variable that would redirect it', () => {
+    const yaml =
+      'volumes:\n- {name: v, temp: {}}\nservices:\n- {name: s, image: plugins/docker}\nsteps:\n- {name: v, image: plugins/docker, volumes: [{name: v, path: /v}]}\n' +
+      '- {name: h, image: plugins/docker, environment: {DOCKER_HOST: "tcp://elsewhere:2375"}}\n- {name: p, image: plugins/docker, environment: {PATH: /x}}\n- {name: ok, image: plugins/docker, environment: {OTHER: x}}\n';
+    expect(privileged(yaml)).toEqual([['s', false], ['v', false], ['h', false], ['p', false], ['ok', true]]);
+  });
+});
+
+describe('compileStage in-memory volumes', () => {
+  it('marks temp volumes with medium memory, with their size limit, and leaves others as engine volumes', () => {
+    const plan = compile('volumes:\n- {name: ram, temp: {medium: memory, size_limit: 64Mi}}\n- {name: ram2, temp: {medium: memory}}\n- {name: disk, temp: {}}\nsteps:\n- {name: a, image: alpine}\n');
+    expect(plan.volumes.slice(1).map(({ name, kind, medium, sizeLimit }) => ({ name, kind, medium, sizeLimit }))).toEqual([
+      { name: 'ram', kind: 'temp', medium: 'memory', sizeLimit: 64 * 1024 ** 2 },
+      { name: 'ram2', kind: 'temp', medium: 'memory', sizeLimit: undefined },
+      { name: 'disk', kind: 'temp', medium: undefined, sizeLimit: undefined },
+    ]);
+  });
+});
+
 describe('compileStage environment', () => {
   it('gives every step Drone\'s variables and its own name and number', () => {
     const env = compile('steps:\n- {name: a, image: alpine}\n').steps[0].env;

@@ -7,7 +7,7 @@
 // workspaceHostPath before any step starts, and the plan mounts that folder.
 // Clone credentials (netrc) stay out of the plan; the runner holds them.
 
-import type { CompileInput, Condition, Conditions, Plan, PlanMount, PlanStep, PlanVolume, Pipeline, PipelineStep } from './types.ts';
+import type { CompileInput, Condition, Conditions, Plan, PlanMount, PlanStep, PlanVolume, Pipeline, PipelineStep, PipelineVolume } from './types.ts';
 import { matchCondition, matchConditions, type MatchFacts } from './conditions.ts';
 import { stageEnvironment, stepEnviron, workspaceEnviron } from './environ.ts';
 import { settingsEnv } from './plugin-settings.ts';
@@ -88,8 +88,13 @@ function pipelineVolumes(pipeline: Pipeline, idPrefix: string): PlanVolume[] {
   return pipeline.volumes.map((v) =>
     v.host
       ? { id: `${idPrefix}-vol-${safeName(v.name)}`, name: v.name, kind: 'host', hostPath: v.host.path }
-      : { id: `${idPrefix}-vol-${safeName(v.name)}`, name: v.name, kind: 'temp' },
+      : { id: `${idPrefix}-vol-${safeName(v.name)}`, name: v.name, kind: 'temp', ...memoryMedium(v.temp) },
   );
+}
+
+function memoryMedium(temp: PipelineVolume['temp']): Pick<PlanVolume, 'medium' | 'sizeLimit'> {
+  if (temp?.medium !== 'memory') return {};
+  return { medium: 'memory', ...(temp.sizeLimit !== undefined && { sizeLimit: temp.sizeLimit }) };
 }
 
 /** What `when` is evaluated against: the build as the trigger saw it. */
@@ -204,7 +209,7 @@ function compileStep(s: StepInput): PlanStep {
     // A service or detached container without commands keeps its image's working directory, as in Drone.
     workingDir: src.workingDir ?? (detach && !hasScript ? '' : input.pipeline.workspace.path),
     mounts: stepMounts(src, s.volumes, input.pipeline.workspace.path),
-    privileged: src.privileged || isPrivilegedPlugin(src, input.privilegedImages ?? []),
+    privileged: src.privileged || (!s.service && isPrivilegedPlugin(src, input.privilegedImages ?? [])),
     detach,
     service: s.service,
     errIgnore: src.failure === 'ignore',
@@ -228,9 +233,16 @@ function stepMounts(src: PipelineStep, volumes: PlanVolume[], workspacePath: str
   return mounts;
 }
 
-/** Drone's rule: only a plugin step (no commands, command, entrypoint or volumes) gets an image's privilege. */
+/** Variables that would point a privileged plugin somewhere else; setting one forfeits the privilege, as in Drone. */
+const RESTRICTED_VARIABLES = ['XDG_RUNTIME_DIR', 'DOCKER_OPTS', 'DOCKER_HOST', 'PATH', 'HOME'];
+
+/**
+ * Drone's rule: only a plugin step (no commands, command, entrypoint or volumes, none of the
+ * restricted variables) gets an image's privilege; services never do.
+ */
 function isPrivilegedPlugin(src: PipelineStep, images: string[]): boolean {
   if (src.commands.length || src.command.length || src.entrypoint.length || src.volumes.length) return false;
+  if (RESTRICTED_VARIABLES.some((name) => name in src.environment)) return false;
   return images.some((image) => imageName(image) === imageName(src.image));
 }
 

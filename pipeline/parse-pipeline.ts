@@ -7,6 +7,7 @@ import { readConditions } from './parse-conditions.ts';
 import { readEnvironment, readStep } from './parse-step.ts';
 import {
   checkKeys,
+  describe,
   holdsAnchor,
   isEmpty,
   positionOf,
@@ -215,6 +216,25 @@ function readVolumes(ctx: ReadContext, node: Node | null): PipelineVolume[] {
   return out;
 }
 
+const SIZE_UNITS: Record<string, number> = { '': 0, k: 1, m: 2, g: 3, t: 4, p: 5 };
+
+/**
+ * Drone's `size_limit`: bytes, or a number with a unit (`512mb`, `1g`, `1.5GB` count in
+ * 1000s as Docker's FromHumanSize does; `256Mi`, `1GiB` in 1024s).
+ */
+function readSizeLimit(ctx: ReadContext, node: Node | null, what: string): number | undefined {
+  const target = resolve(ctx, node);
+  if (isEmpty(target)) return undefined;
+  const text = target && 'value' in target ? String((target as { value: unknown }).value).trim() : '';
+  const match = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?)b?$/i.exec(text);
+  const bytes = match ? Math.floor(Number(match[1]) * (match[3] ? 1024 : 1000) ** SIZE_UNITS[match[2].toLowerCase()]) : NaN;
+  if (!Number.isSafeInteger(bytes) || isMap(target) || isSeq(target)) {
+    report(ctx, target, `\`${what}\` must be a size in bytes (e.g. 268435456) or with a unit (e.g. 256Mi, 1GB), not ${describe(target)}`);
+    return undefined;
+  }
+  return bytes;
+}
+
 function readVolumeSource(ctx: ReadContext, entries: Entry[], what: string, name: string): PipelineVolume | undefined {
   const temp = entries.find((e) => e.key === 'temp');
   const host = entries.find((e) => e.key === 'host');
@@ -225,7 +245,8 @@ function readVolumeSource(ctx: ReadContext, entries: Entry[], what: string, name
   if (temp) {
     const fields = pick(ctx, temp.value, `${what}.temp`, ['medium', 'size_limit']);
     const medium = readString(ctx, entryValue(fields, 'medium'), `${what}.temp.medium`);
-    return { name, temp: medium ? { medium } : {} };
+    const sizeLimit = readSizeLimit(ctx, entryValue(fields, 'size_limit'), `${what}.temp.size_limit`);
+    return { name, temp: { ...(medium && { medium }), ...(sizeLimit !== undefined && { sizeLimit }) } };
   }
   const fields = pick(ctx, host!.value, `${what}.host`, ['path']);
   const path = readString(ctx, entryValue(fields, 'path'), `${what}.host.path`) ?? '';

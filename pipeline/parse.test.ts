@@ -226,6 +226,21 @@ describe('parsePipelines pipeline fields', () => {
     ]);
   });
 
+  it('reads size_limit as bytes, with 1000-based units, or with 1024-based ones written Mi, GiB', () => {
+    const limit = (v: string) => one(`${head}volumes:\n- name: ram\n  temp: {medium: memory, size_limit: ${v}}\nsteps:\n- {name: a, image: alpine}\n`).volumes[0].temp;
+    expect(limit('268435456')).toEqual({ medium: 'memory', sizeLimit: 268435456 });
+    expect(limit('1GB')).toEqual({ medium: 'memory', sizeLimit: 1e9 });
+    expect(limit('64Mi')).toEqual({ medium: 'memory', sizeLimit: 64 * 1024 ** 2 });
+    expect(limit('1.5gib')).toEqual({ medium: 'memory', sizeLimit: 1.5 * 1024 ** 3 });
+  });
+
+  it('refuses a size_limit that is not a size, at its line and column', () => {
+    const errors = errorsOf(`${head}volumes:\n- name: ram\n  temp: {medium: memory, size_limit: lots}\nsteps:\n- {name: a, image: alpine}\n`);
+    expect(errors).toEqual([
+      { line: 6, col: 38, message: '`volumes[0].temp.size_limit` must be a size in bytes (e.g. 268435456) or with a unit (e.g. 256Mi, 1GB), not `lots`' },
+    ]);
+  });
+
   it('takes an absolute workspace path as is', () => {
     expect(one(`${head}workspace:\n  path: /go/src/app\nsteps:\n- {name: a, image: alpine}\n`).workspace.path).toBe('/go/src/app');
   });

@@ -67,7 +67,8 @@ export interface PipelineStep {
 
 export interface PipelineVolume {
   name: string;
-  temp?: { medium?: string };
+  /** `sizeLimit` (Drone's `size_limit`) in bytes; it bounds an in-memory volume. */
+  temp?: { medium?: string; sizeLimit?: number };
   host?: { path: string };
   /** Added by the pipeline engine: where the volume was declared, for the linter's messages. */
   position?: Position;
@@ -107,6 +108,10 @@ export interface PlanVolume {
   kind: 'temp' | 'host';
   /** For host volumes, and for the workspace: a path on the machine running the engine. */
   hostPath?: string;
+  /** A temp volume held in memory (`temp: {medium: memory}`): each container gets its own, as in Drone. */
+  medium?: 'memory';
+  /** Bytes an in-memory volume may hold; no limit of its own when left out. */
+  sizeLimit?: number;
 }
 
 export interface PlanMount {

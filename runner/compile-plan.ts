@@ -31,6 +31,7 @@ export function compileStagePlan(details: StageDetails, request: CompileRequest)
       idPrefix: request.idPrefix,
       labels: request.labels,
       changedFiles: details.changed_files ?? undefined,
+      privilegedImages: request.privilegedImages,
     });
     return { ok: true, pipeline, plan };
   } catch (err) {

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -64,5 +65,60 @@ describe('byte sizes', () => {
     expect(formatByteSize(104857600)).toBe('100 MiB');
     expect(formatByteSize(1536)).toBe('1.5 KiB');
     expect(formatByteSize(10)).toBe('10 bytes');
+  });
+});
+
+describe('settings the runner adds to every stage', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'harrier-config-test-'));
+  const file = (name: string, text: string) => {
+    const p = path.join(dir, name);
+    fs.writeFileSync(p, text);
+    return p;
+  };
+
+  it('adds nothing when none is set', () => {
+    expect(load({}).stageSettings).toEqual({ privilegedImages: [], environ: {}, registryCredentials: [], netrcCloneOnly: false });
+  });
+
+  it('reads an env file with comments, blank lines, export and quotes', () => {
+    const envFile = file('ok.env', '# proxies\n\nHTTP_PROXY=http://proxy:3128\nexport NO_PROXY="localhost,127.0.0.1"\nEMPTY=\nEQ=a=b\n');
+    expect(load({ HARRIER_RUNNER_ENV_FILE: envFile }).stageSettings!.environ).toEqual({
+      HTTP_PROXY: 'http://proxy:3128',
+      NO_PROXY: 'localhost,127.0.0.1',
+      EMPTY: '',
+      EQ: 'a=b',
+    });
+  });
+
+  it.each([
+    ['no equals sign', 'A=1\n\njust words\n', /HARRIER_RUNNER_ENV_FILE=.*: line 3 is not KEY=VALUE: "just words"; write one KEY=VALUE per line/],
+    ['a bad name', '# c\n1BAD=x\n', /line 2: "1BAD" is not a variable name/],
+  ])('refuses an env file with %s, naming the line', (_what, text, message) => {
+    expect(() => load({ HARRIER_RUNNER_ENV_FILE: file('bad.env', text) })).toThrow(message);
+  });
+
+  it('refuses a file it cannot read, naming the variable', () => {
+    expect(() => load({ HARRIER_RUNNER_ENV_FILE: path.join(dir, 'missing.env') })).toThrow(/HARRIER_RUNNER_ENV_FILE=.*missing\.env cannot be read \(ENOENT\)/);
+    expect(() => load({ HARRIER_RUNNER_REGISTRY_CONFIG: path.join(dir, 'missing.json') })).toThrow(/HARRIER_RUNNER_REGISTRY_CONFIG=.*missing\.json cannot be read \(ENOENT\)/);
+  });
+
+  it('reads registry logins from auth or username and password, and refuses a config without any', () => {
+    const config = file('config.json', JSON.stringify({ auths: { 'https://index.docker.io/v1/': { auth: Buffer.from('hub:pw').toString('base64') }, 'ghcr.io': { username: 'gh', password: 'tok' } } }));
+    expect(load({ HARRIER_RUNNER_REGISTRY_CONFIG: config }).stageSettings!.registryCredentials).toEqual([
+      { registry: 'docker.io', username: 'hub', password: 'pw' },
+      { registry: 'ghcr.io', username: 'gh', password: 'tok' },
+    ]);
+    expect(() => load({ HARRIER_RUNNER_REGISTRY_CONFIG: file('not.json', 'auths:') })).toThrow(/HARRIER_RUNNER_REGISTRY_CONFIG=.*not\.json is not JSON/);
+    expect(() => load({ HARRIER_RUNNER_REGISTRY_CONFIG: file('helper.json', '{"credsStore":"desktop"}') })).toThrow(/holds no login: give "auths" entries/);
+  });
+
+  it('reads privileged images separated by commas and refuses what is not an image name', () => {
+    expect(load({ HARRIER_RUNNER_PRIVILEGED_IMAGES: ' plugins/docker, localhost:5000/team/dind:1 ,' }).stageSettings!.privilegedImages).toEqual(['plugins/docker', 'localhost:5000/team/dind:1']);
+    expect(() => load({ HARRIER_RUNNER_PRIVILEGED_IMAGES: 'plugins/docker plugins/ecr' })).toThrow(/"plugins\/docker plugins\/ecr" is not an image name; .*HARRIER_RUNNER_PRIVILEGED_IMAGES=plugins\/docker,plugins\/ecr/);
+  });
+
+  it('takes true or false for HARRIER_RUNNER_NETRC_CLONE_ONLY and refuses anything else', () => {
+    expect(load({ HARRIER_RUNNER_NETRC_CLONE_ONLY: 'true' }).stageSettings!.netrcCloneOnly).toBe(true);
+    expect(() => load({ HARRIER_RUNNER_NETRC_CLONE_ONLY: 'yes' })).toThrow('HARRIER_RUNNER_NETRC_CLONE_ONLY="yes" is not true or false; write HARRIER_RUNNER_NETRC_CLONE_ONLY=true or leave it empty');
   });
 });

@@ -1,8 +1,12 @@
 // The runner's configuration, read once from HARRIER_* environment variables.
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { StepLimits } from './backend/backend.ts';
+import { parseDockerConfig, type RegistryCredential } from './backend/registry-auth.ts';
 import { parseByteSize } from './byte-size.ts';
+import { parseEnvFile } from './env-file.ts';
+import type { RunnerStageSettings } from './stage-execution.ts';
 
 export interface RunnerConfig {
   serverUrl: string;
@@ -30,6 +34,8 @@ export interface RunnerConfig {
    * started are handed back to the server and the others are killed. Default 60.
    */
   shutdownGraceSeconds?: number;
+  /** What the runner adds to every stage it runs: privileged plugins, environment, registry logins, netrc policy. */
+  stageSettings?: RunnerStageSettings;
 }
 
 export class RunnerConfigError extends Error {}
@@ -90,6 +96,67 @@ export function parseStepLimits(env: NodeJS.ProcessEnv): StepLimits {
   return { memoryBytes, cpus, pids };
 }
 
+/** A reference as Docker writes one: lower-case repository path, optional registry host:port, tag or digest. */
+const IMAGE_REFERENCE = /^[a-z0-9][a-z0-9._-]*(:\d+)?(\/[a-z0-9][a-z0-9._-]*)*(:[\w][\w.-]*)?(@sha256:[0-9a-f]{64})?$/;
+
+/** HARRIER_RUNNER_PRIVILEGED_IMAGES: comma-separated images, as Drone's DRONE_RUNNER_PRIVILEGED_IMAGES. */
+export function parsePrivilegedImages(text: string | undefined): string[] {
+  const images = (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const image of images) {
+    if (!IMAGE_REFERENCE.test(image)) {
+      throw new RunnerConfigError(
+        `HARRIER_RUNNER_PRIVILEGED_IMAGES: "${image}" is not an image name; write names separated by commas, e.g. HARRIER_RUNNER_PRIVILEGED_IMAGES=plugins/docker,plugins/ecr`,
+      );
+    }
+  }
+  return images;
+}
+
+function readSettingFile(name: string, file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new RunnerConfigError(`${name}=${file} cannot be read (${why}); point it at a file the runner's user may read, or leave it empty`);
+  }
+}
+
+/** HARRIER_RUNNER_ENV_FILE: variables every step and service gets, below its own. */
+export function loadEnvFile(file: string | undefined): Record<string, string> {
+  if (!file?.trim()) return {};
+  const text = readSettingFile('HARRIER_RUNNER_ENV_FILE', file);
+  try {
+    return parseEnvFile(text);
+  } catch (err) {
+    throw new RunnerConfigError(`HARRIER_RUNNER_ENV_FILE=${file}: ${(err as Error).message}; write one KEY=VALUE per line (# starts a comment)`);
+  }
+}
+
+/** HARRIER_RUNNER_REGISTRY_CONFIG: a Docker config.json whose logins every image pull may use. */
+export function loadRegistryConfig(file: string | undefined): RegistryCredential[] {
+  if (!file?.trim()) return [];
+  const text = readSettingFile('HARRIER_RUNNER_REGISTRY_CONFIG', file);
+  let credentials: RegistryCredential[];
+  try {
+    credentials = parseDockerConfig(text);
+  } catch (err) {
+    throw new RunnerConfigError(`HARRIER_RUNNER_REGISTRY_CONFIG=${file} ${(err as Error).message}`);
+  }
+  if (credentials.length === 0) {
+    throw new RunnerConfigError(
+      `HARRIER_RUNNER_REGISTRY_CONFIG=${file} holds no login: give "auths" entries with "auth" (base64 of user:password) or "username" and "password" (credential helpers are not read)`,
+    );
+  }
+  return credentials;
+}
+
+function booleanSetting(name: string, text: string | undefined): boolean {
+  const value = (text ?? '').trim().toLowerCase();
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new RunnerConfigError(`${name}="${text}" is not true or false; write ${name}=true or leave it empty`);
+}
+
 /**
  * Where workspaces go without HARRIER_RUNNER_WORKSPACE: the user's state folder, as the XDG
  * base directory rules place it. A fixed folder under /tmp could be made first by another
@@ -125,5 +192,11 @@ export function loadRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
     shutdownGraceSeconds: grace,
     stepLimits: parseStepLimits(env),
     logLimitBytes: sizeSetting('HARRIER_RUNNER_LOG_LIMIT', env.HARRIER_RUNNER_LOG_LIMIT, DEFAULT_LOG_LIMIT, MIN_LOG_LIMIT, '100m', undefined),
+    stageSettings: {
+      privilegedImages: parsePrivilegedImages(env.HARRIER_RUNNER_PRIVILEGED_IMAGES),
+      environ: loadEnvFile(env.HARRIER_RUNNER_ENV_FILE),
+      registryCredentials: loadRegistryConfig(env.HARRIER_RUNNER_REGISTRY_CONFIG),
+      netrcCloneOnly: booleanSetting('HARRIER_RUNNER_NETRC_CLONE_ONLY', env.HARRIER_RUNNER_NETRC_CLONE_ONLY),
+    },
   };
 }

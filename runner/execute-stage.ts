@@ -19,6 +19,7 @@ import { MIN_SECRET_LENGTH, SecretMasker, secretLength } from './secret-mask.ts'
 import { isConflict } from './rpc-client.ts';
 import type { ExecuteStageOptions, StageOutcome } from './stage-execution.ts';
 import { stepDependencies } from './step-graph.ts';
+import { privilegedImagesFor, runnerEnviron } from './step-environ.ts';
 import { registryCredentials, withSecrets } from './step-secrets.ts';
 import { watchForCancel } from './watch-build.ts';
 import { ensurePrivateDir } from './workspace-dir.ts';
@@ -66,6 +67,8 @@ class StageRun {
   /** Detached steps and services: running until the stage ends. */
   private readonly background: { serverStep: Step | undefined; writer: LogWriter; started: number }[] = [];
   private readonly masker: SecretMasker;
+  /** What the runner adds below every step's own environment (step-environ.ts). */
+  private readonly baseEnv: Record<string, string>;
   private firstProblem: Problem | undefined;
   private exitedEarly = false;
   private finished = false;
@@ -83,6 +86,7 @@ class StageRun {
     this.serverSteps = details.stage.steps ?? [];
     this.logger = options.logger?.child({ stage: details.stage.id, build: details.build.id, repo: details.repo.slug });
     this.masker = this.makeMasker();
+    this.baseEnv = runnerEnviron(details, options.settings);
   }
 
   /**
@@ -193,6 +197,7 @@ class StageRun {
       workspaceHostPath: workspace,
       idPrefix: `harrier-${stage.id}-${crypto.randomBytes(4).toString('hex')}`,
       labels: { [LABEL_MANAGED]: 'true', [LABEL_RUNNER]: options.runnerName, 'io.harrier.stage': String(stage.id) },
+      privilegedImages: privilegedImagesFor(details, options.settings),
     });
     if (!compiled.ok) return { status: 'error', error: compiled.error };
     const { pipeline, plan } = compiled;
@@ -209,7 +214,9 @@ class StageRun {
 
     // Cloning and creating the network do not depend on each other; the first containers
     // are made in the network while the clone goes on.
-    const setup = options.backend.setup(plan, this.kill.signal, { registryCredentials: registryCredentials(plan, this.details.secrets, this.logger) });
+    // A registry's first login is used: the pipeline's image_pull_secrets before the runner's own.
+    const credentials = [...registryCredentials(plan, this.details.secrets, this.logger), ...(options.settings?.registryCredentials ?? [])];
+    const setup = options.backend.setup(plan, this.kill.signal, { registryCredentials: credentials });
     const prepared = setup.then(
       () => this.prepareFirst(plan, planned),
       () => {},
@@ -233,7 +240,7 @@ class StageRun {
       if (!step.service && (deps.get(step.name)!.length > 0 || !this.shouldRun(step))) continue;
       let withEnv: PlanStep;
       try {
-        withEnv = withSecrets(this.details, step);
+        withEnv = withSecrets(this.details, step, this.baseEnv);
       } catch {
         continue; // runStep reports the missing secret
       }
@@ -340,7 +347,7 @@ class StageRun {
     try {
       const result = await this.options.backend.run(
         plan,
-        withSecrets(this.details, step),
+        withSecrets(this.details, step, this.baseEnv),
         (chunk) => writer.write(chunk),
         this.kill.signal,
         (reason) => writer.cutHere(reason),

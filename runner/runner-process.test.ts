@@ -21,8 +21,9 @@ beforeEach(async () => {
 });
 afterEach(() => server.close());
 
-function runner(name: string, graceSeconds: number) {
+function runner(name: string, graceSeconds: number, more: Record<string, string> = {}) {
   return spawnHarrier('runner', {
+    ...more,
     HARRIER_SERVER_URL: server.url,
     HARRIER_RPC_SECRET: secret,
     HARRIER_RUNNER_NAME: name,
@@ -43,6 +44,16 @@ describe('harrier runner', () => {
     expect(await proc.stop()).toBe(0);
     expect(server.pings().some((p) => p.stopping)).toBe(true);
     expect(proc.events.some((e) => e.event === 'runner_stopped')).toBe(true);
+  });
+
+  it('refuses to start with an env file holding a line that is not KEY=VALUE, naming the file and the line', async () => {
+    const envFile = path.join(workspaceDir, 'bad.env');
+    fs.writeFileSync(envFile, '# proxies\nHTTP_PROXY=http://proxy:3128\nNO_PROXY localhost\n');
+    const proc = runner(testRunnerName('bad-env'), 30, { HARRIER_RUNNER_ENV_FILE: envFile });
+    const code = proc.child.exitCode ?? (await new Promise((resolve) => proc.child.once('exit', resolve)));
+    expect(code).toBe(1);
+    expect(proc.output()).toContain(`HARRIER_RUNNER_ENV_FILE=${envFile}: line 3 is not KEY=VALUE: "NO_PROXY localhost"`);
+    expect(server.calls.some((c) => c.path === '/request')).toBe(false);
   });
 
   it('on SIGTERM kills a stage still running when the grace period ends, removes its containers and the networks it kept, and exits 0', async () => {

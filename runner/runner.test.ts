@@ -10,7 +10,7 @@ import type { Pipeline } from '../pipeline/types.ts';
 import { TEST_IMAGES } from '../test/support/images.ts';
 import type { Backend } from './backend/backend.ts';
 import { DockerBackend } from './backend/docker/docker-backend.ts';
-import type { RunnerConfig } from './config.ts';
+import { loadRunnerConfig, type RunnerConfig } from './config.ts';
 import type { StageCompiler } from './execute-stage.ts';
 import { RpcClient } from './rpc-client.ts';
 import { type RunnerRpc, runnerWorkspaceDir, runRunner } from './runner.ts';
@@ -58,6 +58,8 @@ const compile: StageCompiler = (details, request) => ({
 type LogRecord = { event?: string; stage?: number; reason?: string } & Record<string, unknown>;
 
 interface StartOptions {
+  /** The runner's settings read from these variables (HARRIER_RPC_SECRET is the test's). */
+  env?: Record<string, string>;
   capacity?: number;
   grace?: number;
   backend?: Backend;
@@ -79,6 +81,7 @@ function start(options: StartOptions = {}) {
     labels: {},
     workspaceDir,
     shutdownGraceSeconds: options.grace ?? 30,
+    stageSettings: options.env ? loadRunnerConfig({ ...options.env, HARRIER_RPC_SECRET: secret }).stageSettings : undefined,
   };
   const backend = options.backend ?? new FakeBackend();
   const logs: LogRecord[] = [];
@@ -119,6 +122,29 @@ describe('runRunner', () => {
     const accept = acceptOf(details.stage.id)!;
     expect(requests().filter((c) => c.seq < accept.seq)).toHaveLength(1);
     await server.until(() => server.stageStatus(details.stage.id) === 'success');
+    r.ac.abort();
+    await r.done;
+  });
+
+  it('hands every stage the settings read from HARRIER_RUNNER_ENV_FILE and HARRIER_RUNNER_NETRC_CLONE_ONLY', async () => {
+    const envFile = path.join(workspaceDir, 'runner.env');
+    fs.writeFileSync(envFile, '# every step\nHTTP_PROXY=http://proxy.internal:3128\nSLEEP_MS=5000\n');
+    const seen: Record<string, string>[] = [];
+    const backend = new (class extends FakeBackend {
+      override run(...args: Parameters<FakeBackend['run']>) {
+        seen.push(args[1].env);
+        return super.run(...args);
+      }
+    })();
+    const r = start({ backend, env: { HARRIER_RUNNER_ENV_FILE: envFile, HARRIER_RUNNER_NETRC_CLONE_ONLY: 'true' } });
+    const details = quickStage(0);
+    details.repo.private = true;
+    details.netrc = { machine: 'git.example.com', login: 'netrc-login', password: 'netrc-password' };
+    server.enqueue(details);
+    await server.until(() => server.stageStatus(details.stage.id) === 'success');
+    // The plan's own SLEEP_MS wins over the file's.
+    expect(seen).toEqual([expect.objectContaining({ HTTP_PROXY: 'http://proxy.internal:3128', SLEEP_MS: '0' })]);
+    expect(seen[0].DRONE_NETRC_PASSWORD).toBeUndefined();
     r.ac.abort();
     await r.done;
   });

@@ -279,6 +279,7 @@ export async function runRunner(options: RunnerOptions): Promise<void> {
         workspaceDir,
         runnerName: config.name,
         logLimitBytes: config.logLimitBytes,
+        settings: config.stageSettings,
         logger,
         signal: kill.signal,
         lost: stage.lost.signal,

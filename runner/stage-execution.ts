@@ -6,6 +6,7 @@ import type { Logger } from '../core/log.ts';
 import type { StageDetails, StageUpdate, StepUpdate } from '../core/protocol.ts';
 import type { Pipeline, Plan } from '../pipeline/types.ts';
 import type { Backend } from './backend/backend.ts';
+import type { RegistryCredential } from './backend/registry-auth.ts';
 import type { cloneRepo } from './clone.ts';
 import type { BuildWatcher } from './watch-build.ts';
 
@@ -20,12 +21,26 @@ export interface CompileRequest {
   workspaceHostPath: string;
   idPrefix: string;
   labels: Record<string, string>;
+  /** Images run privileged when a step uses them as a plugin; the executor leaves out those the build may not have. */
+  privilegedImages?: string[];
 }
 
 export type CompiledStage = { ok: true; pipeline: Pipeline; plan: Plan } | { ok: false; error: string };
 
 /** Finds the stage's pipeline in the config and compiles it; errors carry line:col. */
 export type StageCompiler = (details: StageDetails, request: CompileRequest) => CompiledStage;
+
+/** What the runner's operator adds to every stage (HARRIER_RUNNER_* settings); none when left out. */
+export interface RunnerStageSettings {
+  /** Images that run privileged as plugins, except in a fork's pull request nobody approved. */
+  privilegedImages?: string[];
+  /** Variables of every step and service, below everything the pipeline and Drone set. */
+  environ?: Record<string, string>;
+  /** Logins for every image pull, below the pipeline's image_pull_secrets. */
+  registryCredentials?: RegistryCredential[];
+  /** Keep the clone credentials to the clone: steps get no DRONE_NETRC_* variables. */
+  netrcCloneOnly?: boolean;
+}
 
 export interface ExecuteStageOptions {
   rpc: StageRpc;
@@ -51,6 +66,7 @@ export interface ExecuteStageOptions {
    */
   onStepStarted?: () => void;
   clone?: typeof cloneRepo;
+  settings?: RunnerStageSettings;
 }
 
 export interface StageOutcome {

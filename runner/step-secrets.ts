@@ -37,11 +37,12 @@ export function registryCredentials(plan: Plan, secrets: StageDetails['secrets']
 }
 
 /**
- * The step with its secrets resolved into its environment.
- * A secret the server did not send fails the step: running it without would hide the cause.
+ * The step with its secrets resolved into its environment, laid over `base` (what the runner
+ * adds: step-environ.ts). A secret the server did not send fails the step: running it
+ * without would hide the cause.
  */
-export function withSecrets(details: Pick<StageDetails, 'secrets' | 'build'>, step: PlanStep): PlanStep {
-  const env = { ...step.env };
+export function withSecrets(details: Pick<StageDetails, 'secrets' | 'build'>, step: PlanStep, base: Record<string, string> = {}): PlanStep {
+  const env = { ...base, ...step.env };
   for (const [name, secret] of Object.entries(step.secretEnv)) {
     const value = details.secrets.find((s) => s.name === secret)?.value;
     if (value !== undefined) env[name] = value;

@@ -24,6 +24,11 @@ export function planLabels(plan: Plan): Record<string, string> {
   return { ...plan.labels, [LABEL_MANAGED]: 'true', [LABEL_PLAN]: plan.network.id };
 }
 
+/** The plan's volumes the engine keeps for the stage; an in-memory one is a tmpfs of each container instead. */
+export function engineVolumes(plan: Plan): Plan['volumes'] {
+  return plan.volumes.filter((v) => v.kind === 'temp' && v.medium !== 'memory');
+}
+
 /**
  * `network`: the engine's name of the stage's network, when it is not the plan's own
  * (a network kept from an earlier stage).
@@ -39,6 +44,10 @@ export function containerOptions(plan: Plan, step: PlanStep, limits: ContainerLi
     if (volume.kind === 'host') {
       if (!volume.hostPath) throw new Error(`host volume "${volume.name}" has no host path`);
       binds.push(`${volume.hostPath}:${mount.target}`);
+    } else if (volume.medium === 'memory') {
+      // As in Drone, each container gets its own empty tmpfs. Size 0 is the engine's default
+      // (half the memory); mode 1777, as /tmp, lets steps running as any user write to it.
+      volumeMounts.push({ Type: 'tmpfs', Source: '', Target: mount.target, TmpfsOptions: { SizeBytes: volume.sizeLimit ?? 0, Mode: 0o1777 } });
     } else {
       volumeMounts.push({ Type: 'volume', Source: volume.id, Target: mount.target });
     }

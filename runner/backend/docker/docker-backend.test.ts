@@ -120,6 +120,30 @@ describe('DockerBackend', () => {
     expect(out.text()).toContain('kept\n');
   });
 
+  it('mounts an in-memory volume as a tmpfs of its size limit, its own for each container, with no engine volume', async () => {
+    const p = plan([
+      { name: 'write', commands: ['grep " /mem " /proc/mounts', 'stat -c "mode %a" /mem', 'echo kept > /mem/file'] },
+      { name: 'read', commands: ['ls -A /mem', 'grep " /free " /proc/mounts'] },
+    ]);
+    const ram = `${p.network.id}-ram`;
+    const free = `${p.network.id}-free`;
+    p.volumes.push({ id: ram, name: 'ram', kind: 'temp', medium: 'memory', sizeLimit: 8 * 1024 ** 2 }, { id: free, name: 'free', kind: 'temp', medium: 'memory' });
+    p.steps[0].mounts = [{ volumeId: ram, target: '/mem' }];
+    p.steps[1].mounts = [{ volumeId: ram, target: '/mem' }, { volumeId: free, target: '/free' }];
+    await backend.setup(p, never);
+    const first = collect();
+    expect((await backend.run(p, p.steps[0], first.output, never)).exitCode).toBe(0);
+    expect(first.text()).toMatch(/^tmpfs \/mem tmpfs rw,.*size=8192k/m);
+    // Writable by a step of any user, as /tmp is.
+    expect(first.text()).toContain('\nmode 1777\n');
+    const second = collect();
+    expect((await backend.run(p, p.steps[1], second.output, never)).exitCode).toBe(0);
+    // Nothing listed by ls -A: the second container's tmpfs starts empty.
+    expect(second.text()).toMatch(/\+ ls -A \/mem\n\+ grep/);
+    expect(second.text()).toMatch(/^tmpfs \/free tmpfs rw/m);
+    expect(docker('volume', 'ls', '-q', '--filter', `name=${p.network.id}`)).toBe('');
+  });
+
   it('makes a service reachable from a step by its name', async () => {
     const p = plan([
       { name: 'web', service: true, commands: ['mkdir -p /www', 'echo served-by-web > /www/index.html', 'httpd -f -p 8080 -h /www'] },

@@ -16,7 +16,7 @@ import {
   StepTimeoutError,
 } from '../backend.ts';
 import type { RegistryCredential } from '../registry-auth.ts';
-import { type ContainerLimits, canHold, containerOptions, GO_LINE, heldOptions, NO_LIMITS, planLabels } from './container-options.ts';
+import { type ContainerLimits, canHold, containerOptions, engineVolumes, GO_LINE, heldOptions, NO_LIMITS, planLabels } from './container-options.ts';
 import { engineMessage, pullImage, pullsFirst } from './image-pull.ts';
 import { NetworkPool } from './network-pool.ts';
 import { pumpOutput, type OutputProgress } from './output-stream.ts';
@@ -149,13 +149,11 @@ export class DockerBackend implements Backend {
     const state = this.state(plan);
     state.registryCredentials = options.registryCredentials ?? [];
     const network = this.networks ? this.takeNetwork(this.networks, state, signal) : this.createNetwork(plan, labels, signal);
-    const volumes = plan.volumes
-      .filter((v) => v.kind === 'temp')
-      .map((v) =>
-        this.docker.createVolume({ Name: v.id, Labels: labels, abortSignal: signal } as Docker.VolumeCreateOptions).catch((err) => {
-          throw new Error(`could not create volume ${v.id}: ${engineMessage(err)}`);
-        }),
-      );
+    const volumes = engineVolumes(plan).map((v) =>
+      this.docker.createVolume({ Name: v.id, Labels: labels, abortSignal: signal } as Docker.VolumeCreateOptions).catch((err) => {
+        throw new Error(`could not create volume ${v.id}: ${engineMessage(err)}`);
+      }),
+    );
     await Promise.all([network, ...volumes]);
   }
 
@@ -396,7 +394,7 @@ export class DockerBackend implements Backend {
       note('list volumes')(err);
       return { Volumes: [] as Docker.VolumeInspectInfo[] };
     });
-    const volumes = new Set([...plan.volumes.filter((v) => v.kind === 'temp').map((v) => v.id), ...(labelled.Volumes ?? []).map((v) => v.Name)]);
+    const volumes = new Set([...engineVolumes(plan).map((v) => v.id), ...(labelled.Volumes ?? []).map((v) => v.Name)]);
     await Promise.all([...volumes].map((name) => this.docker.getVolume(name).remove().catch(note(`remove volume ${name}`))));
 
     if (failures.length > 0) throw new Error(`could not tear down stage ${plan.network.id}: ${failures.join('; ')}`);
