@@ -30,57 +30,68 @@ function describe(error: unknown): string {
 
 export class CronScheduler {
   private stopped = false;
-  private scanning = false;
-  private again = false;
-  private timer: NodeJS.Timeout | undefined;
+  /** Set by wake() while a pass is under way: the next sleep ends at once. */
+  private woken = false;
+  private interrupt: (() => void) | undefined;
+  private loop: Promise<void> = Promise.resolve();
   private readonly inHand = new Set<CronClaim>();
-  private running: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly ctx: ServerContext) {}
 
   async start(): Promise<void> {
     this.unsubscribe = await this.ctx.events.subscribe(CRON_CHANNEL, () => this.wake());
-    this.schedule(0);
+    this.loop = this.run();
   }
 
+  /** A job was added or changed: look at the table now rather than at the end of the sleep. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.scanning) {
-      this.again = true;
-      return;
-    }
-    this.running = this.scan();
+    if (this.interrupt) this.interrupt();
+    else this.woken = true;
   }
 
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.wake(), ms);
-    this.timer.unref();
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      let waitMs: number;
+      try {
+        waitMs = await this.pass();
+      } catch (err) {
+        if (!this.stopped) this.ctx.logger.warn({ err, event: 'cron_scan_failed' }, 'could not look for due cron jobs; trying again shortly');
+        waitMs = 5_000;
+      }
+      await this.sleep(waitMs);
+    }
   }
 
-  private async scan(): Promise<void> {
-    this.scanning = true;
-    try {
-      do {
-        this.again = false;
-        const claims = await claimDueCrons(this.ctx, CLAIM_BATCH, CRON_LEASE_SECONDS);
-        for (const claim of claims) {
-          if (this.stopped) break;
-          await this.fire(claim);
-        }
-        if (claims.length === CLAIM_BATCH) this.again = true;
-      } while (this.again && !this.stopped);
-      const due = await nextCronDue(this.ctx);
-      const wait = due === undefined ? CRON_RESCAN_MS : Math.max(0, (due - this.ctx.now()) * 1000);
-      this.schedule(Math.min(CRON_RESCAN_MS, wait));
-    } catch (err) {
-      if (!this.stopped) this.ctx.logger.warn({ err, event: 'cron_scan_failed' }, 'could not look for due cron jobs; trying again shortly');
-      this.schedule(5_000);
-    } finally {
-      this.scanning = false;
+  /** Fires the jobs due now; answers how long to sleep before looking again. */
+  private async pass(): Promise<number> {
+    for (;;) {
+      const claims = await claimDueCrons(this.ctx, CLAIM_BATCH, CRON_LEASE_SECONDS);
+      for (const claim of claims) {
+        if (this.stopped) return 0;
+        await this.fire(claim);
+      }
+      if (claims.length < CLAIM_BATCH) break;
     }
+    const due = await nextCronDue(this.ctx);
+    return due === undefined ? CRON_RESCAN_MS : Math.min(CRON_RESCAN_MS, Math.max(0, (due - this.ctx.now()) * 1000));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken || this.stopped) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.interrupt = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      this.interrupt = done;
+    });
   }
 
   private async fire(claim: CronClaim): Promise<void> {
@@ -118,9 +129,9 @@ export class CronScheduler {
   /** Stops firing jobs and waits for the run in hand; one still unfinished then is due at once for the next server. */
   async stop(waitMs = 10_000): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
     this.unsubscribe?.();
-    await Promise.race([this.running, new Promise((resolve) => setTimeout(resolve, waitMs).unref())]);
+    this.interrupt?.();
+    await Promise.race([this.loop, new Promise((resolve) => setTimeout(resolve, waitMs).unref())]);
     for (const claim of [...this.inHand]) {
       await retryCronRun(this.ctx, claim, this.ctx.now(), 'the server stopped while running it; another server runs it').catch(() => false);
     }
