@@ -169,6 +169,18 @@ describe.each(['sqlite', 'postgres'] as const)('cron jobs API on %s', (flavour) 
     expect((await row('nightly')).prev).toBe(0);
   });
 
+  it('builds a head whose message says [skip ci], and does not hold the build on a protected repository, as Drone', async () => {
+    const head = s.git.commit({ 'later.txt': 'x' }, 'Tidy up [skip ci]');
+    expect((await call(`/api/repos/${SLUG}`, 'PATCH', { protected: true })).status).toBe(200);
+    try {
+      const r = await call(`${path}/nightly`, 'POST');
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ after: head, status: 'pending', event: 'cron' });
+    } finally {
+      expect((await call(`/api/repos/${SLUG}`, 'PATCH', { protected: false })).status).toBe(200);
+    }
+  });
+
   it('answers 404 with why when the job\'s branch is gone, and 404 for an unknown job', async () => {
     expect((await call(path, 'POST', { name: 'gone', expr: '@yearly', branch: 'no-such-branch' })).status).toBe(200);
     const r = await call(`${path}/gone`, 'POST');
