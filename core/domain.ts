@@ -204,6 +204,27 @@ export interface Secret {
   pull_request: boolean;
 }
 
+/** A cron job, as Drone's /api/repos/{owner}/{name}/cron answers it. Times are unix seconds, UTC. */
+export interface Cron {
+  id: number;
+  repo_id: number;
+  /** Unique in its repository; the {cron} of the job's own path, and DRONE_CRON in its builds. */
+  name: string;
+  /** Five fields (minute hour day-of-month month day-of-week) or @hourly, @daily, @weekly, @monthly, @yearly. */
+  expr: string;
+  /** When it fires next; 0 while disabled. */
+  next: number;
+  /** When it last fired; 0 before it ever did. */
+  prev: number;
+  branch: string;
+  disabled: boolean;
+  /** Harrier addition: why its last scheduled run made no build (the branch is gone, the provider failed); empty when it did. */
+  error: string;
+  created: number;
+  updated: number;
+  version: number;
+}
+
 /** One line of a step's log, as Drone's logs endpoint returns it. */
 export interface LogLine {
   /** Zero-based line number within the step. */
@@ -219,7 +240,7 @@ export interface Hook {
   provider: Provider;
   /** The provider's delivery id, used to refuse duplicates. */
   deliveryId: string;
-  event: 'push' | 'pull_request' | 'tag';
+  event: 'push' | 'pull_request' | 'tag' | 'cron';
   /** For pull requests: opened, synchronized, reopened. Empty for pushes and tags. */
   action: string;
   repo: HookRepo;
@@ -241,6 +262,10 @@ export interface Hook {
   author: { login: string; name: string; email: string; avatar: string };
   sender: string;
   timestamp: number;
+  /** What started it, as Drone's build.trigger says: "@hook" when absent, "@cron" for a cron job. */
+  trigger?: string;
+  /** The cron job's name, for a cron build. */
+  cron?: string;
 }
 
 export interface HookRepo {

@@ -79,6 +79,12 @@ describe('buildEnviron', () => {
     });
     expect(env).not.toHaveProperty('DRONE_TAG');
     expect(env).not.toHaveProperty('DRONE_PULL_REQUEST');
+    expect(env).not.toHaveProperty('DRONE_CRON');
+  });
+
+  it('names the cron job that started a cron build in DRONE_CRON', () => {
+    const env = buildEnviron({ ...build, event: 'cron', cron: 'nightly' });
+    expect(env).toMatchObject({ DRONE_CRON: 'nightly', DRONE_BUILD_EVENT: 'cron' });
   });
 
   it('takes the finish time from the start while the build runs, never from a clock', () => {

@@ -150,6 +150,8 @@ function refEnviron(build: Build): Env {
     env.DRONE_PULL_REQUEST_TITLE = build.title;
     env.CI_COMMIT_PULL_REQUEST = number;
   }
+  // The cron job that started the build (Drone sets it only then).
+  if (build.cron) env.DRONE_CRON = build.cron;
   if (build.ref.startsWith('refs/tags/')) {
     const tag = build.ref.slice('refs/tags/'.length);
     env.DRONE_TAG = tag;

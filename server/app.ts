@@ -7,6 +7,7 @@ import { badgeRouter } from './api/badge-routes.ts';
 import { buildActionRouter } from './api/build-action-routes.ts';
 import { buildRouter } from './api/build-routes.ts';
 import { buildStreamRouter } from './api/build-stream-routes.ts';
+import { cronRouter } from './api/cron-routes.ts';
 import { deliveryRouter } from './api/delivery-routes.ts';
 import { languageRouter } from './api/language-routes.ts';
 import { queueRouter } from './api/queue-routes.ts';
@@ -60,6 +61,7 @@ export function createApp(ctx: ServerContext, shutdown: AbortSignal): express.Ex
   app.use(systemRouter(ctx));
   app.use(buildStreamRouter(ctx, shutdown));
   app.use(secretRouter(ctx));
+  app.use(cronRouter(ctx));
   app.use(deliveryRouter(ctx));
   app.use(logStreamRouter(ctx, shutdown));
   app.use(buildRouter(ctx));

@@ -17,6 +17,7 @@ import { startReconciler } from './queue/reconciler.ts';
 import { StageQueue } from './queue/stage-queue.ts';
 import { createProviders } from './providers/registry.ts';
 import { DeliveryWorkers } from './deliveries/delivery-workers.ts';
+import { CronScheduler } from './cron/cron-scheduler.ts';
 import { encryptStoredCredentials, NO_KEY_MESSAGE } from './secrets/stored-credentials.ts';
 
 export interface RunningServer {
@@ -80,6 +81,9 @@ export async function startServer(config: ServerConfig, logger = createLogger('s
   const reconciler = await startReconciler(ctx);
   // Deliveries stored before this server started (or left by one that died) are built now.
   await deliveries.start();
+  // Cron jobs that came due while no server was up fire once now.
+  const crons = new CronScheduler(ctx);
+  await crons.start();
 
   const shutdown = new AbortController();
   const server = http.createServer(createApp(ctx, shutdown.signal));
@@ -107,6 +111,7 @@ export async function startServer(config: ServerConfig, logger = createLogger('s
       clearTimeout(cut);
       // Deliveries in hand are finished; ones not yet taken stay pending for the next server.
       await deliveries.stop();
+      await crons.stop();
       await reconciler.stop();
       await queue.close();
       await pipelines.close();

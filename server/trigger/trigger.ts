@@ -40,7 +40,7 @@ export function hookFacts(hook: Hook, repo: Pick<RepoRow, 'slug'>, host: string)
     action: hook.action,
     repo: repo.slug,
     instance: new URL(host).host,
-    cron: '',
+    cron: hook.cron ?? '',
     status: 'success',
   };
 }
@@ -56,7 +56,8 @@ function buildFields(hook: Hook, now: number) {
     status: 'pending',
     event: hook.event,
     action: hook.action,
-    trigger: `@hook`,
+    trigger: hook.trigger ?? '@hook',
+    cron: hook.cron ?? '',
     link: hook.link,
     timestamp: hook.timestamp || now,
     title: hook.title,
@@ -172,7 +173,8 @@ export async function trigger(ctx: ServerContext, hook: Hook, opts: TriggerOptio
     const twin = await earlierTwin(ctx.db, opts.delivery);
     if (twin) return { kind: 'ignored', reason: duplicateBodyReason(opts.delivery.guid, twin.guid) };
   }
-  if (hook.event !== 'tag' && SKIP_CI.test(`${hook.title}\n${hook.message}`)) {
+  // Drone skips on [skip ci] only for changes someone just made: not for tags or cron jobs.
+  if (hook.event !== 'tag' && hook.event !== 'cron' && SKIP_CI.test(`${hook.title}\n${hook.message}`)) {
     return { kind: 'ignored', reason: 'the commit message asks to skip CI ([skip ci])' };
   }
   if (opts.requireNewHead) {
@@ -191,7 +193,8 @@ export async function trigger(ctx: ServerContext, hook: Hook, opts: TriggerOptio
   const now = ctx.now();
   const plan = await planStages(ctx, read.checked, repo, { ...hookFacts(hook, repo, ctx.config.host), changedFiles }, repo.configPath, now);
   if (plan.ok === 'none') return { kind: 'ignored', reason: 'no pipeline trigger matches this event' };
-  const blocked = approvalReason(repo, { event: hook.event, fork: hook.fork, approvedBy: '' }, true);
+  // As Drone's, a protected repository holds builds its webhooks start, not its cron jobs'.
+  const blocked = approvalReason(repo, { event: hook.event, fork: hook.fork, approvedBy: '' }, (hook.trigger ?? '@hook') === '@hook');
   const fields = { ...buildFields(hook, now), ...(blocked ? { status: 'blocked' } : {}), configSource, changedFiles: changedFiles ? JSON.stringify(changedFiles) : null };
   const build = await createBuild(ctx, repo, fields, config, blocked ? blockedPlan(plan) : plan, opts.delivery);
   if (blocked && build.status === 'blocked') ctx.logger.info({ event: 'build_blocked', repo: repo.slug, build: build.number, reason: blocked }, 'build waits for approval');

@@ -11,7 +11,7 @@
 //   public repository and read permission on a private one; a private repository the
 //   caller may not read answers 404, as if it did not exist, at every path under it.
 // - Changing builds (cancel, restart, approve, decline) and reading or changing secrets
-//   needs write permission; settings, activation and language need admin permission;
+//   or cron jobs needs write permission; settings, activation and language need admin permission;
 //   `trusted` also needs a Harrier administrator. Signed out: 401; signed in below the
 //   level: 403 (404 on a private repository the caller cannot read).
 // - Harrier administrators manage users, runner tokens and the queue; being one gives no
@@ -116,6 +116,18 @@ PATCH  /api/repos/:owner/:name/secrets/:secret                pub  401  403  403
 PATCH  /api/repos/:owner/:name/secrets/:secret                priv 404  404  403  200  200  404  403  404  401  401  401  401  401  401  401
 DELETE /api/repos/:owner/:name/secrets/:secret                pub  401  403  403  204  204  204  403  403  401  401  401  401  401  401  401
 DELETE /api/repos/:owner/:name/secrets/:secret                priv 404  404  403  204  204  404  403  404  401  401  401  401  401  401  401
+GET    /api/repos/:owner/:name/cron                           pub  401  403  403  200  200  200  200  403  401  401  401  401  401  401  401
+GET    /api/repos/:owner/:name/cron                           priv 404  404  403  200  200  404  200  404  401  401  401  401  401  401  401
+POST   /api/repos/:owner/:name/cron                           pub  401  403  403  200  200  200  403  403  401  401  401  401  401  401  401
+POST   /api/repos/:owner/:name/cron                           priv 404  404  403  200  200  404  403  404  401  401  401  401  401  401  401
+GET    /api/repos/:owner/:name/cron/:cron                     pub  401  403  403  200  200  200  200  403  401  401  401  401  401  401  401
+GET    /api/repos/:owner/:name/cron/:cron                     priv 404  404  403  200  200  404  200  404  401  401  401  401  401  401  401
+PATCH  /api/repos/:owner/:name/cron/:cron                     pub  401  403  403  200  200  200  403  403  401  401  401  401  401  401  401
+PATCH  /api/repos/:owner/:name/cron/:cron                     priv 404  404  403  200  200  404  403  404  401  401  401  401  401  401  401
+DELETE /api/repos/:owner/:name/cron/:cron                     pub  401  403  403  204  204  204  403  403  401  401  401  401  401  401  401
+DELETE /api/repos/:owner/:name/cron/:cron                     priv 404  404  403  204  204  404  403  404  401  401  401  401  401  401  401
+POST   /api/repos/:owner/:name/cron/:cron                     pub  401  403  403  200  200  200  403  403  401  401  401  401  401  401  401
+POST   /api/repos/:owner/:name/cron/:cron                     priv 404  404  403  200  200  404  403  404  401  401  401  401  401  401  401
 GET    /api/repos/:owner/:name/deliveries                     pub  401  403  403  403  200  200  200  403  401  401  401  401  401  401  401
 GET    /api/repos/:owner/:name/deliveries                     priv 404  404  403  403  200  404  200  404  401  401  401  401  401  401  401
 POST   /api/repos/:owner/:name/deliveries/:id/redeliver       pub  401  403  403  403  202  202  403  403  401  401  401  401  401  401  401
@@ -138,7 +150,8 @@ POST   /rpc/v1/stages/:stage/release                          -    401  401  401
 //   test/server/webhook-hardening.test.ts's).
 // - /metrics: this server has HARRIER_METRICS_TOKEN; the scraper sends it.
 // - DELETE /api/user/tokens/{id} aims at one of radm's tokens: anyone else's answer is 404.
-// - Rows on secrets aim at `deploy_token` (GET, PATCH) and at a secret per actor (DELETE).
+// - Rows on secrets aim at `deploy_token` (GET, PATCH) and at a secret per actor (DELETE); rows
+//   on cron jobs likewise at `nightly` (GET, PATCH, POST runs it now) and a job per actor (DELETE).
 // - Build actions aim at a blocked build of the actor's own (cancel, approve, decline), or,
 //   for actors who may not act, at one build nobody may touch; restart at build 1.
 // - The holder's watch is a long poll that would answer only when the build ends (it is
@@ -245,6 +258,12 @@ function callFor(w: World, row: Row, repo: RepoKey | undefined, actor: Actor): C
     'GET /api/repos/:owner/:name/secrets/:secret': () => ({ method: 'GET', path: `${base}/secrets/deploy_token` }),
     'PATCH /api/repos/:owner/:name/secrets/:secret': () => ({ method: 'PATCH', path: `${base}/secrets/deploy_token`, body: { pull_request: false } }),
     'DELETE /api/repos/:owner/:name/secrets/:secret': () => ({ method: 'DELETE', path: `${base}/secrets/del_${actor}` }),
+    'GET /api/repos/:owner/:name/cron': () => ({ method: 'GET', path: `${base}/cron` }),
+    'POST /api/repos/:owner/:name/cron': () => ({ method: 'POST', path: `${base}/cron`, body: { name: `made_by_${actor}`, expr: '@daily' } }),
+    'GET /api/repos/:owner/:name/cron/:cron': () => ({ method: 'GET', path: `${base}/cron/nightly` }),
+    'PATCH /api/repos/:owner/:name/cron/:cron': () => ({ method: 'PATCH', path: `${base}/cron/nightly`, body: {} }),
+    'DELETE /api/repos/:owner/:name/cron/:cron': () => ({ method: 'DELETE', path: `${base}/cron/del_${actor}` }),
+    'POST /api/repos/:owner/:name/cron/:cron': () => ({ method: 'POST', path: `${base}/cron/nightly` }),
     'GET /api/repos/:owner/:name/deliveries': () => ({ method: 'GET', path: `${base}/deliveries` }),
     'POST /api/repos/:owner/:name/deliveries/:id/redeliver': () => ({ method: 'POST', path: `${base}/deliveries/${w.deliveries[repo!]}/redeliver` }),
 
@@ -284,8 +303,10 @@ const DESTRUCTIVE = new Set([
   'DELETE /api/runners/tokens/:id',
   'DELETE /api/repos/:owner/:name',
   'DELETE /api/repos/:owner/:name/secrets/:secret',
+  'DELETE /api/repos/:owner/:name/cron/:cron',
 ]);
-const SERIAL = new Set(['PATCH /api/repos/:owner/:name [trusted]', 'DELETE /api/repos/:owner/:name', 'POST /api/repos/:owner/:name/builds/:number']);
+// A cron job's PATCH is conditional on the version it read: two at once refuse one with 409.
+const SERIAL = new Set(['PATCH /api/repos/:owner/:name [trusted]', 'DELETE /api/repos/:owner/:name', 'POST /api/repos/:owner/:name/builds/:number', 'PATCH /api/repos/:owner/:name/cron/:cron']);
 function phaseOf(row: Row): number {
   if (row.path.startsWith(RPC_PREFIX)) return 2;
   if (DESTRUCTIVE.has(row.key)) return 3;
@@ -420,5 +441,5 @@ describe.each(['sqlite', 'postgres'] as const)('authorization matrix on %s', (fl
     const victim = await db.stage.findUniqueOrThrow({ where: { id: w.victim.stage } });
     expect([victim.machine, victim.status]).toEqual(['runner-victim', 'running']);
     expect(await db.user.count({ where: { login: w.users.doomed } })).toBe(0);
-  });
+  }, 180_000);
 });

@@ -137,6 +137,7 @@ export async function buildWorld(flavour: 'sqlite' | 'postgres'): Promise<World>
   for (const key of ['pub', 'priv'] as const) {
     repoIds[key] = (await asRadm(`/api/repos/${REPOS[key]}`, { method: 'POST' })).id;
     await asRadm(`/api/repos/${REPOS[key]}/secrets`, { method: 'POST', json: { name: 'deploy_token', data: secretValues[key] } });
+    await asRadm(`/api/repos/${REPOS[key]}/cron`, { method: 'POST', json: { name: 'nightly', expr: '0 3 * * *' } });
   }
 
   // The other actors' accounts, with the permissions a sync would have stored.
@@ -200,6 +201,10 @@ export async function buildWorld(flavour: 'sqlite' | 'postgres'): Promise<World>
       }),
     ),
   );
+  // Cron jobs the DELETE rows aim at, likewise.
+  for (const key of ['pub', 'priv'] as const) {
+    for (const actor of ACTORS) await asRadm(`/api/repos/${REPOS[key]}/cron`, { method: 'POST', json: { name: `del_${actor}`, expr: '@daily' } });
+  }
 
   // Runner calls for the setup, as a runner makes them.
   const rpc = async (path: string, runner: string, token: string, body?: unknown, method = 'POST') => {

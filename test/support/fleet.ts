@@ -17,7 +17,7 @@ import { gitCommitInfo, LocalGitRepo } from '../fakes/local-git-repo.ts';
 import { LABEL_BUILD } from '../../pipeline/compile.ts';
 import { TEST_IMAGES } from './images.ts';
 import { LABEL_MANAGED, LABEL_RUNNER } from '../../runner/labels.ts';
-import { postgresTestDatabase, type TestDatabase } from './databases.ts';
+import { testDatabase, type TestDatabase } from './databases.ts';
 import { awaitDeliveredBuild, storedDeliveryId } from './deliveries.ts';
 import { Browser } from './http.ts';
 import { OwnRedis } from './own-redis.ts';
@@ -44,6 +44,8 @@ export interface FleetOptions {
   ownRedis?: boolean;
   serverEnv?: Record<string, string>;
   runnerEnv?: Record<string, string>;
+  /** The database every server shares: PostgreSQL unless a test asks for one SQLite file. */
+  flavour?: 'sqlite' | 'postgres';
 }
 
 /** One server or runner of the fleet: its environment, and every process started under it. */
@@ -150,7 +152,7 @@ export interface Fleet {
 
 export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const tag = `${opts.name}-${randomBytes(4).toString('hex')}`;
-  const database = await postgresTestDatabase();
+  const database = await testDatabase(opts.flavour ?? 'postgres');
   const redis = opts.ownRedis ? await OwnRedis.start() : undefined;
   const github = await startGithubFake({ fixtureRepos: false });
   const repos = new Map<string, FleetRepo>();

@@ -2,6 +2,7 @@
 // renamed field breaks the UI's type check rather than the page.
 export type {
   Build,
+  Cron,
   DeliveryJson as Delivery,
   DeliveryStatus,
   LanguageSettings,

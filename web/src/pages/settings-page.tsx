@@ -9,6 +9,7 @@ import { ErrorNotice, LiveRegion, Loading } from '../components/common.tsx';
 import { RepoHeader } from '../components/repo-header.tsx';
 import { Link, navigate, repoUrl } from '../router.tsx';
 import { publicHost, useSession, useTitle } from '../session.tsx';
+import { CronJobsSection } from './cron-settings.tsx';
 import { DeliveriesTab } from './deliveries-settings.tsx';
 import { LanguageSettingsSection } from './language-settings.tsx';
 import { SecretsSection } from './secrets-settings.tsx';
@@ -51,6 +52,7 @@ export function SettingsPage({ slug, tab }: { slug: string; tab?: 'deliveries' }
           <LanguageSettingsSection slug={slug} onSaved={() => setAnnounce('Language settings saved')} />
           <GeneralSection repo={r} onSaved={(saved) => { repo.setData((old) => ({ ...old, ...saved })); setAnnounce('Settings saved'); }} />
           <SecretsSection slug={slug} onChanged={setAnnounce} />
+          {r.permissions?.write && <CronJobsSection slug={slug} defaultBranch={r.default_branch} onChanged={setAnnounce} />}
           <BadgeSection repo={r} />
           <WebhookSection repo={r} />
           <DeactivateSection repo={r} />

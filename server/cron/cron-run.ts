@@ -1,0 +1,58 @@
+// One run of a cron job: the head of its branch, as the provider says now, built as
+// trigger/trigger.ts builds a push, with event "cron", trigger "@cron" and the job's
+// name as the build's `cron` (the `cron` condition's fact and DRONE_CRON), as Drone's
+// cron scheduler and POST /api/repos/{owner}/{name}/cron/{cron} do.
+import type { Hook, Provider } from '../../core/domain.ts';
+import { asRepoOwner } from '../builds/repo-token.ts';
+import type { ServerContext } from '../context.ts';
+import type { Repo as RepoRow } from '../db/generated/sqlite/client.ts';
+import { trigger, type TriggerResult } from '../trigger/trigger.ts';
+import type { CronRow } from './cron-store.ts';
+
+/** The job's branch does not exist (deleted, renamed, or the repository is empty): retrying will not help. */
+export class CronBranchGone extends Error {}
+
+export async function runCronJob(ctx: ServerContext, repo: RepoRow, job: Pick<CronRow, 'name' | 'branch'>, sender = ''): Promise<TriggerResult> {
+  const head = await asRepoOwner(ctx, repo, (token) => ctx.providers.get(repo.provider).branchHead(token, repo.slug, job.branch));
+  if (!head) {
+    throw new CronBranchGone(
+      `cron job "${job.name}" builds branch "${job.branch}", which ${repo.slug} does not have (deleted or renamed?); ` +
+        `change the job's branch (PATCH /api/repos/${repo.slug}/cron/${job.name} {"branch": "…"}) or delete the job`,
+    );
+  }
+  const now = ctx.now();
+  const hook: Hook = {
+    provider: repo.provider as Provider,
+    deliveryId: '',
+    event: 'cron',
+    action: '',
+    repo: {
+      uid: repo.uid,
+      namespace: repo.namespace,
+      name: repo.name,
+      slug: repo.slug,
+      cloneUrl: repo.cloneUrl,
+      sshUrl: repo.sshUrl,
+      link: repo.link,
+      defaultBranch: repo.defaultBranch,
+      private: repo.private,
+    },
+    ref: `refs/heads/${job.branch}`,
+    target: job.branch,
+    source: job.branch,
+    sourceRepo: repo.slug,
+    fork: false,
+    before: '',
+    after: head,
+    message: '',
+    title: '',
+    link: repo.link,
+    pullRequest: 0,
+    author: { login: '', name: '', email: '', avatar: '' },
+    sender,
+    timestamp: now,
+    trigger: '@cron',
+    cron: job.name,
+  };
+  return trigger(ctx, hook);
+}
