@@ -403,22 +403,6 @@ export interface OrgSecret {
   pull_request: boolean;
 }
 
-/** A repository's cron job (Drone's /api/repos/{owner}/{name}/cron); times are unix seconds. */
-export interface Cron {
-  id: number;
-  repo_id: number;
-  name: string;
-  expr: string;
-  branch: string;
-  disabled: boolean;
-  /** When it runs next; 0 when disabled. */
-  next: number;
-  /** When it last ran; 0 when never. */
-  prev: number;
-  created: number;
-  updated: number;
-}
-
 /** GET /api/queue: where work waits, by the labels stages ask for (a Harrier addition). */
 export interface QueueJson {
   label_sets: {

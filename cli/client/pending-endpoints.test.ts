@@ -15,7 +15,7 @@ function build(fields: Partial<Build>): Build {
   return { number: 8, status: 'pending', event: 'push', ref: 'refs/heads/main', target: 'main', after: 'a'.repeat(40), author_login: 'octocat', message: 'm', started: 0, finished: 0, deploy_to: '', error: '', stages: [], ...fields } as Build;
 }
 
-const cron: Cron = { id: 1, repo_id: 1, name: 'nightly', expr: '0 0 2 * * *', branch: 'main', disabled: false, next: 1_800_000_000, prev: 0, created: 1, updated: 1 };
+const cron: Cron = { id: 1, repo_id: 1, name: 'nightly', expr: '0 0 2 * * *', branch: 'main', disabled: false, next: 1_800_000_000, prev: 0, error: '', created: 1, updated: 1, version: 1 };
 const orgSecret: OrgSecret = { id: 3, namespace: 'octocat', name: 'registry_password', pull_request: false };
 
 describe('commands of endpoints other parts of Harrier are adding', () => {
