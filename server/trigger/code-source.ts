@@ -17,6 +17,8 @@ export interface CodeSource {
   slug: string;
   /** The fork's clone URL, as its provider lists it, when the runner must clone the fork; empty otherwise. */
   cloneUrl: string;
+  /** Why the runner could not clone the code (a private fork), for the build's error; empty when it can. */
+  problem: string;
 }
 
 /**
@@ -31,11 +33,15 @@ export function refInFork(hook: Pick<Hook, 'event' | 'fork' | 'ref' | 'sourceRep
 export async function codeSource(ctx: ServerContext, repo: RepoRow, hook: Hook): Promise<CodeSource> {
   const inFork = refInFork(hook, repo.slug);
   const slug = inFork ? hook.sourceRepo : repo.slug;
-  if (!inFork && FULL_HASH.test(hook.after)) return { hook, slug, cloneUrl: '' };
+  if (!inFork && FULL_HASH.test(hook.after)) return { hook, slug, cloneUrl: '', problem: '' };
   const scm = ctx.providers.get(repo.provider);
   return asRepoOwner(ctx, repo, async (token) => {
     const after = FULL_HASH.test(hook.after) ? hook.after : await scm.commitHash(token, slug, hook.after);
-    const cloneUrl = inFork ? (await scm.repo(token, slug)).cloneUrl : '';
-    return { hook: { ...hook, after }, slug, cloneUrl };
+    const fork = inFork ? await scm.repo(token, slug) : undefined;
+    // The repository's credentials are for the repository alone, so a private fork has none to clone with.
+    const problem = fork?.private
+      ? `pull request #${hook.pullRequest} comes from the private fork ${slug}: Harrier clones a fork without the repository's credentials, so only a public fork can be built; make the fork public, or push the branch to ${repo.slug}`
+      : '';
+    return { hook: { ...hook, after }, slug, cloneUrl: fork?.cloneUrl ?? '', problem };
   });
 }

@@ -182,7 +182,7 @@ export async function trigger(ctx: ServerContext, received: Hook, opts: TriggerO
   }
 
   // A fork's pull request on Bitbucket reads its file from the fork, at the commit's full hash.
-  const { hook, slug: codeRepo, cloneUrl } = await codeSource(ctx, repo, received);
+  const { hook, slug: codeRepo, cloneUrl, problem } = await codeSource(ctx, repo, received);
   const file = await asRepoOwner(ctx, repo, (token) => ctx.providers.get(repo.provider).file(token, codeRepo, hook.after, repo.configPath));
   // Without a pipeline file of its own, the repository builds with its language settings' proposal.
   const config = file ?? (repo.pipelineProposal || null);
@@ -192,7 +192,9 @@ export async function trigger(ctx: ServerContext, received: Hook, opts: TriggerO
   const read = await readPipelineFile(ctx, config, repo.trusted);
   const changedFiles = read.usesPaths ? await asRepoOwner(ctx, repo, (token) => changedFilesFor(ctx, repo, token, hook)) : undefined;
   const now = ctx.now();
-  const plan = await planStages(ctx, read.checked, repo, { ...hookFacts(hook, repo, ctx.config.host), changedFiles }, repo.configPath, now);
+  const plan: StagePlan = problem
+    ? { ok: false, stages: [], error: problem }
+    : await planStages(ctx, read.checked, repo, { ...hookFacts(hook, repo, ctx.config.host), changedFiles }, repo.configPath, now);
   if (plan.ok === 'none') return { kind: 'ignored', reason: 'no pipeline trigger matches this event' };
   const blocked = approvalReason(repo, { event: hook.event, fork: hook.fork, approvedBy: '' }, true);
   const fields = { ...buildFields(hook, now), sourceCloneUrl: cloneUrl, ...(blocked ? { status: 'blocked' } : {}), configSource, changedFiles: changedFiles ? JSON.stringify(changedFiles) : null };

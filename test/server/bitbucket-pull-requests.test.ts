@@ -109,4 +109,17 @@ describe.each(['sqlite', 'postgres'] as const)('Bitbucket pull requests on %s', 
     expect(out).toContain(`commit=${sha}\n`);
     expect(out).toContain('fork\n');
   });
+  it('records a private fork\'s pull request as an error that says why: the fork cannot be cloned without the repository\'s credentials', async () => {
+    s.fake.addRepo({ slug: 'stranger/secret-fork', gitDir: forkGit.dir, private: true, permission: 'read' });
+    const sha = forkGit.commit({ 'origin.txt': 'secret fork\n' }, 'Change it in a private fork', 'secret-feature');
+    const [res] = await s.fake.pullRequest(SLUG, 'pullrequest:created', {
+      id: 3,
+      source: { branch: 'secret-feature', hash: sha, repo: s.fake.repo('stranger/secret-fork')! },
+      destination: { branch: 'main' },
+    });
+    const created = await build((await res.build()).number);
+    expect(created).toMatchObject({ status: 'error', after: sha, source_repo: 'stranger/secret-fork' });
+    expect(created.error).toMatch(/private fork stranger\/secret-fork.*without the repository's credentials/);
+    expect(created.stages).toEqual([]);
+  });
 });
