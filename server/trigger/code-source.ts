@@ -25,7 +25,7 @@ export interface CodeSource {
  * Whether the hook's ref is a branch of the fork rather than of the repository: a fork's pull
  * request whose ref is refs/heads/… (GitHub's refs/pull/N/head lives in the destination repository).
  */
-export function refInFork(hook: Pick<Hook, 'event' | 'fork' | 'ref' | 'sourceRepo'>, repoSlug: string): boolean {
+function refInFork(hook: Pick<Hook, 'event' | 'fork' | 'ref' | 'sourceRepo'>, repoSlug: string): boolean {
   return hook.event === 'pull_request' && hook.fork && hook.ref.startsWith('refs/heads/') && hook.sourceRepo !== '' && hook.sourceRepo.toLowerCase() !== repoSlug.toLowerCase();
 }
 
