@@ -79,6 +79,8 @@ export interface Repo {
   permissions?: Permission;
   /** Harrier addition, only for callers with admin permission, in the answers of /api/repos/{owner}/{name}. */
   webhook?: Webhook;
+  /** Only in GET /api/user/repos, as Drone's ?latest=true has it: the repository's last build; absent when it has none. */
+  build?: Build;
 }
 
 /** The webhook Harrier created at the provider when the repository was activated. */

@@ -130,8 +130,14 @@ export interface StageDetails {
   stage: Stage;
   /** The full pipeline file the build was created from; the runner compiles its own stage from it. */
   config: string;
-  /** Credentials for cloning; null for public repositories. */
+  /** Credentials for cloning; null for public repositories, and whenever clone_url names another repository. */
   netrc: Netrc | null;
+  /**
+   * Where the clone fetches the build's commit from when it is not repo.git_http_url: a fork's
+   * clone URL, for a Bitbucket fork's pull request (Bitbucket has no pull request refs in the
+   * destination repository). Absent (as from servers before it existed) means repo.git_http_url.
+   */
+  clone_url?: string;
   /**
    * Secrets the stage's pipeline names (from_secret in environment or settings, and
    * image_pull_secrets), decrypted, each under the name the pipeline wrote. Pull requests

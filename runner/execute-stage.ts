@@ -304,7 +304,7 @@ class StageRun {
     try {
       await (this.options.clone ?? cloneRepo)({
         dir: workspace,
-        remote: details.repo.git_http_url,
+        remote: details.clone_url || details.repo.git_http_url,
         build: details.build,
         depth: pipeline.clone.depth,
         retries: pipeline.clone.retries,

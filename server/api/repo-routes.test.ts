@@ -51,6 +51,28 @@ describe.each(['sqlite', 'postgres'] as const)('repositories on %s', (flavour) =
     expect(app).toMatchObject({ namespace: 'octo', name: 'app', scm: 'github', private: true, visibility: 'private', active: false, default_branch: 'main' });
   });
 
+  it('GET /api/user/repos and ?latest=true carry each repository\'s last build as Drone\'s build JSON, and none for a repository never built', async () => {
+    const { db } = harness;
+    const now = harness.ctx.now();
+    const app = await db.repo.findFirstOrThrow({ where: { slug: 'octo/app' } });
+    for (const [number, status, branch] of [[1, 'success', 'main'], [2, 'failure', 'dev']] as const) {
+      await db.build.create({
+        data: { repoId: app.id, number, status, event: 'push', ref: `refs/heads/${branch}`, target: branch, source: branch, after: `${number}`.repeat(40), createdAt: now + number, updatedAt: now + number },
+      });
+    }
+    await db.repo.update({ where: { id: app.id }, data: { counter: 2 } });
+    for (const path of ['/api/user/repos', '/api/user/repos?latest=true']) {
+      const res = await call(path);
+      expect(res.status).toBe(200);
+      const bySlug = Object.fromEntries(res.body.map((r: any) => [r.slug, r]));
+      expect(bySlug['octo/app'].build).toMatchObject({ repo_id: app.id, number: 2, status: 'failure', target: 'dev', ref: 'refs/heads/dev', created: now + 2 });
+      expect(bySlug['octo/lib']).not.toHaveProperty('build');
+    }
+    // The tests after this one see octo/app unbuilt.
+    await db.build.deleteMany({ where: { repoId: app.id } });
+    await db.repo.update({ where: { id: app.id }, data: { counter: 0 } });
+  });
+
   it('syncs again when the last sync is older than 10 minutes or with ?latest=true, dropping repositories the user lost', async () => {
     github.addRepo({ slug: 'octo/new', private: true, permissions: ADMIN });
     const before = await call('/api/user/repos');

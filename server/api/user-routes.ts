@@ -5,7 +5,7 @@
 //   GET  /api/user/tokens   the user's personal tokens: id, name, created, expires, last_used (never the token)
 //   POST /api/user/tokens   {"name": "...", "days"?: n} a new named token: its listing plus "token", shown once
 //   DELETE /api/user/tokens/{id}  revokes one
-//   GET  /api/user/repos    repositories the user can access, with permissions (?latest=true syncs first)
+//   GET  /api/user/repos    repositories the user can access, with permissions and each one's last build (?latest=true syncs first)
 // Mount after authenticate(ctx).
 import { Router } from 'express';
 import { z } from 'zod';
@@ -20,7 +20,8 @@ import type { UserRow } from '../http/request.ts';
 import { ScmError } from '../providers/scm.ts';
 import { parseInput } from './body-validation.ts';
 import { syncIsStale, syncUserRepos } from './repo-sync.ts';
-import { repoJson, userJson } from './serialize.ts';
+import { buildJson, repoJson, userJson } from './serialize.ts';
+import { latestBuilds } from '../builds/latest-builds.ts';
 
 export function userRouter(ctx: ServerContext): Router {
   const router = Router();
@@ -74,10 +75,12 @@ export function userRouter(ctx: ServerContext): Router {
     // After the provider refused the user's token, the stored permissions may be a revoked grant's:
     // the list keeps only what anyone may read, read-only.
     const known = providerPermsKnown(user);
-    const repos = perms
-      .filter((p) => known || p.repo.visibility === 'public')
-      .sort((a, b) => a.repo.slug.localeCompare(b.repo.slug))
-      .map((p) => repoJson(p.repo, known ? (p as Permission) : { read: true, write: false, admin: false }));
+    const listed = perms.filter((p) => known || p.repo.visibility === 'public').sort((a, b) => a.repo.slug.localeCompare(b.repo.slug));
+    const latestBuild = await latestBuilds(ctx, listed.map((p) => p.repo));
+    const repos = listed.map((p) => {
+      const build = latestBuild.get(p.repo.id);
+      return { ...repoJson(p.repo, known ? (p as Permission) : { read: true, write: false, admin: false }), ...(build ? { build: buildJson(build) } : {}) };
+    });
     res.json(repos);
   });
 

@@ -75,6 +75,11 @@ export interface Scm {
   repo(token: string, slug: string): Promise<ScmRepo>;
   /** The commit a branch points at, or null when there is no such branch (an empty repository has none). One API call. */
   branchHead(token: string, slug: string, branch: string): Promise<string | null>;
+  /**
+   * The full hash of the commit `sha` names, which may be abbreviated (Bitbucket's pull request
+   * deliveries carry 12 characters). One API call; throws ScmError (404) when there is no such commit.
+   */
+  commitHash(token: string, slug: string, sha: string): Promise<string>;
   /** The file's content at a commit, or null when the file does not exist there. */
   file(token: string, slug: string, sha: string, path: string): Promise<string | null>;
   /** Creates a webhook pointing at url, signed with secret; returns the provider's hook id. */

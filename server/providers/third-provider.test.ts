@@ -9,7 +9,7 @@ import { startApiHarness, type ApiHarness, type Browser, type BrowserRequest } f
 import { header, hmacMatches, signatureMismatch, type HookHeaders } from './hook-delivery.ts';
 import type { ProviderWebhook, ScmProvider } from './provider.ts';
 import { ProviderRegistry } from './registry.ts';
-import type { CommitStatus, ScmRepo, ScmToken, ScmUser } from './scm.ts';
+import { ScmError, type CommitStatus, type ScmRepo, type ScmToken, type ScmUser } from './scm.ts';
 
 const PIPELINE = 'kind: pipeline\ntype: docker\nname: default\nsteps:\n- name: build\n  image: alpine:3\n  commands: [echo hi]\n';
 const HEAD = 'c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00';
@@ -107,6 +107,10 @@ class TinyProvider implements ScmProvider {
   }
   async branchHead(): Promise<string | null> {
     return HEAD;
+  }
+  async commitHash(_token: string, _slug: string, sha: string): Promise<string> {
+    if (HEAD.startsWith(sha.toLowerCase())) return HEAD;
+    throw new ScmError(`Tiny has no commit ${sha}`, 404, this.provider);
   }
   async file(_token: string, _slug: string, _sha: string, path: string): Promise<string | null> {
     return path === '.drone.yml' ? PIPELINE : null;

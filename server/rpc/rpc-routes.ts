@@ -95,7 +95,9 @@ export function rpcRouter(ctx: ServerContext, shutdown: AbortSignal): Router {
       build: buildJson(build),
       stage: stageJson(stage),
       config: build.config,
-      netrc: repo.private ? ctx.providers.get(repo.provider).netrc(await repoToken(ctx, repo), repo.cloneUrl) : null,
+      // The repository's credentials are for the repository: a fork's clone goes without them.
+      netrc: repo.private && !build.sourceCloneUrl ? ctx.providers.get(repo.provider).netrc(await repoToken(ctx, repo), repo.cloneUrl) : null,
+      ...(build.sourceCloneUrl ? { clone_url: build.sourceCloneUrl } : {}),
       // Secrets go only to the runner holding the stage with its token, while it has not finished (heldStage).
       secrets: await stageSecrets({
         db: ctx.db,

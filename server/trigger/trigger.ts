@@ -16,6 +16,7 @@ import type { Build as BuildRow, Delivery as DeliveryRow, Prisma, Repo as RepoRo
 import { asRepoOwner } from '../builds/repo-token.ts';
 import { sameCommit } from '../providers/parse-hook.ts';
 import { changedFilesFor } from './changed-files.ts';
+import { codeSource } from './code-source.ts';
 import { PipelineJobFailed } from '../pipelines/pipeline-thread.ts';
 import { laneOf } from '../queue/lanes.ts';
 import { flavourOf } from '../db/flavour.ts';
@@ -164,25 +165,27 @@ function ignoredBySettings(repo: Pick<RepoRow, 'ignorePullRequests' | 'ignoreFor
   return undefined;
 }
 
-export async function trigger(ctx: ServerContext, hook: Hook, opts: TriggerOptions = {}): Promise<TriggerResult> {
-  const repo = await ctx.db.repo.findUnique({ where: { provider_uid: { provider: hook.provider, uid: hook.repo.uid } } });
-  if (!repo || !repo.active) return { kind: 'ignored', reason: `repository ${hook.repo.slug} is not active in Harrier` };
-  const ignored = ignoredBySettings(repo, hook);
+export async function trigger(ctx: ServerContext, received: Hook, opts: TriggerOptions = {}): Promise<TriggerResult> {
+  const repo = await ctx.db.repo.findUnique({ where: { provider_uid: { provider: received.provider, uid: received.repo.uid } } });
+  if (!repo || !repo.active) return { kind: 'ignored', reason: `repository ${received.repo.slug} is not active in Harrier` };
+  const ignored = ignoredBySettings(repo, received);
   if (ignored) return { kind: 'ignored', reason: ignored };
   if (opts.delivery) {
     const twin = await earlierTwin(ctx.db, opts.delivery);
     if (twin) return { kind: 'ignored', reason: duplicateBodyReason(opts.delivery.guid, twin.guid) };
   }
   // Drone skips on [skip ci] only for changes someone just made: not for tags or cron jobs.
-  if (hook.event !== 'tag' && hook.event !== 'cron' && SKIP_CI.test(`${hook.title}\n${hook.message}`)) {
+  if (received.event !== 'tag' && received.event !== 'cron' && SKIP_CI.test(`${received.title}\n${received.message}`)) {
     return { kind: 'ignored', reason: 'the commit message asks to skip CI ([skip ci])' };
   }
   if (opts.requireNewHead) {
-    const last = await ctx.db.build.findFirst({ where: { repoId: repo.id, ref: hook.ref }, orderBy: { number: 'desc' } });
-    if (last && sameCommit(last.after, hook.after)) return { kind: 'ignored', reason: 'the pull request head commit did not change' };
+    const last = await ctx.db.build.findFirst({ where: { repoId: repo.id, ref: received.ref }, orderBy: { number: 'desc' } });
+    if (last && sameCommit(last.after, received.after)) return { kind: 'ignored', reason: 'the pull request head commit did not change' };
   }
 
-  const file = await asRepoOwner(ctx, repo, (token) => ctx.providers.get(repo.provider).file(token, repo.slug, hook.after, repo.configPath));
+  // A fork's pull request on Bitbucket reads its file from the fork, at the commit's full hash.
+  const { hook, slug: codeRepo, cloneUrl, problem } = await codeSource(ctx, repo, received);
+  const file = await asRepoOwner(ctx, repo, (token) => ctx.providers.get(repo.provider).file(token, codeRepo, hook.after, repo.configPath));
   // Without a pipeline file of its own, the repository builds with its language settings' proposal.
   const config = file ?? (repo.pipelineProposal || null);
   if (config === null) return { kind: 'ignored', reason: `no ${repo.configPath} at commit ${hook.after}, and no proposed pipeline in the repository's language settings` };
@@ -191,11 +194,13 @@ export async function trigger(ctx: ServerContext, hook: Hook, opts: TriggerOptio
   const read = await readPipelineFile(ctx, config, repo.trusted);
   const changedFiles = read.usesPaths ? await asRepoOwner(ctx, repo, (token) => changedFilesFor(ctx, repo, token, hook)) : undefined;
   const now = ctx.now();
-  const plan = await planStages(ctx, read.checked, repo, { ...hookFacts(hook, repo, ctx.config.host), changedFiles }, repo.configPath, now);
+  const plan: StagePlan = problem
+    ? { ok: false, stages: [], error: problem }
+    : await planStages(ctx, read.checked, repo, { ...hookFacts(hook, repo, ctx.config.host), changedFiles }, repo.configPath, now);
   if (plan.ok === 'none') return { kind: 'ignored', reason: 'no pipeline trigger matches this event' };
   // As Drone's, a protected repository holds builds its webhooks start, not its cron jobs'.
   const blocked = approvalReason(repo, { event: hook.event, fork: hook.fork, approvedBy: '' }, (hook.trigger ?? '@hook') === '@hook');
-  const fields = { ...buildFields(hook, now), ...(blocked ? { status: 'blocked' } : {}), configSource, changedFiles: changedFiles ? JSON.stringify(changedFiles) : null };
+  const fields = { ...buildFields(hook, now), sourceCloneUrl: cloneUrl, ...(blocked ? { status: 'blocked' } : {}), configSource, changedFiles: changedFiles ? JSON.stringify(changedFiles) : null };
   const build = await createBuild(ctx, repo, fields, config, blocked ? blockedPlan(plan) : plan, opts.delivery);
   if (blocked && build.status === 'blocked') ctx.logger.info({ event: 'build_blocked', repo: repo.slug, build: build.number, reason: blocked }, 'build waits for approval');
   await startBuild(ctx, repo, build);

@@ -259,6 +259,27 @@ describe('the web UI', () => {
     await h.screenshot(page, 'builds');
   }, 180_000);
 
+  it('shows each repository\'s last build on the repositories page: status, number, branch and when, linked to the build', async () => {
+    const slug = await activeRepo('octocat/last-build');
+    const { page } = await h.session();
+    const pushed = await h.push(slug, { '.drone.yml': TWO_STEPS }, 'Build and test');
+    const build = await h.waitForBuild(slug, pushed.number, (b) => b.status === 'success');
+    await page.goto('/');
+    const last = page.locator('.repo-row', { hasText: 'last-build' }).getByRole('link', { name: new RegExp(`^Passed #${build.number} main `) });
+    await last.waitFor({ timeout: PATIENCE_MS });
+    expect(await last.getAttribute('title')).toBe(`Last build of ${slug}`);
+    expect(await last.locator('time').getAttribute('datetime')).toBe(new Date((build.started || build.created) * 1000).toISOString());
+    // A repository never built shows none.
+    h.addRepo('octocat/never-built', { 'README.md': README });
+    await page.getByRole('button', { name: 'Sync' }).click();
+    await page.getByText('never-built').waitFor({ timeout: PATIENCE_MS });
+    expect(await page.locator('.repo-row', { hasText: 'never-built' }).locator('.repo-last-build').count()).toBe(0);
+    await h.screenshot(page, 'repositories-last-build');
+    await last.click();
+    await page.waitForURL(new RegExp(`/${slug}/${build.number}$`));
+    await page.locator('.build-head .status-pill[data-status="success"]').waitFor({ timeout: PATIENCE_MS });
+  }, 180_000);
+
   it('works from the keyboard: the skip link, then a step chosen with Tab and Enter', async () => {
     const slug = await activeRepo('octocat/keyboard');
     const build = await h.push(slug, { '.drone.yml': TWO_STEPS }, 'Build and test');

@@ -182,6 +182,11 @@ describe('BitbucketScm file', () => {
     expect(await scm.file(fake.state.token, 'mona/app', second.slice(0, 12), '.drone.yml')).toBe('kind: pipeline\nname: second\n');
   });
 
+  it('resolves the 12-character hash pull request hooks carry to the full hash, and refuses an unknown one with 404', async () => {
+    expect(await scm.commitHash(fake.state.token, 'mona/app', second.slice(0, 12))).toBe(second);
+    await expect(scm.commitHash(fake.state.token, 'mona/app', 'a'.repeat(12))).rejects.toMatchObject({ status: 404, provider: 'bitbucket' });
+  });
+
   it('returns null for a missing file or an unknown commit', async () => {
     expect(await scm.file(fake.state.token, 'mona/app', first, 'nope.yml')).toBeNull();
     expect(await scm.file(fake.state.token, 'mona/app', 'a'.repeat(40), '.drone.yml')).toBeNull();

@@ -162,6 +162,13 @@ export class BitbucketScm implements Scm {
     return body.target?.hash || null;
   }
 
+  async commitHash(token: string, slug: string, sha: string): Promise<string> {
+    const [ws, name] = splitSlug(slug, 'bitbucket');
+    const { data } = await this.api.json<{ hash?: string }>({ url: this.url(`/2.0/repositories/${enc(ws)}/${enc(name)}/commit/${enc(sha)}`), token });
+    if (!data.hash) throw new ScmError(`Bitbucket named no hash for commit ${sha} of ${slug}`, 502, 'bitbucket');
+    return data.hash;
+  }
+
   async file(token: string, slug: string, sha: string, path: string): Promise<string | null> {
     const [ws, name] = splitSlug(slug, 'bitbucket');
     // Bitbucket resolves the 12-character hashes its pull request hooks carry here.

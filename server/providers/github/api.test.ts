@@ -191,6 +191,11 @@ describe('GithubScm file', () => {
     expect(await scm.file(fake.state.token, 'mona/app', second, '.drone.yml')).toBe('kind: pipeline\nname: second\n');
   });
 
+  it('resolves an abbreviated hash to the full one, and refuses an unknown one with GitHub\'s 422', async () => {
+    expect(await scm.commitHash(fake.state.token, 'mona/app', second.slice(0, 12))).toBe(second);
+    await expect(scm.commitHash(fake.state.token, 'mona/app', 'a'.repeat(12))).rejects.toMatchObject({ status: 422, provider: 'github' });
+  });
+
   it('keeps UTF-8 content and encodes non-ASCII path segments', async () => {
     expect(await scm.file(fake.state.token, 'mona/app', first, 'docs/ünïcode.md')).toBe('grüße\n');
   });

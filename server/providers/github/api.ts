@@ -141,6 +141,14 @@ export class GithubScm implements Scm {
     return toScmRepo(data);
   }
 
+  async commitHash(token: string, slug: string, sha: string): Promise<string> {
+    const [owner, name] = splitSlug(slug, 'github');
+    const call: ApiCall = { url: this.url(`/repos/${enc(owner)}/${enc(name)}/commits/${enc(sha)}`), token, accept: 'application/vnd.github.sha' };
+    const res = await this.api.send(call);
+    if (!res.ok) throw await this.api.failure(res, call);
+    return (await res.text()).trim();
+  }
+
   async branchHead(token: string, slug: string, branch: string): Promise<string | null> {
     const [owner, name] = splitSlug(slug, 'github');
     // The sha media type answers the commit's hash alone, without its diff.

@@ -1,10 +1,13 @@
 // The repositories the person can access: filter them, activate the ones to build,
-// open the active ones' builds.
+// open the active ones' builds, and see how each one's last build went.
 import { useMemo, useState } from 'react';
 import { api, messageOf, repoPath } from '../api/client.ts';
-import type { Repo } from '../api/types.ts';
+import type { Build, Repo } from '../api/types.ts';
 import { useApi } from '../api/use-api.ts';
+import { refLabel } from '../components/build-ref.tsx';
 import { EmptyState, ErrorNotice, LiveRegion, Loading } from '../components/common.tsx';
+import { StatusIcon } from '../components/status.tsx';
+import { Ago } from '../components/time.tsx';
 import { providerName } from '../providers.ts';
 import { Link, navigate, repoUrl } from '../router.tsx';
 import { useSession, useTitle } from '../session.tsx';
@@ -117,6 +120,7 @@ function RepoRow({ repo, onSaved }: { repo: Repo; onSaved: (r: Repo) => void }) 
         )}
         {repo.private && <span className="tag">private</span>}
       </div>
+      {repo.build && <LastBuild slug={repo.slug} build={repo.build} />}
       {error && (
         <p className="row-error" role="alert">
           {error}
@@ -143,5 +147,17 @@ function RepoRow({ repo, onSaved }: { repo: Repo; onSaved: (r: Repo) => void }) 
         )}
       </div>
     </li>
+  );
+}
+
+/** The repository's last build as Drone's dashboard shows it: status, number, branch, when; a link to it. */
+function LastBuild({ slug, build }: { slug: string; build: Build }) {
+  return (
+    <Link to={repoUrl(slug, `/${build.number}`)} className="plain-link repo-last-build" data-status={build.status} title={`Last build of ${slug}`}>
+      <StatusIcon status={build.status} />
+      <span className="build-number">#{build.number}</span>
+      <span className="ref">{refLabel(build)}</span>
+      <Ago unix={build.started || build.created} />
+    </Link>
   );
 }

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Build" ADD COLUMN     "sourceCloneUrl" TEXT NOT NULL DEFAULT '';
