@@ -204,6 +204,19 @@ export interface Secret {
   pull_request: boolean;
 }
 
+/**
+ * An organisation secret as the REST API shows it (Drone's secret JSON for
+ * /api/secrets/{namespace}: `namespace` where a repository secret has `repo_id`), never its value.
+ */
+export interface OrgSecret {
+  id: number;
+  /** The organisation (GitHub) or workspace (Bitbucket), lower-cased. */
+  namespace: string;
+  name: string;
+  /** Whether pull requests from forks get it; without it they never do. */
+  pull_request: boolean;
+}
+
 /** One line of a step's log, as Drone's logs endpoint returns it. */
 export interface LogLine {
   /** Zero-based line number within the step. */
