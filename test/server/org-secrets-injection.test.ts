@@ -15,6 +15,7 @@ import { executeStage } from '../../runner/execute-stage.ts';
 import { LABEL_RUNNER } from '../../runner/labels.ts';
 import { RpcClient } from '../../runner/rpc-client.ts';
 import { testRunnerName } from '../../runner/testing/test-runner-names.ts';
+import { forkPullRequest } from '../support/fork-pull-requests.ts';
 import { githubScenario, SLUG, type GithubScenario } from '../support/scenario.ts';
 import { TEST_RPC_SECRET } from '../support/server.ts';
 
@@ -120,30 +121,14 @@ describe.each(['sqlite', 'postgres'] as const)('organisation secrets in builds o
   });
 
   it("gives a fork's pull request no organisation secret until approved, then only those marked pull_request", async () => {
-    const { db } = s.server.ctx;
-    await db.repo.updateMany({ where: { slug: SLUG }, data: { protected: true } });
-    try {
-      const fork = s.fake.repo('forker/hello-world') ?? s.fake.addRepo({ slug: 'forker/hello-world', gitDir: s.git.dir, private: false });
-      const sha = s.git.commit({ 'fork.txt': 'f' }, 'From a fork', 'fork-feature');
-      s.git.checkout('main');
-      const [res] = await s.fake.pullRequest(SLUG, { number: 7, head: { ref: 'fork-feature', sha, repo: fork }, base: { ref: 'main' } });
-      const build = await res.build();
-      expect(build.status).toBe('blocked');
-      expect((await s.api(`/api/repos/${SLUG}/builds/${build.number}/approve`, { method: 'POST' })).status).toBe(200);
-      // `shared` is the repository's (pull_request false) even though the organisation's allows pull requests: the repository's wins.
-      expect(secretsOf(await detailsOf(build))).toEqual({ pr_ok: ORG_PR });
-      expect(logs.lines.some((l) => l.includes('"event":"secret_withheld"') && l.includes('org_token') && l.includes('does not allow pull requests'))).toBe(true);
-    } finally {
-      await db.repo.updateMany({ where: { slug: SLUG }, data: { protected: false } });
-    }
+    const build = await forkPullRequest(s, { number: 7, branch: 'fork-feature', approve: true });
+    // `shared` is the repository's (pull_request false) even though the organisation's allows pull requests: the repository's wins.
+    expect(secretsOf(await detailsOf(build))).toEqual({ pr_ok: ORG_PR });
+    expect(logs.lines.some((l) => l.includes('"event":"secret_withheld"') && l.includes('org_token') && l.includes('does not allow pull requests'))).toBe(true);
   });
 
   it("gives a fork's pull request that no one approved no organisation secret at all", async () => {
-    const fork = s.fake.repo('forker/hello-world')!;
-    const sha = s.git.commit({ 'fork.txt': 'unapproved' }, 'From a fork, unapproved', 'fork-unapproved');
-    s.git.checkout('main');
-    const [res] = await s.fake.pullRequest(SLUG, { number: 8, head: { ref: 'fork-unapproved', sha, repo: fork }, base: { ref: 'main' } });
-    const build = await res.build();
+    const build = await forkPullRequest(s, { number: 8, branch: 'fork-unapproved', approve: false });
     expect((await detailsOf(build)).secrets).toEqual([]);
   });
 
