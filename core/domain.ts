@@ -227,6 +227,19 @@ export interface Cron {
   version: number;
 }
 
+/**
+ * An organisation secret as the REST API shows it (Drone's secret JSON for
+ * /api/secrets/{namespace}: `namespace` where a repository secret has `repo_id`), never its value.
+ */
+export interface OrgSecret {
+  id: number;
+  /** The organisation (GitHub) or workspace (Bitbucket), lower-cased. */
+  namespace: string;
+  name: string;
+  /** Whether pull requests from forks get it; without it they never do. */
+  pull_request: boolean;
+}
+
 /** One line of a step's log, as Drone's logs endpoint returns it. */
 export interface LogLine {
   /** Zero-based line number within the step. */
@@ -392,17 +405,6 @@ export interface LanguageSettings<L extends string = string> {
   has_config: boolean | null;
   /** The commit of the default branch that `detected` and `has_config` describe; '' when none. */
   commit: string;
-}
-
-/**
- * An organisation secret (Drone's /api/secrets/{namespace}): every repository of the
- * namespace may use it. As with repository secrets, answers never carry its value.
- */
-export interface OrgSecret {
-  id: number;
-  namespace: string;
-  name: string;
-  pull_request: boolean;
 }
 
 /** GET /api/queue: where work waits, by the labels stages ask for (a Harrier addition). */

@@ -76,7 +76,7 @@ describe('secrets in the stage details', () => {
     expect(r.outcome.status).toBe('error');
     expect(r.outcome.error).toContain('secret "api_token" (for TOKEN) is not available to this build');
     expect(r.step('publish').status).toBe('error');
-    expect(r.step('publish').last?.error).toMatch(/api_token.*no secret of that name/);
+    expect(r.step('publish').last?.error).toMatch(/api_token.*neither the repository nor its organisation has a secret of that name; .*POST \/api\/secrets\/\{namespace\}/);
     expect(r.step('publish').log).toContain('secret "api_token"');
     expect(r.backend.envs.has('publish')).toBe(false);
   });

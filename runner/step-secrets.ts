@@ -9,8 +9,8 @@ import { parseDockerConfig, type RegistryCredential } from './backend/registry-a
 function missingSecretMessage(secret: string, envName: string, event: string): string {
   const why =
     event === 'pull_request'
-      ? 'the repository has no secret of that name, or the secret does not allow pull requests (set its pull_request to true)'
-      : 'the repository has no secret of that name; add it with POST /api/repos/{owner}/{name}/secrets';
+      ? 'neither the repository nor its organisation has a secret of that name, or the secret does not allow pull requests (set its pull_request to true)'
+      : 'neither the repository nor its organisation has a secret of that name; add it with POST /api/repos/{owner}/{name}/secrets, or POST /api/secrets/{namespace} for the whole organisation';
   return `secret "${secret}" (for ${envName}) is not available to this build: ${why}`;
 }
 

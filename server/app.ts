@@ -13,6 +13,7 @@ import { languageRouter } from './api/language-routes.ts';
 import { queueRouter } from './api/queue-routes.ts';
 import { repoRouter } from './api/repo-routes.ts';
 import { runnerRouter } from './api/runner-routes.ts';
+import { orgSecretRouter } from './api/org-secret-routes.ts';
 import { secretRouter } from './api/secret-routes.ts';
 import { systemRouter } from './api/system-routes.ts';
 import { userRouter } from './api/user-routes.ts';
@@ -62,6 +63,7 @@ export function createApp(ctx: ServerContext, shutdown: AbortSignal): express.Ex
   app.use(buildStreamRouter(ctx, shutdown));
   app.use(secretRouter(ctx));
   app.use(cronRouter(ctx));
+  app.use(orgSecretRouter(ctx));
   app.use(deliveryRouter(ctx));
   app.use(logStreamRouter(ctx, shutdown));
   app.use(buildRouter(ctx));

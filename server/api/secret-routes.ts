@@ -64,7 +64,15 @@ export function secretJson(s: SecretRow): Secret {
   return { id: s.id, repo_id: s.repoId, name: s.name, pull_request: s.pullRequest };
 }
 
-function requireBox(ctx: ServerContext): SecretBox {
+/**
+ * The secret already named `name` ignoring case: pipelines find secrets by name ignoring
+ * case, as Drone does, so two names differing only in case would be ambiguous.
+ */
+export function caseTwin<T extends { name: string }>(secrets: T[], name: string): T | undefined {
+  return secrets.find((s) => s.name.toLowerCase() === name.toLowerCase());
+}
+
+export function requireBox(ctx: ServerContext): SecretBox {
   const box = secretBoxFor(ctx.config.databaseSecret);
   if (!box) {
     throw new HttpError(
@@ -98,10 +106,7 @@ export function secretRouter(ctx: ServerContext): Router {
     const input = parseInput(secretCreateSchema, req.body);
     const repo = req.repo!;
     const box = requireBox(ctx);
-    // Pipelines find secrets by name ignoring case, as Drone does, so two names differing only in case would be ambiguous.
-    const taken = (await ctx.db.secret.findMany({ where: { repoId: repo.id }, select: { name: true } })).find(
-      (s) => s.name.toLowerCase() === input.name.toLowerCase(),
-    );
+    const taken = caseTwin(await ctx.db.secret.findMany({ where: { repoId: repo.id }, select: { name: true } }), input.name);
     if (taken) throw conflict(`${repo.slug} already has a secret named "${taken.name}"; change it with PATCH, or delete it first`);
     const now = ctx.now();
     const created = await ctx.db.secret

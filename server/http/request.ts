@@ -1,4 +1,5 @@
 // What the authentication and repository middlewares attach to a request.
+import type { Provider } from '../../core/domain.ts';
 import type { User as UserRow, Repo as RepoRow, Perm as PermRow } from '../db/generated/sqlite/client.ts';
 
 export type { UserRow, RepoRow, PermRow };
@@ -14,6 +15,8 @@ declare global {
       authMethod?: 'session' | 'token';
       /** The repository named by :owner/:name, once access to it was checked. */
       repo?: RepoRow;
+      /** The namespace named by /api/secrets/:namespace, once the caller was found to administer it. */
+      org?: { provider: Provider; namespace: string };
       /** The user's permission on req.repo. */
       perm?: { read: boolean; write: boolean; admin: boolean };
     }

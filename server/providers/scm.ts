@@ -70,6 +70,12 @@ export interface Scm {
    * login or slug: HARRIER_USER_FILTER lets members of the ones it names sign in.
    */
   orgs(token: string): Promise<string[]>;
+  /**
+   * Whether the user administers the organisation (GitHub: membership role `admin`) or
+   * workspace (Bitbucket: permission `owner`) named `org`: they manage its organisation
+   * secrets. False when they are not a member or the provider does not know the name.
+   */
+  orgAdmin(token: string, org: string): Promise<boolean>;
   /** Every repository the user can access, with the user's permission on each. */
   repos(token: string): Promise<ScmRepo[]>;
   repo(token: string, slug: string): Promise<ScmRepo>;

@@ -99,6 +99,9 @@ class TinyProvider implements ScmProvider {
   async orgs(): Promise<string[]> {
     return [];
   }
+  async orgAdmin(): Promise<boolean> {
+    return false;
+  }
   async repos(): Promise<ScmRepo[]> {
     return [this.repoAtTiny];
   }

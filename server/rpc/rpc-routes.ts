@@ -104,7 +104,7 @@ export function rpcRouter(ctx: ServerContext, shutdown: AbortSignal): Router {
         logger: ctx.logger,
         box: secretBoxFor(ctx.config.databaseSecret),
         build,
-        repoSlug: repo.slug,
+        repo,
         stageName: stage.name,
         parse: (config) => ctx.pipelines.parse(config),
       }),

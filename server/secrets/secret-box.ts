@@ -1,4 +1,4 @@
-// Encryption of values the database must not hold in the clear (repository secrets).
+// Encryption of values the database must not hold in the clear (repository and organisation secrets).
 // AES-256-GCM with the installation's key from HARRIER_DATABASE_SECRET: a random 12-byte
 // IV per value, the 16-byte tag after the ciphertext, and a context (which row the value
 // belongs to) bound in as additional data, so a value copied onto another row does not
@@ -102,6 +102,11 @@ export function secretBoxFor(databaseSecret: string): SecretBox | undefined {
     boxes.set(databaseSecret, box);
   }
   return box;
+}
+
+/** The additional data binding an organisation secret's value to its provider, namespace and name. */
+export function orgSecretContext(provider: string, namespace: string, name: string): string {
+  return `org-secret:${provider}:${namespace}:${name}`;
 }
 
 /** The additional data binding a repository secret's value to its row. */

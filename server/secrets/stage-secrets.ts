@@ -6,14 +6,16 @@
 // there, and a push builds with every secret anyway, so withholding them from it protects
 // nothing (Drone withholds them from every pull request; Harrier follows the issue's
 // rule: forks only).
+// Organisation secrets of the repository's namespace fill in names the repository has no
+// secret for, under the same rules; a repository secret of the same name wins.
 import type { Logger } from '../../core/log.ts';
 import { parsePipelines } from '../../pipeline/index.ts';
 import { isSecretRef } from '../../pipeline/plugin-settings.ts';
 import type { ParseResult, Pipeline, PipelineStep } from '../../pipeline/types.ts';
 import type { Db } from '../db/client.ts';
-import type { Build as BuildRow } from '../db/generated/sqlite/client.ts';
+import type { Build as BuildRow, Repo as RepoRow } from '../db/generated/sqlite/client.ts';
 import { isApproved, isForkPullRequest } from '../builds/fork-powers.ts';
-import { secretContext, type SecretBox } from './secret-box.ts';
+import { orgSecretContext, secretContext, type SecretBox } from './secret-box.ts';
 
 export interface StageSecret {
   name: string;
@@ -52,7 +54,7 @@ export interface StageSecretsInput {
   /** undefined when HARRIER_DATABASE_SECRET is not set: stored secrets cannot be read. */
   box: SecretBox | undefined;
   build: Pick<BuildRow, 'id' | 'number' | 'repoId' | 'event' | 'fork' | 'config' | 'approvedBy' | 'status'>;
-  repoSlug: string;
+  repo: Pick<RepoRow, 'slug' | 'provider' | 'namespace'>;
   stageName: string;
   /** Parses the build's pipeline file; the server does it on its pipeline thread, off the event loop. */
   parse(config: string): Promise<ParseResult>;
@@ -70,18 +72,23 @@ export async function stageSecrets(input: StageSecretsInput): Promise<StageSecre
   const parsed = await input.parse(build.config).catch((): ParseResult => ({ ok: false, errors: [] }));
   const names = secretNamesOf(parsed, input.stageName);
   if (names.length === 0) return [];
-  const log = input.logger.child({ repo: input.repoSlug, build: build.number, stage: input.stageName });
+  const log = input.logger.child({ repo: input.repo.slug, build: build.number, stage: input.stageName });
   const fork = isForkPullRequest(build);
   if (fork && !isApproved(build)) {
     for (const name of names) log.info({ event: 'secret_withheld', secret: name, fork }, `secret "${name}" withheld from a fork's pull request that no one approved`);
     return [];
   }
-  const rows = await db.secret.findMany({ where: { repoId: build.repoId } });
+  const repoRows = (await db.secret.findMany({ where: { repoId: build.repoId } })).map((r) => ({ ...r, context: secretContext(r.repoId, r.name) }));
+  const { provider, namespace } = input.repo;
+  const orgRows = (await db.orgSecret.findMany({ where: { provider, namespace: namespace.toLowerCase() } })).map((r) => ({
+    ...r,
+    context: orgSecretContext(r.provider, r.namespace, r.name),
+  }));
   const out: StageSecret[] = [];
   for (const name of names) {
-    const row = rows.find((r) => r.name === name) ?? rows.find((r) => r.name.toLowerCase() === name.toLowerCase());
+    const row = findByName(repoRows, name) ?? findByName(orgRows, name);
     if (!row) {
-      log.info({ event: 'secret_not_found', secret: name }, `the pipeline names secret "${name}", which the repository does not have`);
+      log.info({ event: 'secret_not_found', secret: name }, `the pipeline names secret "${name}", which neither the repository nor its organisation ${namespace} has`);
       continue;
     }
     if (fork && !row.pullRequest) {
@@ -93,10 +100,15 @@ export async function stageSecrets(input: StageSecretsInput): Promise<StageSecre
       continue;
     }
     try {
-      out.push({ name, value: box.open(row.data, secretContext(row.repoId, row.name)) });
+      out.push({ name, value: box.open(row.data, row.context) });
     } catch (err) {
       log.error({ event: 'secret_unreadable', secret: row.name, reason: err instanceof Error ? err.message : String(err) }, `secret "${row.name}" cannot be decrypted`);
     }
   }
   return out;
+}
+
+/** The secret named `name`: spelled alike first, then ignoring case, as Drone matches. */
+function findByName<T extends { name: string }>(rows: T[], name: string): T | undefined {
+  return rows.find((r) => r.name === name) ?? rows.find((r) => r.name.toLowerCase() === name.toLowerCase());
 }

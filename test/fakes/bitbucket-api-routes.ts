@@ -176,12 +176,34 @@ export function bitbucketRoutes(ctx: BitbucketRouteContext): Router {
         workspaces().map((slug) => ({
           type: 'workspace_access',
           workspace: { type: 'workspace', slug, name: slug, uuid: workspaceUuid(slug), links: { html: { href: `${ctx.baseUrl()}/${slug}/` } } },
-          permission: slug === state.user.nickname ? 'owner' : 'member',
+          permission: workspacePermission(slug),
           last_accessed: new Date().toISOString(),
         })),
       ),
     ),
   );
+
+  function workspacePermission(slug: string): 'owner' | 'member' {
+    return slug === state.user.nickname || state.workspaceOwners.includes(slug) ? 'owner' : 'member';
+  }
+
+  // Bitbucket filters this list with its query language; the stand-in reads the one filter Harrier sends.
+  router.on('GET', `${API}/2.0/user/permissions/workspaces`, (req) => {
+    let slugs = workspaces();
+    const q = req.query.get('q');
+    if (q) {
+      const m = /^workspace\.slug\s*=\s*"([^"]*)"$/.exec(q.trim());
+      if (!m) return error(400, `Invalid query: ${q}`);
+      slugs = slugs.filter((s) => s === m[1]);
+    }
+    const values = slugs.map((slug) => ({
+      type: 'workspace_membership',
+      permission: workspacePermission(slug),
+      user: { type: 'user', display_name: state.user.displayName, uuid: state.user.uuid, nickname: state.user.nickname, account_id: state.user.accountId },
+      workspace: { type: 'workspace', slug, name: slug, uuid: workspaceUuid(slug) },
+    }));
+    return json(200, paginate(req, values));
+  });
 
   router.on('GET', `${API}/2.0/user/permissions/repositories`, () =>
     error(410, 'This API is no longer available. See CHANGE-2770: use /2.0/user/workspaces/{workspace}/permissions/repositories.'),

@@ -37,6 +37,8 @@ export interface BitbucketFakeOptions {
   maxPageLen?: number;
   /** Workspaces the user belongs to beyond their own and those of their repositories. Default none. */
   workspaces?: string[];
+  /** Workspaces (own or among `workspaces`) where the user's permission is `owner`; their own always is. Default none. */
+  workspaceOwners?: string[];
 }
 
 export interface AddBitbucketRepoOptions {
@@ -114,6 +116,8 @@ export interface BitbucketFake {
     refreshToken: string;
     /** Workspaces the user belongs to beyond their own and those of their repositories; change it between sign-ins. */
     workspaces: string[];
+    /** Workspaces the user owns besides their own; in every other workspace they are a `member`. */
+    workspaceOwners: string[];
     repos: FakeBitbucketRepo[];
     hooks: WatchedList<RecordedBitbucketHook>;
     statuses: WatchedList<RecordedBitbucketStatus>;
@@ -159,6 +163,7 @@ export async function startBitbucketFake(opts: BitbucketFakeOptions = {}): Promi
     token: opts.token ?? randomBytes(24).toString('base64url'),
     refreshToken: randomBytes(12).toString('base64url'),
     workspaces: [...(opts.workspaces ?? [])],
+    workspaceOwners: [...(opts.workspaceOwners ?? [])],
     repos: [],
     hooks,
     statuses,

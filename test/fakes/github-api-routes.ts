@@ -172,6 +172,20 @@ export function githubRoutes(ctx: GithubRouteContext): Router {
     ),
   );
 
+  // The caller's membership; GitHub answers 404 for an organisation the user is not in, and for a user account.
+  router.on('GET', `${API}/user/memberships/orgs/:org`, (req) => {
+    const org = state.orgs.find((o) => o.toLowerCase() === req.params.org.toLowerCase());
+    if (!org) return notFound();
+    const admin = state.orgAdmins.some((o) => o.toLowerCase() === org.toLowerCase());
+    return json(200, {
+      url: `${ctx.baseUrl()}${API}/orgs/${org}/memberships/${state.user.login}`,
+      state: 'active',
+      role: admin ? 'admin' : 'member',
+      organization: { login: org, id: 9_000 + state.orgs.indexOf(org) },
+      user: { login: state.user.login, id: state.user.id },
+    });
+  });
+
   router.on('GET', `${API}/user/repos`, (req) => {
     const perPage = Math.min(Math.max(Number(req.query.get('per_page') ?? 30) || 30, 1), maxPerPage);
     const page = Math.max(Number(req.query.get('page') ?? 1) || 1, 1);

@@ -38,6 +38,8 @@ export interface GithubFakeOptions {
   pingOnCreate?: boolean;
   /** Organisations the user belongs to (GET /user/orgs). Default none. */
   orgs?: string[];
+  /** Organisations among `orgs` where the user's membership role is `admin`. Default none. */
+  orgAdmins?: string[];
 }
 
 export interface AddGithubRepoOptions {
@@ -117,6 +119,8 @@ export interface GithubFake {
     refreshToken: string;
     /** Logins of the organisations the user belongs to; change it between sign-ins. */
     orgs: string[];
+    /** Organisations among `orgs` the user administers (membership role `admin`); the rest are `member`. */
+    orgAdmins: string[];
     repos: FakeGithubRepo[];
     hooks: WatchedList<RecordedGithubHook>;
     statuses: WatchedList<RecordedGithubStatus>;
@@ -166,6 +170,7 @@ export async function startGithubFake(opts: GithubFakeOptions = {}): Promise<Git
     token: opts.token ?? `gho_${randomBytes(16).toString('hex')}`,
     refreshToken: `ghr_${randomBytes(16).toString('hex')}`,
     orgs: [...(opts.orgs ?? [])],
+    orgAdmins: [...(opts.orgAdmins ?? [])],
     repos: [],
     hooks,
     statuses,

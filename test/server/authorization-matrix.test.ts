@@ -34,7 +34,7 @@ import { githubPushPayload } from '../fakes/github-payloads.ts';
 import { createApp } from '../../server/app.ts';
 import { readLogLines } from '../../server/logs/log-store.ts';
 import { appRoutes } from '../support/app-routes.ts';
-import { ACTORS, buildWorld, PRIVATE_READERS, REPOS, type Actor, type RepoKey, type World } from './authorization-world.ts';
+import { ACTORS, buildWorld, ORG, PRIVATE_READERS, REPOS, type Actor, type RepoKey, type World } from './authorization-world.ts';
 
 // Columns: see ACTORS in authorization-world.ts. "-": not called (the note says why).
 // Repository "-": the route names no repository; RPC rows are about the victim stage
@@ -128,6 +128,11 @@ DELETE /api/repos/:owner/:name/cron/:cron                     pub  401  403  403
 DELETE /api/repos/:owner/:name/cron/:cron                     priv 404  404  403  204  204  404  403  404  401  401  401  401  401  401  401
 POST   /api/repos/:owner/:name/cron/:cron                     pub  401  403  403  200  200  200  403  403  401  401  401  401  401  401  401
 POST   /api/repos/:owner/:name/cron/:cron                     priv 404  404  403  200  200  404  403  404  401  401  401  401  401  401  401
+GET    /api/secrets/:namespace                                -    401  403  403  403  200  200  200  403  401  401  401  401  401  401  401
+POST   /api/secrets/:namespace                                -    401  403  403  403  200  200  403  403  401  401  401  401  401  401  401
+GET    /api/secrets/:namespace/:secret                        -    401  403  403  403  200  200  200  403  401  401  401  401  401  401  401
+PATCH  /api/secrets/:namespace/:secret                        -    401  403  403  403  200  200  403  403  401  401  401  401  401  401  401
+DELETE /api/secrets/:namespace/:secret                        -    401  403  403  403  204  204  403  403  401  401  401  401  401  401  401
 GET    /api/repos/:owner/:name/deliveries                     pub  401  403  403  403  200  200  200  403  401  401  401  401  401  401  401
 GET    /api/repos/:owner/:name/deliveries                     priv 404  404  403  403  200  404  200  404  401  401  401  401  401  401  401
 POST   /api/repos/:owner/:name/deliveries/:id/redeliver       pub  401  403  403  403  202  202  403  403  401  401  401  401  401  401  401
@@ -152,6 +157,9 @@ POST   /rpc/v1/stages/:stage/release                          -    401  401  401
 // - DELETE /api/user/tokens/{id} aims at one of radm's tokens: anyone else's answer is 404.
 // - Rows on secrets aim at `deploy_token` (GET, PATCH) and at a secret per actor (DELETE); rows
 //   on cron jobs likewise at `nightly` (GET, PATCH, POST runs it now) and a job per actor (DELETE).
+// - Organisation secret rows aim at octocat, radm's own login (the fake lists no organisation,
+//   so nobody else administers it; hadm may as a Harrier administrator): `org_token` (GET,
+//   PATCH) and a secret per actor (DELETE).
 // - Build actions aim at a blocked build of the actor's own (cancel, approve, decline), or,
 //   for actors who may not act, at one build nobody may touch; restart at build 1.
 // - The holder's watch is a long poll that would answer only when the build ends (it is
@@ -264,6 +272,11 @@ function callFor(w: World, row: Row, repo: RepoKey | undefined, actor: Actor): C
     'PATCH /api/repos/:owner/:name/cron/:cron': () => ({ method: 'PATCH', path: `${base}/cron/nightly`, body: {} }),
     'DELETE /api/repos/:owner/:name/cron/:cron': () => ({ method: 'DELETE', path: `${base}/cron/del_${actor}` }),
     'POST /api/repos/:owner/:name/cron/:cron': () => ({ method: 'POST', path: `${base}/cron/nightly` }),
+    'GET /api/secrets/:namespace': () => ({ method: 'GET', path: `/api/secrets/${ORG}` }),
+    'POST /api/secrets/:namespace': () => ({ method: 'POST', path: `/api/secrets/${ORG}`, body: { name: `made_by_${actor}`, data: `value of ${actor}'s org secret` } }),
+    'GET /api/secrets/:namespace/:secret': () => ({ method: 'GET', path: `/api/secrets/${ORG}/org_token` }),
+    'PATCH /api/secrets/:namespace/:secret': () => ({ method: 'PATCH', path: `/api/secrets/${ORG}/org_token`, body: { pull_request: false } }),
+    'DELETE /api/secrets/:namespace/:secret': () => ({ method: 'DELETE', path: `/api/secrets/${ORG}/del_${actor}` }),
     'GET /api/repos/:owner/:name/deliveries': () => ({ method: 'GET', path: `${base}/deliveries` }),
     'POST /api/repos/:owner/:name/deliveries/:id/redeliver': () => ({ method: 'POST', path: `${base}/deliveries/${w.deliveries[repo!]}/redeliver` }),
 
@@ -304,6 +317,7 @@ const DESTRUCTIVE = new Set([
   'DELETE /api/repos/:owner/:name',
   'DELETE /api/repos/:owner/:name/secrets/:secret',
   'DELETE /api/repos/:owner/:name/cron/:cron',
+  'DELETE /api/secrets/:namespace/:secret',
 ]);
 // A cron job's PATCH is conditional on the version it read: two at once refuse one with 409.
 const SERIAL = new Set(['PATCH /api/repos/:owner/:name [trusted]', 'DELETE /api/repos/:owner/:name', 'POST /api/repos/:owner/:name/builds/:number', 'PATCH /api/repos/:owner/:name/cron/:cron']);
@@ -436,6 +450,12 @@ describe.each(['sqlite', 'postgres'] as const)('authorization matrix on %s', (fl
       const create = ROWS.find((r) => r.key === 'POST /api/repos/:owner/:name/secrets' && r.repo === repo)!;
       expect(made, `${repo}: secrets created`).toEqual(ACTORS.filter((a) => create.expected[a] === 200).sort());
     }
+    const orgSecrets = (prefix: string) => db.orgSecret.findMany({ where: { provider: 'github', namespace: ORG, name: { startsWith: prefix } } });
+    const orgRow = (key: string) => ROWS.find((r) => r.key === key)!;
+    const orgLeft = (await orgSecrets('del_')).map((s) => s.name.slice(4)).sort();
+    expect(orgLeft, 'organisation secrets whose DELETE was refused').toEqual(ACTORS.filter((a) => orgRow('DELETE /api/secrets/:namespace/:secret').expected[a] !== 204).sort());
+    const orgMade = (await orgSecrets('made_by_')).map((s) => s.name.slice(8)).sort();
+    expect(orgMade, 'organisation secrets created').toEqual(ACTORS.filter((a) => orgRow('POST /api/secrets/:namespace').expected[a] === 200).sort());
     const victimLog = await readLogLines({ db }, w.victim.step);
     expect(victimLog.map((l) => l.out)).toEqual(['line from holdr\n']);
     const victim = await db.stage.findUniqueOrThrow({ where: { id: w.victim.stage } });

@@ -21,6 +21,8 @@ import { startTestServer, TEST_RPC_SECRET, type TestServer } from '../support/se
 
 export const REPOS = { pub: 'octocat/public-repo', priv: 'octocat/private-repo' } as const;
 export type RepoKey = keyof typeof REPOS;
+/** The namespace of both repositories: radm's own login, so radm administers its organisation secrets. */
+export const ORG = 'octocat';
 
 /** Who calls. The columns of the matrix, in its order. */
 export const ACTORS = [
@@ -205,6 +207,16 @@ export async function buildWorld(flavour: 'sqlite' | 'postgres'): Promise<World>
   for (const key of ['pub', 'priv'] as const) {
     for (const actor of ACTORS) await asRadm(`/api/repos/${REPOS[key]}/cron`, { method: 'POST', json: { name: `del_${actor}`, expr: '@daily' } });
   }
+  // Organisation secrets of octocat, radm's own namespace: one the GET and PATCH rows aim at, one per actor for DELETE.
+  const orgSecretValue = mark('org-secret');
+  await asRadm(`/api/secrets/${ORG}`, { method: 'POST', json: { name: 'org_token', data: orgSecretValue } });
+  await Promise.all(
+    ACTORS.map((actor) => {
+      const data = mark(`org-del-${actor}`);
+      secretValuesMade.push(data);
+      return asRadm(`/api/secrets/${ORG}`, { method: 'POST', json: { name: `del_${actor}`, data } });
+    }),
+  );
 
   // Runner calls for the setup, as a runner makes them.
   const rpc = async (path: string, runner: string, token: string, body?: unknown, method = 'POST') => {
@@ -301,7 +313,7 @@ export async function buildWorld(flavour: 'sqlite' | 'postgres'): Promise<World>
     host,
     markers: {
       private: [privateStage, privateCommit, privateLog],
-      secrets: [...Object.values(secretValues), ...secretValuesMade, fake.state.token, TEST_RPC_SECRET, runnerX, metricsToken, victimToken, ownToken],
+      secrets: [...Object.values(secretValues), orgSecretValue, ...secretValuesMade, fake.state.token, TEST_RPC_SECRET, runnerX, metricsToken, victimToken, ownToken],
     },
     builds,
     victim: { stage: victimStage.id, step: victimStage.steps![0].id, build: victimBuild },

@@ -16,6 +16,7 @@ import { executeStage } from '../../runner/execute-stage.ts';
 import { LABEL_RUNNER } from '../../runner/labels.ts';
 import { RpcClient } from '../../runner/rpc-client.ts';
 import { testRunnerName } from '../../runner/testing/test-runner-names.ts';
+import { forkPullRequest } from '../support/fork-pull-requests.ts';
 import { githubScenario, SLUG, type GithubScenario } from '../support/scenario.ts';
 import { TEST_RPC_SECRET } from '../support/server.ts';
 
@@ -164,26 +165,12 @@ describe.each(['sqlite', 'postgres'] as const)('secrets in stage details on %s',
   });
 
   it('gives an approved fork\'s pull request only the secrets marked pull_request', async () => {
-    const { db } = s.server.ctx;
-    await db.repo.updateMany({ where: { slug: SLUG }, data: { protected: true } });
-    try {
-      const fork = s.fake.repo('forker/hello-world') ?? s.fake.addRepo({ slug: 'forker/hello-world', gitDir: s.git.dir, private: false });
-      const sha = s.git.commit({ 'fork.txt': 'f' }, 'From a fork', 'fork-feature');
-      s.git.checkout('main');
-      const [res] = await s.fake.pullRequest(SLUG, { number: 4, head: { ref: 'fork-feature', sha, repo: fork }, base: { ref: 'main' } });
-      const build = await res.build();
-      expect(build.status).toBe('blocked');
-      const row = await db.build.findFirstOrThrow({ where: { number: build.number, repo: { slug: SLUG } } });
-      expect(row.fork).toBe(true);
-      expect((await s.api(`/api/repos/${SLUG}/builds/${build.number}/approve`, { method: 'POST' })).status).toBe(200);
-      const details = await detailsOf(build, 'default');
-      expect(Object.keys(secretsOf(details))).toEqual(['docker_password']);
-      expect(logs.lines.some((l) => l.includes('"event":"secret_withheld"') && l.includes('api_token') && l.includes('does not allow pull requests'))).toBe(true);
-      const other = await detailsOf(build, 'other');
-      expect(other.secrets).toEqual([]);
-    } finally {
-      await db.repo.updateMany({ where: { slug: SLUG }, data: { protected: false } });
-    }
+    const build = await forkPullRequest(s, { number: 4, branch: 'fork-feature', approve: true });
+    const details = await detailsOf(build, 'default');
+    expect(Object.keys(secretsOf(details))).toEqual(['docker_password']);
+    expect(logs.lines.some((l) => l.includes('"event":"secret_withheld"') && l.includes('api_token') && l.includes('does not allow pull requests'))).toBe(true);
+    const other = await detailsOf(build, 'other');
+    expect(other.secrets).toEqual([]);
   });
 
   it('leaves out a secret whose stored value was tampered with, and logs its name only', async () => {

@@ -10,6 +10,7 @@ import { BuildsPage } from './pages/builds-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
 import { ReposPage } from './pages/repos-page.tsx';
 import { RunnersPage } from './pages/runners-page.tsx';
+import { OrgSecretsPage } from './pages/org-secrets-page.tsx';
 import { SettingsPage } from './pages/settings-page.tsx';
 import { UsersPage } from './pages/users-page.tsx';
 import { Link, matchRoute, navigate, useLocation, type Route } from './router.tsx';
@@ -105,6 +106,8 @@ function Page({ route }: { route: Route }) {
       return <AccountPage />;
     case 'builds':
       return <BuildsPage key={route.slug} slug={route.slug} />;
+    case 'org-secrets':
+      return <OrgSecretsPage key={route.namespace} namespace={route.namespace} />;
     case 'settings':
       return <SettingsPage key={route.slug} slug={route.slug} tab={route.tab} />;
     case 'build':

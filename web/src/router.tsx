@@ -4,6 +4,7 @@
 //   /runners                           runners
 //   /users                             users (administrators)
 //   /account                           your personal tokens
+//   /orgs/{namespace}/secrets[?provider=]   an organisation's secrets (its administrators)
 //   /{owner}/{name}                    builds of a repository
 //   /{owner}/{name}/settings           its settings
 //   /{owner}/{name}/settings/deliveries   its webhook deliveries (a tab of the settings)
@@ -51,6 +52,7 @@ export type Route =
   | { page: 'runners' }
   | { page: 'users' }
   | { page: 'account' }
+  | { page: 'org-secrets'; namespace: string }
   | { page: 'builds'; slug: string }
   | { page: 'settings'; slug: string; tab?: 'deliveries' }
   | { page: 'build'; slug: string; number: number; stage?: number; step?: number }
@@ -63,6 +65,8 @@ export function matchRoute(path: string): Route {
   if (parts.length === 1 && parts[0] === 'users') return { page: 'users' };
   if (parts.length === 1 && parts[0] === 'account') return { page: 'account' };
   if (parts.length < 2) return { page: 'not-found' };
+  // No repository page has three parts ending in "secrets", so this takes nothing from a repository named "orgs/…".
+  if (parts.length === 3 && parts[0] === 'orgs' && parts[2] === 'secrets') return { page: 'org-secrets', namespace: parts[1] };
   const slug = `${parts[0]}/${parts[1]}`;
   if (parts.length === 2) return { page: 'builds', slug };
   if (parts.length === 3 && parts[2] === 'settings') return { page: 'settings', slug };
@@ -72,6 +76,11 @@ export function matchRoute(path: string): Route {
   if (nums.length === 1) return { page: 'build', slug, number: nums[0] };
   if (nums.length === 3) return { page: 'build', slug, number: nums[0], stage: nums[1], step: nums[2] };
   return { page: 'not-found' };
+}
+
+/** The organisation secrets page of a namespace on a provider (a GitHub organisation and a Bitbucket workspace may share a name). */
+export function orgSecretsUrl(namespace: string, provider: string): string {
+  return `/orgs/${encodeURIComponent(namespace)}/secrets?provider=${encodeURIComponent(provider)}`;
 }
 
 export function repoUrl(slug: string, rest = ''): string {

@@ -119,6 +119,25 @@ describe('BitbucketScm user', () => {
   it('answers a refused token with a 401 ScmError when listing workspaces', async () => {
     await expectScmError(scm.orgs('wrong'), 401, /Token is invalid/);
   });
+
+  it('calls a workspace the user owns theirs to administer, and not one they are a member of', async () => {
+    fake.state.workspaces = ['design', 'ops'];
+    fake.state.workspaceOwners = ['ops'];
+    try {
+      expect(await scm.orgAdmin(fake.state.token, 'mona')).toBe(true);
+      expect(await scm.orgAdmin(fake.state.token, 'ops')).toBe(true);
+      expect(await scm.orgAdmin(fake.state.token, 'design')).toBe(false);
+      expect(await scm.orgAdmin(fake.state.token, 'team')).toBe(false);
+      expect(await scm.orgAdmin(fake.state.token, 'elsewhere')).toBe(false);
+    } finally {
+      fake.state.workspaces = [];
+      fake.state.workspaceOwners = [];
+    }
+  });
+
+  it('answers a refused token with a 401 ScmError when asking for a workspace permission', async () => {
+    await expectScmError(scm.orgAdmin('wrong', 'mona'), 401, /Token is invalid/);
+  });
 });
 
 describe('BitbucketScm repositories', () => {

@@ -128,6 +128,16 @@ export class BitbucketScm implements Scm {
     return access.map((a) => a.workspace?.slug ?? '').filter(Boolean);
   }
 
+  /** The caller's permission on the workspace, from /2.0/user/permissions/workspaces filtered to its slug. */
+  async orgAdmin(token: string, org: string): Promise<boolean> {
+    const q = new URLSearchParams({ q: `workspace.slug="${org}"` });
+    const call: ApiCall = { url: this.url(`/2.0/user/permissions/workspaces?${q}`), token };
+    const res = await this.api.send(call);
+    if (!res.ok) throw await this.api.failure(res, call);
+    const page = (await res.json()) as Page<{ permission?: string; workspace?: { slug?: string } }>;
+    return (page.values ?? []).some((p) => p.workspace?.slug === org && p.permission === 'owner');
+  }
+
   async repos(token: string): Promise<ScmRepo[]> {
     const workspaces = await this.all<{ workspace: { slug: string } }>(this.url('/2.0/user/workspaces?pagelen=100'), token);
     const repos: ScmRepo[] = [];

@@ -108,6 +108,27 @@ describe('GithubScm orgs', () => {
   });
 });
 
+describe('GithubScm orgAdmin', () => {
+  it('is true for an organisation where the membership role is admin, false for a member and a stranger', async () => {
+    fake.state.orgs = ['acme', 'friends-of-harrier'];
+    fake.state.orgAdmins = ['acme'];
+    try {
+      expect(await scm.orgAdmin(fake.state.token, 'acme')).toBe(true);
+      expect(await scm.orgAdmin(fake.state.token, 'ACME')).toBe(true);
+      expect(await scm.orgAdmin(fake.state.token, 'friends-of-harrier')).toBe(false);
+      expect(await scm.orgAdmin(fake.state.token, 'elsewhere')).toBe(false);
+      expect(fake.state.requests.items.some((r) => r.path.endsWith('/user/memberships/orgs/acme'))).toBe(true);
+    } finally {
+      fake.state.orgs = [];
+      fake.state.orgAdmins = [];
+    }
+  });
+
+  it('answers a refused token with a 401 ScmError', async () => {
+    await expectScmError(scm.orgAdmin('wrong', 'acme'), 401, /Bad credentials/);
+  });
+});
+
 describe('GithubScm user', () => {
   it('reads the signed-in user', async () => {
     const user = await scm.user(fake.state.token);

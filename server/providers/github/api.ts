@@ -123,6 +123,17 @@ export class GithubScm implements Scm {
     return orgs;
   }
 
+  /** GET /user/memberships/orgs/{org}: the caller's own membership, readable with read:org. */
+  async orgAdmin(token: string, org: string): Promise<boolean> {
+    const call: ApiCall = { url: this.url(`/user/memberships/orgs/${enc(org)}`), token };
+    const res = await this.api.send(call);
+    // 404: not a member, or no such organisation (a user account has no memberships); 403: the org restricts OAuth apps.
+    if (res.status === 404 || res.status === 403) return false;
+    if (!res.ok) throw await this.api.failure(res, call);
+    const m = (await res.json()) as { state?: string; role?: string };
+    return m.state === 'active' && m.role === 'admin';
+  }
+
   async repos(token: string): Promise<ScmRepo[]> {
     const repos: ScmRepo[] = [];
     let next: string | undefined = this.url('/user/repos?per_page=100');

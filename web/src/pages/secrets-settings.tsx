@@ -1,7 +1,8 @@
-// Secrets: names and whether pull requests may read them. Values are write-only: they
-// go to the server and never come back, so updating one means typing it again.
-import { useState, type FormEvent } from 'react';
-import { ApiError, api, messageOf, repoPath } from '../api/client.ts';
+// Secrets of a repository or of an organisation: names and whether pull requests may
+// read them. Values are write-only: they go to the server and never come back, so
+// updating one means typing it again.
+import { useState, type FormEvent, type ReactNode } from 'react';
+import { ApiError, api, messageOf } from '../api/client.ts';
 import type { SecretInfo } from '../api/types.ts';
 import { useApi } from '../api/use-api.ts';
 import { ErrorNotice, Loading } from '../components/common.tsx';
@@ -9,33 +10,41 @@ import { ErrorNotice, Loading } from '../components/common.tsx';
 /** The server's rule (Drone's): what from_secret can name unquoted. */
 const NAME = /^[A-Za-z0-9_.-]+$/;
 
-export function SecretsSection({ slug, onChanged }: { slug: string; onChanged: (message: string) => void }) {
-  const base = `/api/repos/${repoPath(slug)}/secrets`;
-  const secrets = useApi<SecretInfo[]>(base);
+export interface SecretsSectionProps {
+  /** The collection's API path: /api/repos/{owner}/{name}/secrets or /api/secrets/{namespace}. */
+  base: string;
+  /** Added to every call, e.g. "?provider=github". */
+  query?: string;
+  heading: string;
+  /** What the secrets are for, under the heading. */
+  children: ReactNode;
+  onChanged: (message: string) => void;
+}
+
+export function SecretsSection({ base, query = '', heading, children, onChanged }: SecretsSectionProps) {
+  const url = (name?: string) => `${base}${name === undefined ? '' : `/${encodeURIComponent(name)}`}${query}`;
+  const secrets = useApi<SecretInfo[]>(url());
   const [editing, setEditing] = useState<string | null>(null);
-  const unavailable = secrets.error instanceof ApiError && (secrets.error.status === 404 || secrets.error.status === 503);
+  const unavailable = secrets.error instanceof ApiError && [403, 404, 503].includes(secrets.error.status);
 
   const save = async (s: { name: string; data?: string; pull_request: boolean }, isNew: boolean) => {
     const patch = s.data ? { data: s.data, pull_request: s.pull_request } : { pull_request: s.pull_request };
-    await api(isNew ? base : `${base}/${encodeURIComponent(s.name)}`, { method: isNew ? 'POST' : 'PATCH', body: isNew ? s : patch });
+    await api(isNew ? url() : url(s.name), { method: isNew ? 'POST' : 'PATCH', body: isNew ? s : patch });
     await secrets.reload();
     setEditing(null);
     onChanged(`Secret ${s.name} ${isNew ? 'added' : 'updated'}`);
   };
   const remove = async (name: string) => {
     if (!confirm(`Delete the secret ${name}? Pipelines that use it will no longer get it.`)) return;
-    await api(`${base}/${encodeURIComponent(name)}`, { method: 'DELETE' });
+    await api(url(name), { method: 'DELETE' });
     await secrets.reload();
     onChanged(`Secret ${name} deleted`);
   };
 
   return (
     <section className="card settings-card" aria-labelledby="secrets-head">
-      <h2 id="secrets-head">Secrets</h2>
-      <p className="hint">
-        Steps read a secret with <code>from_secret</code>. Values are write-only: once saved, nobody can read them here again; pull requests from forks get a secret
-        only when you allow it.
-      </p>
+      <h2 id="secrets-head">{heading}</h2>
+      <p className="hint">{children}</p>
       {unavailable ? (
         <p className="notice" role="note">
           {messageOf(secrets.error)}

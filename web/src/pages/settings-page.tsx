@@ -7,7 +7,7 @@ import type { Repo } from '../api/types.ts';
 import { useApi } from '../api/use-api.ts';
 import { ErrorNotice, LiveRegion, Loading } from '../components/common.tsx';
 import { RepoHeader } from '../components/repo-header.tsx';
-import { Link, navigate, repoUrl } from '../router.tsx';
+import { Link, navigate, orgSecretsUrl, repoUrl } from '../router.tsx';
 import { publicHost, useSession, useTitle } from '../session.tsx';
 import { CronJobsSection } from './cron-settings.tsx';
 import { DeliveriesTab } from './deliveries-settings.tsx';
@@ -51,7 +51,14 @@ export function SettingsPage({ slug, tab }: { slug: string; tab?: 'deliveries' }
           )}
           <LanguageSettingsSection slug={slug} onSaved={() => setAnnounce('Language settings saved')} />
           <GeneralSection repo={r} onSaved={(saved) => { repo.setData((old) => ({ ...old, ...saved })); setAnnounce('Settings saved'); }} />
-          <SecretsSection slug={slug} onChanged={setAnnounce} />
+          <SecretsSection base={`/api/repos/${repoPath(slug)}/secrets`} heading="Secrets" onChanged={setAnnounce}>
+            Steps read a secret with <code>from_secret</code>. Values are write-only: once saved, nobody can read them here again; pull requests from forks get a secret
+            only when you allow it. A secret here wins over an{' '}
+            <Link to={orgSecretsUrl(r.namespace, r.scm)}>organisation secret</Link> of the same name.
+          </SecretsSection>
+          <p>
+            <Link to={orgSecretsUrl(r.namespace, r.scm)}>Organisation secrets</Link> of {r.namespace}: shared by all its repositories, managed by its administrators.
+          </p>
           {r.permissions?.write && <CronJobsSection slug={slug} defaultBranch={r.default_branch} onChanged={setAnnounce} />}
           <BadgeSection repo={r} />
           <WebhookSection repo={r} />
