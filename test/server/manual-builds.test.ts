@@ -14,33 +14,8 @@ import { LABEL_RUNNER } from '../../runner/labels.ts';
 import { RpcClient } from '../../runner/rpc-client.ts';
 import { testRunnerName } from '../../runner/testing/test-runner-names.ts';
 import { bitbucketScenario, githubScenario, SLUG, type BitbucketScenario, type GithubScenario } from '../support/scenario.ts';
+import { PROMOTABLE_PIPELINE as PIPELINE } from '../support/promotable-pipeline.ts';
 import { TEST_RPC_SECRET } from '../support/server.ts';
-
-const PIPELINE = `kind: pipeline
-type: docker
-name: default
-trigger:
-  event: [push, custom]
-steps:
-- name: show
-  image: alpine:3
-  commands:
-  - echo "greeting=$GREETING"
-  - echo "substituted=\${GREETING}"
-  - echo "event=$DRONE_BUILD_EVENT branch=$DRONE_BRANCH"
----
-kind: pipeline
-type: docker
-name: deploy
-trigger:
-  event: [promote, rollback]
-  target: [production]
-steps:
-- name: ship
-  image: alpine:3
-  commands:
-  - echo "event=$DRONE_BUILD_EVENT deploy_to=$DRONE_DEPLOY_TO parent=$DRONE_BUILD_PARENT region=$REGION"
-`;
 
 describe.each(['sqlite', 'postgres'] as const)('builds from the API on %s', (flavour) => {
   let s: GithubScenario;
