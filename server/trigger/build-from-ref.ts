@@ -48,6 +48,7 @@ export async function buildFromRef(ctx: ServerContext, repo: RepoRow, input: Ref
   if (!repo.active) throw conflict(`${repo.slug} is not active in Harrier; activate it (POST /api/repos/${repo.slug}) before starting builds`);
   const { from } = input;
   const branch = from ? from.target : stripHeads(input.branch || repo.defaultBranch);
+  if (!branch) throw badRequest(`${repo.slug} has no default branch (an empty repository?); name the branch to build with ?branch=`);
   const ref = from ? from.ref : `refs/heads/${branch}`;
   const commit = from ? from.after : input.commit || (await branchHead(ctx, repo, branch));
   const { config, configSource } = from ? { config: from.config, configSource: from.configSource } : await pipelineFile(ctx, repo, commit);
