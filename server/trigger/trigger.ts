@@ -115,10 +115,10 @@ function stageRecords(pipelines: Pipeline[], repoId: number, now: number, depend
 
 export class DuplicateDeliveryError extends Error {}
 
-type StagePlan = { ok: true; stages: ReturnType<typeof stageRecords>; error: '' } | { ok: false; stages: []; error: string } | { ok: 'none' };
+export type StagePlan = { ok: true; stages: ReturnType<typeof stageRecords>; error: '' } | { ok: false; stages: []; error: string } | { ok: 'none' };
 
 /** The file parsed and linted on the pipeline thread; a file the thread gave up on is an error like any other. */
-async function readPipelineFile(ctx: ServerContext, config: string, trusted: boolean): Promise<{ checked: CheckResult; usesPaths: boolean }> {
+export async function readPipelineFile(ctx: ServerContext, config: string, trusted: boolean): Promise<{ checked: CheckResult; usesPaths: boolean }> {
   try {
     return await ctx.pipelines.check(config, trusted);
   } catch (err) {
@@ -128,7 +128,7 @@ async function readPipelineFile(ctx: ServerContext, config: string, trusted: boo
 }
 
 /** Which stages a build of this file gets for these facts; a malformed file gives an error build instead. */
-async function planStages(ctx: ServerContext, checked: CheckResult, repo: RepoRow, facts: MatchFacts, configPath: string, now: number): Promise<StagePlan> {
+export async function planStages(ctx: ServerContext, checked: CheckResult, repo: RepoRow, facts: MatchFacts, configPath: string, now: number): Promise<StagePlan> {
   if (!checked.ok) return { ok: false, stages: [], error: formatPipelineErrors(configPath, checked.errors) };
   let matches: boolean[];
   try {
@@ -229,11 +229,11 @@ export async function restartBuild(ctx: ServerContext, repo: RepoRow, old: Build
 }
 
 /** Every stage waits in `blocked` until the build is approved (builds/build-state.ts approveBuild). */
-function blockedPlan(plan: Exclude<StagePlan, { ok: 'none' }>): Exclude<StagePlan, { ok: 'none' }> {
+export function blockedPlan(plan: Exclude<StagePlan, { ok: 'none' }>): Exclude<StagePlan, { ok: 'none' }> {
   return plan.ok ? { ...plan, stages: plan.stages.map((s) => ({ ...s, status: 'blocked' })) } : plan;
 }
 
-async function startBuild(ctx: ServerContext, repo: RepoRow, build: BuildRow): Promise<void> {
+export async function startBuild(ctx: ServerContext, repo: RepoRow, build: BuildRow): Promise<void> {
   ctx.logger.info({ event: 'build_created', repo: repo.slug, build: build.number, hook: build.event, status: build.status }, 'build created');
   const created = await ctx.db.stage.findMany({ where: { buildId: build.id, status: 'pending' }, select: { lane: true } });
   ctx.queue.announce(created.map((s) => s.lane));
@@ -248,7 +248,7 @@ async function startBuild(ctx: ServerContext, repo: RepoRow, build: BuildRow): P
  */
 const BURST_PATIENCE = { maxWait: 15_000, timeout: 30_000 };
 
-async function createBuild(
+export async function createBuild(
   ctx: ServerContext,
   repo: RepoRow,
   fields: Omit<Prisma.BuildUncheckedCreateInput, 'repoId' | 'number' | 'config' | 'stages'> & { createdAt: number },

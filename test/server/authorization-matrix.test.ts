@@ -10,10 +10,11 @@
 // - Reading a repository (its builds, logs, streams, badge, language) needs nothing on a
 //   public repository and read permission on a private one; a private repository the
 //   caller may not read answers 404, as if it did not exist, at every path under it.
-// - Changing builds (cancel, restart, approve, decline) and reading or changing secrets
-//   or cron jobs needs write permission; settings, activation and language need admin permission;
-//   `trusted` also needs a Harrier administrator. Signed out: 401; signed in below the
-//   level: 403 (404 on a private repository the caller cannot read).
+// - Changing builds (cancel, restart, approve, decline), starting them (manual, promote,
+//   rollback) and reading or changing secrets or cron jobs needs write permission; settings,
+//   activation and language need admin permission; `trusted` also needs a Harrier
+//   administrator. Signed out: 401; signed in below the level: 403 (404 on a private
+//   repository the caller cannot read).
 // - Harrier administrators manage users, runner tokens and the queue; being one gives no
 //   access to a repository (hadm reads the private one as a stranger would), but the
 //   runners page shows administrators every running stage.
@@ -102,6 +103,12 @@ DELETE /api/repos/:owner/:name/builds/:number                 pub  401  403  403
 DELETE /api/repos/:owner/:name/builds/:number                 priv 404  404  403  200  200  404  403  404  401  401  401  401  401  401  401
 POST   /api/repos/:owner/:name/builds/:number                 pub  401  403  403  200  200  200  403  403  401  401  401  401  401  401  401
 POST   /api/repos/:owner/:name/builds/:number                 priv 404  404  403  200  200  404  403  404  401  401  401  401  401  401  401
+POST   /api/repos/:owner/:name/builds                         pub  401  403  403  200  200  200  403  403  401  401  401  401  401  401  401
+POST   /api/repos/:owner/:name/builds                         priv 404  404  403  200  200  404  403  404  401  401  401  401  401  401  401
+POST   /api/repos/:owner/:name/builds/:number/promote         pub  401  403  403  200  200  200  403  403  401  401  401  401  401  401  401
+POST   /api/repos/:owner/:name/builds/:number/promote         priv 404  404  403  200  200  404  403  404  401  401  401  401  401  401  401
+POST   /api/repos/:owner/:name/builds/:number/rollback        pub  401  403  403  200  200  200  403  403  401  401  401  401  401  401  401
+POST   /api/repos/:owner/:name/builds/:number/rollback        priv 404  404  403  200  200  404  403  404  401  401  401  401  401  401  401
 POST   /api/repos/:owner/:name/builds/:number/approve         pub  401  403  403  200  200  200  403  403  401  401  401  401  401  401  401
 POST   /api/repos/:owner/:name/builds/:number/approve         priv 404  404  403  200  200  404  403  404  401  401  401  401  401  401  401
 POST   /api/repos/:owner/:name/builds/:number/decline         pub  401  403  403  200  200  200  403  403  401  401  401  401  401  401  401
@@ -259,6 +266,9 @@ function callFor(w: World, row: Row, repo: RepoKey | undefined, actor: Actor): C
     }),
     'DELETE /api/repos/:owner/:name/builds/:number': () => ({ method: 'DELETE', path: `${base}/builds/${target('cancel')}` }),
     'POST /api/repos/:owner/:name/builds/:number': () => ({ method: 'POST', path: `${base}/builds/1` }),
+    'POST /api/repos/:owner/:name/builds': () => ({ method: 'POST', path: `${base}/builds?branch=main&FROM=${actor}` }),
+    'POST /api/repos/:owner/:name/builds/:number/promote': () => ({ method: 'POST', path: `${base}/builds/1/promote?target=production` }),
+    'POST /api/repos/:owner/:name/builds/:number/rollback': () => ({ method: 'POST', path: `${base}/builds/1/rollback?target=production` }),
     'POST /api/repos/:owner/:name/builds/:number/approve': () => ({ method: 'POST', path: `${base}/builds/${target('approve')}/approve` }),
     'POST /api/repos/:owner/:name/builds/:number/decline': () => ({ method: 'POST', path: `${base}/builds/${target('decline')}/decline` }),
     'GET /api/repos/:owner/:name/secrets': () => ({ method: 'GET', path: `${base}/secrets` }),

@@ -1,6 +1,7 @@
 // One build: what it built, its stages and steps, and the selected step's log, all live.
 // Actions: cancel while it runs, restart when it is done (a new build, opened at once),
-// approve or decline while it waits for approval (blocked).
+// approve or decline while it waits for approval (blocked), promote or roll back to it
+// (a new build of its commit for a target, opened at once).
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, messageOf, repoPath } from '../api/client.ts';
 import { useRepoStream } from '../api/repo-stream.ts';
@@ -16,6 +17,7 @@ import type { LineRange } from '../log/log-viewer.tsx';
 import { navigate, repoUrl, useLocation } from '../router.tsx';
 import { useTitle } from '../session.tsx';
 import { StageTree, type StepKey } from './stage-tree.tsx';
+import { StartBuildForm } from './start-build-form.tsx';
 import { purgedText, StepLog } from './step-log.tsx';
 
 /** While a build runs, its page also refetches this often, in case a step change had no build event. */
@@ -46,6 +48,7 @@ export function BuildPage({ slug, number, stage, step }: { slug: string; number:
   const build = useApi<Build>(`/api/repos/${repoPath(slug)}/builds/${number}`);
   const [action, setAction] = useState<{ busy?: 'cancel' | 'restart' | 'approve' | 'decline'; error?: unknown }>({});
   const [announce, setAnnounce] = useState('');
+  const [promoting, setPromoting] = useState(false);
   const b = build.data;
   useTitle(b ? `#${number} ${buildTitle(b)} · ${slug}` : `#${number} · ${slug}`);
 
@@ -160,7 +163,7 @@ export function BuildPage({ slug, number, stage, step }: { slug: string; number:
                 took <Duration started={b.started} stopped={b.finished} />
               </span>
             )}
-            {b.parent > 0 && <span className="muted">restart of #{b.parent}</span>}
+            {b.parent > 0 && <span className="muted">{parentText(b)}</span>}
             {b.approved_by && b.status !== 'declined' && <span className="muted">approved by {b.approved_by}</span>}
           </div>
         </div>
@@ -184,9 +187,26 @@ export function BuildPage({ slug, number, stage, step }: { slug: string; number:
                 {action.busy === 'restart' ? 'Restarting…' : 'Restart'}
               </button>
             )}
+            {b.status !== 'blocked' && b.status !== 'declined' && (
+              <button type="button" className="btn" onClick={() => setPromoting(true)} disabled={promoting}>
+                Promote
+              </button>
+            )}
           </div>
         )}
       </div>
+      {promoting && (
+        <StartBuildForm
+          slug={slug}
+          title={`Promote build ${number}`}
+          field={{ name: 'target', label: 'Target', initial: '', required: true, hint: 'The environment, e.g. production: DRONE_DEPLOY_TO, matched by trigger.target and when.target.' }}
+          actions={[
+            { label: 'Promote', busyLabel: 'Promoting…', path: `/builds/${number}/promote` },
+            { label: 'Roll back', busyLabel: 'Rolling back…', path: `/builds/${number}/rollback` },
+          ]}
+          onCancel={() => setPromoting(false)}
+        />
+      )}
       <ErrorNotice error={action.error} />
       <ApprovalNotice build={b} slug={slug} canWrite={canWrite} />
       {b.error && (
@@ -222,6 +242,13 @@ export function BuildPage({ slug, number, stage, step }: { slug: string; number:
       </div>
     </div>
   );
+}
+
+/** What the build's parent (DRONE_BUILD_PARENT) is to it. */
+function parentText(b: Build): string {
+  if (b.event === 'promote') return `promotion of #${b.parent} to ${b.deploy_to}`;
+  if (b.event === 'rollback') return `rollback to #${b.parent} on ${b.deploy_to}`;
+  return `restart of #${b.parent}`;
 }
 
 /** Why a build waits for approval, or who declined it. */

@@ -11,6 +11,7 @@ import { StatusIcon, statusLabel } from '../components/status.tsx';
 import { Ago, Duration } from '../components/time.tsx';
 import { Link, repoUrl } from '../router.tsx';
 import { useTitle } from '../session.tsx';
+import { StartBuildForm } from './start-build-form.tsx';
 
 const PER_PAGE = 25;
 
@@ -33,6 +34,7 @@ export function BuildsPage({ slug }: { slug: string }) {
   const builds = useApi<Build[]>(`/api/repos/${repoPath(slug)}/builds?per_page=${PER_PAGE}`);
   const [more, setMore] = useState<{ page: number; done: boolean; loading: boolean; error?: unknown }>({ page: 1, done: false, loading: false });
   const [announce, setAnnounce] = useState('');
+  const [starting, setStarting] = useState(false);
 
   useRepoStream(slug, {
     onBuild: useCallback(
@@ -63,6 +65,23 @@ export function BuildsPage({ slug }: { slug: string }) {
       <RepoHeader slug={slug} repo={repo.data} tab="builds" />
       <LiveRegion message={announce} />
       {repo.data && !repo.data.active && <InactiveNotice repo={repo.data} onActivated={() => void repo.reload()} />}
+      {repo.data?.active && repo.data.permissions?.write && (
+        <div className="page-actions builds-actions">
+          {starting ? (
+            <StartBuildForm
+              slug={slug}
+              title="New build"
+              field={{ name: 'branch', label: 'Branch', initial: repo.data.default_branch, required: false, hint: 'Its newest commit is built, with the event custom; empty builds the default branch.' }}
+              actions={[{ label: 'Start build', busyLabel: 'Starting…', path: '/builds' }]}
+              onCancel={() => setStarting(false)}
+            />
+          ) : (
+            <button type="button" className="btn btn-primary" onClick={() => setStarting(true)}>
+              New build
+            </button>
+          )}
+        </div>
+      )}
       <ErrorNotice title="Could not load the builds" error={builds.error} />
       {!list ? (
         builds.loading && <Loading what="builds" />

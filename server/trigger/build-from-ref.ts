@@ -1,0 +1,150 @@
+// A build no webhook started: a user's manual build (Drone's "create build", event
+// custom), a promotion or rollback of an earlier build, a cron job's build. Its starter
+// names a branch and commit, or an earlier build to take them from, and the build's own
+// facts (parameters, target, parent); from there it is made as a webhook's build is
+// (trigger.ts): the pipeline file matched against those facts, one transaction, queued,
+// and the commit status posted.
+import type { EventName } from '../../core/domain.ts';
+import type { MatchFacts } from '../../pipeline/index.ts';
+import type { ServerContext } from '../context.ts';
+import type { Build as BuildRow, Repo as RepoRow } from '../db/generated/sqlite/client.ts';
+import { approvalReason } from '../builds/fork-powers.ts';
+import { asRepoOwner } from '../builds/repo-token.ts';
+import { badRequest, conflict, HttpError, notFound } from '../http/errors.ts';
+import { ScmError } from '../providers/scm.ts';
+import { blockedPlan, createBuild, planStages, readPipelineFile, startBuild } from './trigger.ts';
+
+export type RefBuildEvent = Extract<EventName, 'custom' | 'promote' | 'rollback' | 'cron'>;
+
+export interface RefBuildInput {
+  event: RefBuildEvent;
+  /** The branch to build; the repository's default branch when empty. Not used with `from`, whose branch it keeps. */
+  branch?: string;
+  /** The commit to build; when empty, the branch's head as the provider has it now. Not used with `from`. */
+  commit?: string;
+  /** The earlier build whose commit, pipeline file and commit details the new one takes (promote, rollback). */
+  from?: BuildRow;
+  /** Build parameters: step variables and `${NAME}` substitutions (Build.params). */
+  params: Record<string, string>;
+  /** The promotion target: DRONE_DEPLOY_TO and the `target` condition. */
+  deployTo?: string;
+  /** The cron job's name: DRONE_CRON and the `cron` condition. */
+  cron?: string;
+  /** Who or what started it (Build.trigger, DRONE_BUILD_TRIGGER): a login, or e.g. "@cron". */
+  trigger: string;
+  /** Whose action the build answers (Build.sender): the user for a manual build, the promoted build's sender for a promotion, as in Drone. */
+  sender: string;
+  /**
+   * A user with write permission started it: like a restart, it does not wait for approval on a
+   * protected repository (fork-powers.ts). A cron job's build is nobody's, so it waits.
+   */
+  byUser: boolean;
+}
+
+const stripHeads = (branch: string) => branch.replace(/^refs\/heads\//, '');
+
+/** Creates and queues the build, or throws an HttpError saying why it cannot be made. */
+export async function buildFromRef(ctx: ServerContext, repo: RepoRow, input: RefBuildInput): Promise<BuildRow> {
+  if (!repo.active) throw conflict(`${repo.slug} is not active in Harrier; activate it (POST /api/repos/${repo.slug}) before starting builds`);
+  const { from } = input;
+  const branch = from ? from.target : stripHeads(input.branch || repo.defaultBranch);
+  if (!branch) throw badRequest(`${repo.slug} has no default branch (an empty repository?); name the branch to build with ?branch=`);
+  const ref = from ? from.ref : `refs/heads/${branch}`;
+  const commit = from ? from.after : input.commit || (await branchHead(ctx, repo, branch));
+  const { config, configSource } = from ? { config: from.config, configSource: from.configSource } : await pipelineFile(ctx, repo, commit);
+
+  const facts: MatchFacts = {
+    branch,
+    event: input.event,
+    ref,
+    target: input.deployTo ?? '',
+    action: from?.action ?? '',
+    repo: repo.slug,
+    instance: new URL(ctx.config.host).host,
+    cron: input.cron ?? '',
+    status: 'success',
+    // Only a push or a pull request changes files; `paths` conditions match every other build.
+    changedFiles: undefined,
+  };
+  const now = ctx.now();
+  const { checked } = await readPipelineFile(ctx, config, repo.trusted);
+  const plan = await planStages(ctx, checked, repo, facts, repo.configPath, now);
+  if (plan.ok === 'none') throw badRequest(noPipelineMessage(repo, input, branch));
+  const blocked = approvalReason(repo, { event: input.event, fork: from?.fork ?? false, approvedBy: from?.approvedBy ?? '' }, !input.byUser);
+  const fields = {
+    status: blocked ? 'blocked' : 'pending',
+    event: input.event,
+    action: from?.action ?? '',
+    trigger: input.trigger,
+    link: from?.link ?? '',
+    timestamp: from?.timestamp ?? now,
+    title: from?.title ?? '',
+    message: from?.message ?? '',
+    before: from?.before ?? commit,
+    after: commit,
+    ref,
+    sourceRepo: from?.sourceRepo ?? repo.slug,
+    source: from?.source ?? branch,
+    target: branch,
+    fork: from?.fork ?? false,
+    authorLogin: from?.authorLogin ?? '',
+    authorName: from?.authorName ?? '',
+    authorEmail: from?.authorEmail ?? '',
+    authorAvatar: from?.authorAvatar ?? '',
+    sender: input.sender,
+    params: JSON.stringify(input.params),
+    cron: input.cron ?? '',
+    deployTo: input.deployTo ?? '',
+    parent: from?.number ?? 0,
+    // An earlier build's approval covers its commit, as a restart's does.
+    approvedBy: from?.approvedBy ?? '',
+    configSource,
+    changedFiles: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const build = await createBuild(ctx, repo, fields, config, blocked ? blockedPlan(plan) : plan);
+  if (blocked) ctx.logger.info({ event: 'build_blocked', repo: repo.slug, build: build.number, reason: blocked }, 'build waits for approval');
+  await startBuild(ctx, repo, build);
+  return build;
+}
+
+/** The commit the branch points at now, from the provider. */
+async function branchHead(ctx: ServerContext, repo: RepoRow, branch: string): Promise<string> {
+  const provider = ctx.providers.nameOf(repo.provider);
+  const head = await asProvider(ctx, repo, `asking ${provider} for the head of branch ${branch}`, (token) =>
+    ctx.providers.get(repo.provider).branchHead(token, repo.slug, branch),
+  );
+  if (!head) throw notFound(`${repo.slug} has no branch ${branch} on ${provider}; name an existing branch (?branch=), or a commit (?commit=)`);
+  return head;
+}
+
+/** The repository's pipeline file at the commit; without one, its language settings' proposal. */
+async function pipelineFile(ctx: ServerContext, repo: RepoRow, commit: string): Promise<{ config: string; configSource: string }> {
+  const provider = ctx.providers.nameOf(repo.provider);
+  const file = await asProvider(ctx, repo, `reading ${repo.configPath} at ${commit} from ${provider}`, (token) =>
+    ctx.providers.get(repo.provider).file(token, repo.slug, commit, repo.configPath),
+  );
+  if (file !== null) return { config: file, configSource: 'file' };
+  if (repo.pipelineProposal) return { config: repo.pipelineProposal, configSource: 'proposal' };
+  throw notFound(
+    `${repo.slug} has no ${repo.configPath} at commit ${commit} (or no such commit), and its language settings propose no pipeline; commit a pipeline file, or name another commit`,
+  );
+}
+
+/** A provider's refusal (a bad branch name, a revoked grant) answers 400 with its words; its outages 502. */
+async function asProvider<T>(ctx: ServerContext, repo: RepoRow, doing: string, call: (token: string) => Promise<T>): Promise<T> {
+  try {
+    return await asRepoOwner(ctx, repo, call);
+  } catch (err) {
+    if (!(err instanceof ScmError)) throw err;
+    if (err.status < 500) throw badRequest(`${doing} failed: ${err.message}`);
+    throw new HttpError(502, `${doing} failed: ${err.message}; try again later`);
+  }
+}
+
+function noPipelineMessage(repo: RepoRow, input: RefBuildInput, branch: string): string {
+  const what = `a ${input.event} build of ${branch}${input.deployTo ? ` to target ${input.deployTo}` : ''}${input.cron ? ` for cron job ${input.cron}` : ''}`;
+  const needs = [`event ${input.event}`, `branch ${branch}`, input.deployTo && `target ${input.deployTo}`, input.cron && `cron ${input.cron}`].filter(Boolean).join(', ');
+  return `no pipeline in ${repo.configPath} runs for ${what}: every pipeline's trigger leaves it out; let the trigger of the pipeline that should run accept ${needs}`;
+}
