@@ -95,10 +95,42 @@ export function ensureNodeImage(name = 'node:20'): string {
   }
 }
 
+/**
+ * Builds an image whose /bin/sh is this machine's `shell` (dash, bash: found on PATH) with its shared
+ * libraries, and busybox for the other commands; steps run on Debian and Ubuntu images
+ * with dash as /bin/sh. Only when the engine has no image by that name.
+ */
+export function ensureShellImage(name: string, shell: string): string {
+  if (hasImage(name)) return name;
+  let binary: string;
+  try {
+    binary = fs.realpathSync(execFileSync('sh', ['-c', 'command -v "$1"', 'sh', shell], { encoding: 'utf8' }).trim());
+  } catch {
+    throw new Error(`${shell} is not installed; install Debian's ${shell} package (npm test installs it when run as root)`);
+  }
+  const root = busyboxRoot();
+  try {
+    for (const lib of sharedLibraries(binary)) {
+      fs.mkdirSync(path.join(root, path.dirname(lib)), { recursive: true });
+      fs.copyFileSync(lib, path.join(root, lib));
+    }
+    fs.rmSync(path.join(root, 'bin/sh'));
+    fs.copyFileSync(binary, path.join(root, 'bin/sh'));
+    fs.chmodSync(path.join(root, 'bin/sh'), 0o755);
+    importRoot(root, name);
+    return name;
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
 /** The images the test suite uses. */
 export const TEST_IMAGES = {
   busybox: 'harrier-test/busybox:latest',
   alpine: 'alpine:3',
+  /** /bin/sh is dash, as on Debian and Ubuntu images. */
+  dash: 'harrier-test/dash:latest',
+  bash: 'harrier-test/bash:latest',
 } as const;
 
 export function ensureTestImages(): void {
