@@ -93,6 +93,15 @@ describe.each(['sqlite', 'postgres'] as const)('a pipeline file substituted alik
     expect(restarted.stages!.map((st) => [st.name, st.steps!.map((step) => step.name)])).toEqual([['default', ['clone', 'test-main']]]);
   });
 
+  it('names the steps of builds made at the same time each with its own number', async () => {
+    const numbered = 'kind: pipeline\ntype: docker\nname: default\nsteps:\n- name: step-${DRONE_BUILD_NUMBER}\n  image: alpine:3\n  commands: [true]\n';
+    const shas = [1, 2, 3].map((i) => s.git.commit({ '.drone.yml': numbered, 'n.txt': String(i) }, `Numbered ${i}`));
+    const delivered = await Promise.all(shas.map((after) => s.fake.push(SLUG, { after })));
+    const builds = await Promise.all(delivered.map(async ([res]) => buildOf((await res.build()).number)));
+    for (const b of builds) expect(b.stages![0].steps!.map((step) => step.name)).toEqual(['clone', `step-${b.number}`]);
+    expect(new Set(builds.map((b) => b.number)).size).toBe(3);
+  });
+
   it('makes a substitution the file gets wrong an error build at its line and column', async () => {
     const { responses } = await s.push({ '.drone.yml': 'kind: pipeline\ntype: docker\nname: default\nsteps:\n- name: test-${DRONE_BRANCH\n  image: alpine:3\n' }, 'Unclosed');
     const created = await responses[0].build();
