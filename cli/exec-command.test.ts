@@ -205,6 +205,14 @@ describe.concurrent('harrier exec', () => {
     expect(run.out).toContain('pipeline "second": skipped: interrupted');
   });
 
+  it('reads the file substituted, as the runner does: a step named and a trigger written with ${DRONE_BRANCH}', async () => {
+    const file = `kind: pipeline\ntype: docker\nname: on-\${DRONE_BRANCH}\ntrigger:\n  branch: \${DRONE_BRANCH}\nsteps:\n- name: test-\${DRONE_BRANCH}\n  image: ${IMAGE}\n  commands: ['echo "on $\${DRONE_BRANCH}"']\n`;
+    const run = await exec(file, { branch: 'feature' });
+    expect(run.code, run.out + run.err).toBe(EXIT_OK);
+    expect(run.step('test-feature').slice(0, 2)).toEqual(['+ echo "on ${DRONE_BRANCH}"', 'on feature']);
+    expect(run.out).toMatch(/^pipeline "on-feature": success in \d+\.\ds$/m);
+  });
+
   it('a malformed file exits 1 with FILE:LINE:COL and runs nothing', async () => {
     const run = await exec(pipeline(`- name: build\n  image: ${IMAGE}\n  comands: [echo hi]\n`));
     expect(run.code).toBe(EXIT_PROBLEMS);

@@ -8,7 +8,7 @@ import type { Stage, Status, Step } from '../core/domain.ts';
 import { isFailed } from '../core/domain.ts';
 import type { Logger } from '../core/log.ts';
 import type { StageDetails } from '../core/protocol.ts';
-import { buildFacts, checkPipelines, CLONE_STEP_NAME, formatPipelineErrors, pipelineLocation, stageSteps } from '../pipeline/index.ts';
+import { buildFacts, checkBuildFile, CLONE_STEP_NAME, formatPipelineErrors, pipelineLocation, stageSteps } from '../pipeline/index.ts';
 import type { Pipeline } from '../pipeline/types.ts';
 import type { Backend } from '../runner/backend/backend.ts';
 import { DockerBackend } from '../runner/backend/docker/docker-backend.ts';
@@ -91,7 +91,8 @@ async function execPipelines(file: string, opts: ExecCommandOptions, runtime: Ex
     params,
   });
 
-  const checked = checkPipelines(source.text, { trusted: facts.repo.trusted });
+  // Read as the runner's compiler reads it, so pipeline and step names match its own.
+  const checked = checkBuildFile(source.text, facts, { trusted: facts.repo.trusted });
   if (!checked.ok) {
     io.stderr(`${formatPipelineErrors(source.display, checked.errors, Infinity)}\n`);
     io.stderr(`harrier exec: ${source.display} is not a valid pipeline file; nothing ran\n`);

@@ -93,11 +93,11 @@ describe('compileStage steps', () => {
     expect(plan.steps[0]).toMatchObject({ number: 7, id: 'harrier-300-abcd-7-a', env: { DRONE_STEP_NUMBER: '7' } });
   });
 
-  it('runs commands as a shell script that echoes each command first', () => {
+  it('runs commands as a shell script that prints each command first', () => {
     const s = compile("steps:\n- name: a\n  image: alpine\n  entrypoint: [/bin/bash]\n  commands:\n  - echo \"it's $HOME\"\n  - make\n").steps[0];
     expect(s.entrypoint).toEqual(['/bin/sh', '-c']);
-    expect(s.command).toEqual(['echo "$DRONE_SCRIPT" | /bin/sh']);
-    expect(s.env.DRONE_SCRIPT).toBe(`set -e\n\necho + 'echo "it'"'"'s $HOME"'\necho "it's $HOME"\n\necho + 'make'\nmake\n`);
+    expect(s.command).toEqual(['eval "$DRONE_SCRIPT"']);
+    expect(s.env.DRONE_SCRIPT).toBe(`set -e\n\nprintf '+ %s\\n' 'echo "it'"'"'s $HOME"'\necho "it's $HOME"\n\nprintf '+ %s\\n' 'make'\nmake\n`);
   });
 
   it('keeps the image entrypoint for a step without commands, unless one is given', () => {

@@ -2,7 +2,7 @@
 
 export type * from './types.ts';
 export { parsePipelines, sortErrors } from './parse.ts';
-export { checkPipelines, lintPipelines, type CheckResult, type LintOptions } from './lint.ts';
+export { checkBuildFile, checkPipelines, lintPipelines, parseBuildFile, type CheckResult, type LintOptions } from './lint.ts';
 export { globMatch, matchCondition, matchConditions, matchPaths, type MatchFacts } from './conditions.ts';
 export { CLONE_STEP_NAME, stageSteps, type RecordedStep } from './stage-steps.ts';
 export { failedSoFar, readyStages, runsAfter, type ReadinessStage } from './stage-readiness.ts';
@@ -34,7 +34,7 @@ export {
   runOnOf,
   safeName,
 } from './compile.ts';
-export { substituteVariables, substitutionEnvironment, type SubstituteResult } from './substitute.ts';
+export { substitutePipelineFile, substituteVariables, substitutionEnvironment, type SubstituteResult, type SubstitutionInput } from './substitute.ts';
 export { shellQuote, shellScript } from './step-script.ts';
 export { encodeSetting, pluginEnvName, settingsEnv } from './plugin-settings.ts';
 export { normalizeImage } from './image.ts';

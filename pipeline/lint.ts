@@ -1,8 +1,9 @@
 // Checks that need more than one node at a time: dependencies between pipelines
 // and steps, volumes named by steps, and what only a trusted repository may do.
 
-import type { EnvValue, Pipeline, PipelineError, PipelineStep, Position } from './types.ts';
+import type { EnvValue, ParseResult, Pipeline, PipelineError, PipelineStep, Position } from './types.ts';
 import { parsePipelines, sortErrors } from './parse.ts';
+import { substitutePipelineFile, type SubstitutionInput } from './substitute.ts';
 import { didYouMean } from './suggest.ts';
 import { isSecretRef } from './plugin-settings.ts';
 
@@ -27,6 +28,21 @@ export function checkPipelines(text: string, opts: LintOptions): CheckResult {
   const errors = lintPipelines(parsed.pipelines, opts);
   if (errors.length > 0) return { ok: false, errors: sortErrors(errors) };
   return { ok: true, pipelines: parsed.pipelines, warnings: parsed.warnings ?? [] };
+}
+
+/**
+ * Substitutes the build's facts into the file, then parses and lints it: how the server
+ * reads a build's file when it creates the build, and how the runner reads it for a stage.
+ */
+export function checkBuildFile(text: string, facts: SubstitutionInput, opts: LintOptions): CheckResult {
+  const substituted = substitutePipelineFile(text, facts);
+  return substituted.ok ? checkPipelines(substituted.text, opts) : substituted;
+}
+
+/** Substitutes then parses, for what needs only the pipelines (the secrets a stage names). */
+export function parseBuildFile(text: string, facts: SubstitutionInput): ParseResult {
+  const substituted = substitutePipelineFile(text, facts);
+  return substituted.ok ? parsePipelines(substituted.text) : substituted;
 }
 
 export function lintPipelines(pipelines: Pipeline[], opts: LintOptions): PipelineError[] {

@@ -75,8 +75,18 @@ describe('substituteVariables', () => {
 
 describe('substitutionEnvironment', () => {
   it('holds build parameters and Drone metadata, metadata winning', () => {
-    const vars = substitutionEnvironment({ repo, build: { ...build, params: { DEPLOY: 'yes', DRONE_BRANCH: 'x' } }, stage, system });
+    const vars = substitutionEnvironment({ repo, build: { ...build, params: { DEPLOY: 'yes', DRONE_BRANCH: 'x' } }, system });
     expect(vars).toMatchObject({ DEPLOY: 'yes', DRONE_BRANCH: 'main', DRONE_REPO: 'octocat/hello-world' });
+  });
+
+  it('is the same for a build as created and the same build running, failing, with stages', () => {
+    const created = { ...build, status: 'pending' as const, started: 0, finished: 0 };
+    const running = { ...build, status: 'failure' as const, started: build.created + 5, finished: build.created + 9, stages: [{ ...stage, status: 'failure' as const }] };
+    const vars = substitutionEnvironment({ repo, build: running, system });
+    expect(vars).toEqual(substitutionEnvironment({ repo, build: created, system }));
+    expect(vars).toMatchObject({ DRONE_BUILD_STATUS: 'success', DRONE_BUILD_STARTED: String(build.created), DRONE_BUILD_NUMBER: String(build.number) });
+    expect(vars).not.toHaveProperty('DRONE_FAILED_STAGES');
+    expect(vars).not.toHaveProperty('DRONE_STAGE_NAME');
   });
 });
 

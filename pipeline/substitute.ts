@@ -7,14 +7,37 @@
 
 import type { PipelineError } from './types.ts';
 import type { Env, EnvironInput } from './environ.ts';
-import { stageEnvironment } from './environ.ts';
+import { buildEnviron, linkEnviron, repoEnviron, systemEnviron } from './environ.ts';
 import { Glob, GlobTooCostly } from './glob-ends.ts';
 
 export type SubstituteResult = { ok: true; text: string } | { ok: false; errors: PipelineError[] };
 
-/** The variables Drone substitutes: build parameters, then repository, build, stage and server metadata. */
-export function substitutionEnvironment(input: EnvironInput): Env {
-  return { ...input.build.params, ...stageEnvironment(input) };
+/** What substitution reads: the build's facts, without any one stage's. */
+export type SubstitutionInput = Pick<EnvironInput, 'repo' | 'build' | 'system'>;
+
+/**
+ * The variables substituted in the pipeline file: build parameters, then server, repository,
+ * build and link metadata. The server reads the file before the build's stages exist and the
+ * runner reads it again for each stage; both must read the same text, or a secret, a step or a
+ * condition would be one thing to the server and another to the runner. So only what is fixed
+ * when the build is created counts: the build as created (its status, times and stages change
+ * as it runs), and no stage's variables (DRONE_STAGE_*), which a stage has only once the file
+ * was read. Those stay in every step's environment for `$DRONE_STAGE_NAME` in commands.
+ */
+export function substitutionEnvironment({ repo, build, system }: SubstitutionInput): Env {
+  const created = { ...build, status: 'pending' as const, started: 0, finished: 0, stages: [] };
+  return {
+    ...build.params,
+    ...systemEnviron(system),
+    ...repoEnviron(repo),
+    ...buildEnviron(created),
+    ...linkEnviron(repo, created, system),
+  };
+}
+
+/** The pipeline file as both server and runner read it: `${...}` substituted with the build's facts. */
+export function substitutePipelineFile(text: string, input: SubstitutionInput): SubstituteResult {
+  return substituteVariables(text, substitutionEnvironment(input));
 }
 
 class BadSubstitution extends Error {}

@@ -1,17 +1,15 @@
 // The runner's StageCompiler: checks the build's pipeline file again (the runner does
 // not take the server's word for trust rules), picks the stage's pipeline and compiles it.
 import type { StageDetails } from '../core/protocol.ts';
-import { checkPipelines, compileStage, formatPipelineErrors, pipelineLocation, substituteVariables, substitutionEnvironment } from '../pipeline/index.ts';
+import { checkBuildFile, compileStage, formatPipelineErrors, pipelineLocation } from '../pipeline/index.ts';
 import type { CompiledStage, CompileRequest } from './execute-stage.ts';
 
 const MAX_ERRORS_SHOWN = 5;
 
 export function compileStagePlan(details: StageDetails, request: CompileRequest): CompiledStage {
   const file = details.repo.config_path || '.drone.yml';
-  // Drone replaces ${DRONE_*} and friends in the file's text before reading it.
-  const substituted = substituteVariables(details.config, substitutionEnvironment(details));
-  if (!substituted.ok) return { ok: false, error: formatPipelineErrors(file, substituted.errors, MAX_ERRORS_SHOWN) };
-  const checked = checkPipelines(substituted.text, { trusted: details.repo.trusted });
+  // Drone replaces ${DRONE_*} and friends in the file's text before reading it; the server read the same text.
+  const checked = checkBuildFile(details.config, details, { trusted: details.repo.trusted });
   if (!checked.ok) return { ok: false, error: formatPipelineErrors(file, checked.errors, MAX_ERRORS_SHOWN) };
   const pipeline = checked.pipelines.find((p) => p.name === details.stage.name);
   if (!pipeline) {

@@ -1,7 +1,7 @@
 // Plans built by hand for backend and executor tests, shaped as the compiler makes them.
 import crypto from 'node:crypto';
 import type { Plan, PlanStep, PlanVolume } from '../../pipeline/types.ts';
-import { shellScript } from '../../pipeline/step-script.ts';
+import { SCRIPT_COMMAND, SCRIPT_ENTRYPOINT, shellScript } from '../../pipeline/step-script.ts';
 import { TEST_IMAGES } from '../../test/support/images.ts';
 
 export interface HandPlanOptions {
@@ -36,8 +36,8 @@ function handStep(prefix: string, number: number, step: HandStep, workspaceId: s
     number,
     image: TEST_IMAGES.busybox,
     pull: 'if-not-exists',
-    entrypoint: script ? ['/bin/sh', '-c'] : [],
-    command: script ? ['echo "$DRONE_SCRIPT" | /bin/sh'] : [],
+    entrypoint: script ? [...SCRIPT_ENTRYPOINT] : [],
+    command: script ? [...SCRIPT_COMMAND] : [],
     secretEnv: {},
     workingDir: workspaceId ? '/drone/src' : '',
     mounts: workspaceId ? [{ volumeId: workspaceId, target: '/drone/src' }] : [],

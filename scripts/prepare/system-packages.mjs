@@ -24,6 +24,9 @@ export const PACKAGES = [
   // Test images are made from a static busybox (test/support/images.ts); the dynamic one
   // from Debian's `busybox` package would not run inside an image without libc.
   { name: 'busybox-static', for: ['test'], present: () => ['/bin/busybox', '/usr/bin/busybox'].some(isStaticElf) },
+  // Test images with dash and bash as /bin/sh are made from this machine's shells (test/support/images.ts).
+  { name: 'dash', for: ['test'], present: () => ['/bin/dash', '/usr/bin/dash'].some((f) => fs.existsSync(f)) },
+  { name: 'bash', for: ['test'], present: () => ['/bin/bash', '/usr/bin/bash'].some((f) => fs.existsSync(f)) },
   // The web UI's browser tests (test/browser) drive Debian's Chromium with playwright-core, which cannot download a browser here.
   { name: 'chromium', for: ['test'], present: () => !!which('chromium') },
 ];

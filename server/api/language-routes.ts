@@ -58,7 +58,8 @@ export function languageRouter(ctx: ServerContext): Router {
     const patch = parseInput(languagePatchSchema, req.body);
     const repo = req.repo!;
     if (patch.proposal !== undefined) {
-      const { checked } = await ctx.pipelines.check(patch.proposal, repo.trusted);
+      // No build reads it yet: `${...}` is checked when one does.
+      const { checked } = await ctx.pipelines.check(patch.proposal, repo.trusted, null);
       if (!checked.ok) {
         // The proposal stands in for the pipeline file, so its errors are named after it.
         res.status(400).json({ message: formatPipelineErrors(repo.configPath, checked.errors), errors: checked.errors });

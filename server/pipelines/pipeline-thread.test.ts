@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildFacts } from '../../pipeline/index.ts';
+import { build, repo, system } from '../../pipeline/testdata/fixtures.ts';
 import { PipelineThread } from './pipeline-thread.ts';
 
 const file = (steps: number) =>
@@ -11,16 +12,30 @@ afterEach(async () => thread?.close());
 describe('the pipeline thread', () => {
   it('checks a file and says whether it looks at changed paths', async () => {
     thread = new PipelineThread();
-    const plain = await thread.check(file(2), false);
+    const plain = await thread.check(file(2), false, null);
     expect(plain.checked.ok && plain.checked.pipelines.map((p) => p.steps.map((s) => s.name))).toEqual([['s0', 's1']]);
     expect(plain.usesPaths).toBe(false);
-    const withPaths = await thread.check(`${file(1)}trigger:\n  paths: [docs/**]\n`, false);
+    const withPaths = await thread.check(`${file(1)}trigger:\n  paths: [docs/**]\n`, false, null);
     expect(withPaths.usesPaths).toBe(true);
+  });
+
+  it("reads a build's file with the build's facts substituted, and a substitution error at its line and column", async () => {
+    thread = new PipelineThread();
+    const facts = { build, repo, system };
+    const named = `kind: pipeline\nname: on-\${DRONE_BRANCH}\nsteps:\n- name: test-\${DRONE_BUILD_NUMBER}\n  image: alpine:3\n`;
+    const { checked } = await thread.check(named, false, facts);
+    expect(checked.ok && checked.pipelines.map((p) => [p.name, p.steps[0].name])).toEqual([[`on-${build.target}`, `test-${build.number}`]]);
+    const parsed = await thread.parse(named, facts);
+    expect(parsed.ok && parsed.pipelines[0].name).toBe(`on-${build.target}`);
+    const asWritten = await thread.check(named, false, null);
+    expect(asWritten.checked.ok && asWritten.checked.pipelines[0].name).toBe('on-${DRONE_BRANCH}');
+    const bad = await thread.check('kind: pipeline\nsteps:\n- name: \${DRONE_BRANCH\n', false, facts);
+    expect(bad.checked).toEqual({ ok: false, errors: [{ line: 3, col: 9, message: expect.stringContaining('bad substitution') }] });
   });
 
   it('answers a hostile file with the limit it broke', async () => {
     thread = new PipelineThread();
-    const { checked } = await thread.check(`kind: pipeline\nx: ${'['.repeat(100_000)}\n`, false);
+    const { checked } = await thread.check(`kind: pipeline\nx: ${'['.repeat(100_000)}\n`, false, null);
     expect(!checked.ok && checked.errors[0].message).toMatch(/nests more than 100 levels/);
   });
 
@@ -38,7 +53,7 @@ describe('the pipeline thread', () => {
     thread = new PipelineThread();
     let ticks = 0;
     const ticker = setInterval(() => ticks++, 1);
-    const job = thread.check(file(900), false);
+    const job = thread.check(file(900), false, null);
     const before = ticks;
     const { checked } = await job;
     clearInterval(ticker);
@@ -49,8 +64,8 @@ describe('the pipeline thread', () => {
 
   it('stops a job that overruns, and answers the jobs queued behind it on a new thread', async () => {
     thread = new PipelineThread();
-    const slow = thread.check(file(900), false, 0.05);
-    const next = thread.parse(file(1));
+    const slow = thread.check(file(900), false, null, 0.05);
+    const next = thread.parse(file(1), { build, repo, system });
     await expect(slow).rejects.toThrow(/took more than 0.05 s and was stopped/);
     expect((await next).ok).toBe(true);
   });

@@ -5,7 +5,7 @@
 // limit has its thread stopped and replaced, and the jobs queued behind it carry on.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../core/log.ts';
-import type { MatchFacts } from '../../pipeline/index.ts';
+import type { MatchFacts, SubstitutionInput } from '../../pipeline/index.ts';
 import type { Conditions, ParseResult } from '../../pipeline/types.ts';
 import type { CheckAnswer, PipelineJob, PipelineJobResult } from './pipeline-jobs.ts';
 
@@ -48,13 +48,17 @@ export class PipelineThread {
     private readonly jobSeconds = PIPELINE_JOB_SECONDS,
   ) {}
 
-  /** Parses and lints a file, and says whether its conditions look at changed paths. */
-  check(config: string, trusted: boolean, seconds = this.jobSeconds): Promise<CheckAnswer> {
-    return this.submit({ op: 'check', config, trusted }, seconds) as Promise<CheckAnswer>;
+  /**
+   * Parses and lints a file, after substituting the facts of the build that reads it (null:
+   * none, the file as written), and says whether its conditions look at changed paths.
+   */
+  check(config: string, trusted: boolean, facts: SubstitutionInput | null, seconds = this.jobSeconds): Promise<CheckAnswer> {
+    return this.submit({ op: 'check', config, trusted, facts }, seconds) as Promise<CheckAnswer>;
   }
 
-  parse(config: string, seconds = this.jobSeconds): Promise<ParseResult> {
-    return this.submit({ op: 'parse', config }, seconds) as Promise<ParseResult>;
+  /** Parses a build's file with the build's facts substituted. */
+  parse(config: string, facts: SubstitutionInput, seconds = this.jobSeconds): Promise<ParseResult> {
+    return this.submit({ op: 'parse', config, facts }, seconds) as Promise<ParseResult>;
   }
 
   /** Whether each set of conditions matches the facts; rejects when the patterns cost too much to match. */

@@ -1,7 +1,7 @@
 // The worker thread behind pipeline-thread.ts: reads pipeline files and matches their
 // conditions, so the server's event loop never waits on a file a stranger wrote.
 import { parentPort } from 'node:worker_threads';
-import { checkPipelines, matchConditions, parsePipelines } from '../../pipeline/index.ts';
+import { checkBuildFile, checkPipelines, matchConditions, parseBuildFile } from '../../pipeline/index.ts';
 import type { Conditions } from '../../pipeline/types.ts';
 import type { MatchFacts } from '../../pipeline/index.ts';
 import { usesPaths } from '../trigger/changed-files.ts';
@@ -10,11 +10,12 @@ import type { PipelineJob, PipelineJobResult } from './pipeline-jobs.ts';
 function run(job: PipelineJob): unknown {
   switch (job.op) {
     case 'check': {
-      const checked = checkPipelines(job.config, { trusted: job.trusted });
+      const options = { trusted: job.trusted };
+      const checked = job.facts ? checkBuildFile(job.config, job.facts, options) : checkPipelines(job.config, options);
       return { checked, usesPaths: checked.ok && usesPaths(checked.pipelines) };
     }
     case 'parse':
-      return parsePipelines(job.config);
+      return parseBuildFile(job.config, job.facts);
     case 'match':
       return job.conditions.map((c: Conditions) => matchConditions(c, job.facts as MatchFacts));
   }

@@ -89,10 +89,11 @@ export function rpcRouter(ctx: ServerContext, shutdown: AbortSignal): Router {
     if (!stage) throw notFound(`stage ${req.params.stage} does not exist`);
     const { build } = stage;
     const { repo } = build;
+    // A fork's pull request gets the repository's trusted powers only once approved (builds/fork-powers.ts).
+    const facts = { repo: { ...repoJson(repo), trusted: trustedFor(repo, build) }, build: buildJson(build), system: systemInfo(ctx.config.host) };
     const details: StageDetails = {
-      // A fork's pull request gets the repository's trusted powers only once approved (builds/fork-powers.ts).
-      repo: { ...repoJson(repo), trusted: trustedFor(repo, build) },
-      build: buildJson(build),
+      repo: facts.repo,
+      build: facts.build,
       stage: stageJson(stage),
       config: build.config,
       // The repository's credentials are for the repository: a fork's clone goes without them.
@@ -106,10 +107,11 @@ export function rpcRouter(ctx: ServerContext, shutdown: AbortSignal): Router {
         build,
         repo,
         stageName: stage.name,
-        parse: (config) => ctx.pipelines.parse(config),
+        // The names as the runner will read them: with the build's facts substituted.
+        parse: (config) => ctx.pipelines.parse(config, facts),
       }),
       changed_files: build.changedFiles ? (JSON.parse(build.changedFiles) as string[]) : null,
-      system: systemInfo(ctx.config.host),
+      system: facts.system,
     };
     res.json(details);
   });

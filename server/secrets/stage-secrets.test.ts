@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { build, repo, system } from '../../pipeline/testdata/fixtures.ts';
 import { stageSecretNames } from './stage-secrets.ts';
+
+const facts = { build, repo, system };
 
 const FILE = `kind: pipeline
 type: docker
@@ -50,15 +53,20 @@ steps:
 
 describe('stageSecretNames', () => {
   it('lists every secret the stage\'s pipeline names, once each: environment, services, settings, image_pull_secrets', () => {
-    expect(stageSecretNames(FILE, 'build')).toEqual(['db_password', 'docker_password', 'global_secret', 'npm_token', 'registry_auth']);
+    expect(stageSecretNames(FILE, facts, 'build')).toEqual(['db_password', 'docker_password', 'global_secret', 'npm_token', 'registry_auth']);
   });
 
   it('lists only the named pipeline\'s secrets', () => {
-    expect(stageSecretNames(FILE, 'deploy')).toEqual(['deploy_key']);
+    expect(stageSecretNames(FILE, facts, 'deploy')).toEqual(['deploy_key']);
   });
 
   it('lists none for a pipeline the file does not have, or a file that does not parse', () => {
-    expect(stageSecretNames(FILE, 'nope')).toEqual([]);
-    expect(stageSecretNames('kind: pipeline\nsteps: [', 'build')).toEqual([]);
+    expect(stageSecretNames(FILE, facts, 'nope')).toEqual([]);
+    expect(stageSecretNames('kind: pipeline\nsteps: [', facts, 'build')).toEqual([]);
+  });
+
+  it("reads the names with the build's facts substituted, as the runner reads them", () => {
+    const file = 'kind: pipeline\nname: build\nsteps:\n- name: test\n  image: node\n  environment:\n    TOKEN:\n      from_secret: token_${DRONE_BRANCH}\n';
+    expect(stageSecretNames(file, facts, 'build')).toEqual([`token_${build.target}`]);
   });
 });

@@ -9,7 +9,7 @@
 // Organisation secrets of the repository's namespace fill in names the repository has no
 // secret for, under the same rules; a repository secret of the same name wins.
 import type { Logger } from '../../core/log.ts';
-import { parsePipelines } from '../../pipeline/index.ts';
+import { parseBuildFile, type SubstitutionInput } from '../../pipeline/index.ts';
 import { isSecretRef } from '../../pipeline/plugin-settings.ts';
 import type { ParseResult, Pipeline, PipelineStep } from '../../pipeline/types.ts';
 import type { Db } from '../db/client.ts';
@@ -37,9 +37,13 @@ export function pipelineSecretNames(pipeline: Pipeline): string[] {
   return [...names].sort();
 }
 
-/** The names the stage's pipeline in the build's pipeline file refers to; none when the file does not parse (the runner reports that). */
-export function stageSecretNames(config: string, stageName: string): string[] {
-  return secretNamesOf(parsePipelines(config), stageName);
+/**
+ * The names the stage's pipeline in the build's pipeline file refers to, read with the build's
+ * facts substituted as the runner reads it (`from_secret: token_${DRONE_BRANCH}`); none when the
+ * file does not parse (the runner reports that).
+ */
+export function stageSecretNames(config: string, facts: SubstitutionInput, stageName: string): string[] {
+  return secretNamesOf(parseBuildFile(config, facts), stageName);
 }
 
 function secretNamesOf(parsed: ParseResult, stageName: string): string[] {
@@ -56,7 +60,7 @@ export interface StageSecretsInput {
   build: Pick<BuildRow, 'id' | 'number' | 'repoId' | 'event' | 'fork' | 'config' | 'approvedBy' | 'status'>;
   repo: Pick<RepoRow, 'slug' | 'provider' | 'namespace'>;
   stageName: string;
-  /** Parses the build's pipeline file; the server does it on its pipeline thread, off the event loop. */
+  /** Parses the build's pipeline file with the build's facts substituted; the server does it on its pipeline thread, off the event loop. */
   parse(config: string): Promise<ParseResult>;
 }
 

@@ -12,6 +12,7 @@ import { approvalReason } from '../builds/fork-powers.ts';
 import { asRepoOwner } from '../builds/repo-token.ts';
 import { badRequest, conflict, HttpError, notFound } from '../http/errors.ts';
 import { ScmError } from '../providers/scm.ts';
+import { newBuildFacts, nextBuildNumber, retryingTakenNumbers } from './build-number.ts';
 import { blockedPlan, createBuild, planStages, readPipelineFile, startBuild } from './trigger.ts';
 
 export type RefBuildEvent = Extract<EventName, 'custom' | 'promote' | 'rollback' | 'cron'>;
@@ -66,47 +67,52 @@ export async function buildFromRef(ctx: ServerContext, repo: RepoRow, input: Ref
     // Only a push or a pull request changes files; `paths` conditions match every other build.
     changedFiles: undefined,
   };
-  const now = ctx.now();
-  const { checked } = await readPipelineFile(ctx, config, repo.trusted);
-  const plan = await planStages(ctx, checked, repo, facts, repo.configPath, now);
-  if (plan.ok === 'none') throw badRequest(noPipelineMessage(repo, input, branch));
-  const blocked = approvalReason(repo, { event: input.event, fork: from?.fork ?? false, approvedBy: from?.approvedBy ?? '' }, !input.byUser);
-  const fields = {
-    status: blocked ? 'blocked' : 'pending',
-    event: input.event,
-    action: from?.action ?? '',
-    trigger: input.trigger,
-    link: from?.link ?? '',
-    timestamp: from?.timestamp ?? now,
-    title: from?.title ?? '',
-    message: from?.message ?? '',
-    before: from?.before ?? commit,
-    after: commit,
-    ref,
-    sourceRepo: from?.sourceRepo ?? repo.slug,
-    source: from?.source ?? branch,
-    target: branch,
-    fork: from?.fork ?? false,
-    authorLogin: from?.authorLogin ?? '',
-    authorName: from?.authorName ?? '',
-    authorEmail: from?.authorEmail ?? '',
-    authorAvatar: from?.authorAvatar ?? '',
-    sender: input.sender,
-    params: JSON.stringify(input.params),
-    cron: input.cron ?? '',
-    deployTo: input.deployTo ?? '',
-    parent: from?.number ?? 0,
-    // An earlier build's approval covers its commit, as a restart's does.
-    approvedBy: from?.approvedBy ?? '',
-    configSource,
-    changedFiles: null,
-    createdAt: now,
-    updatedAt: now,
-  };
-  const build = await createBuild(ctx, repo, fields, config, blocked ? blockedPlan(plan) : plan);
-  if (blocked) ctx.logger.info({ event: 'build_blocked', repo: repo.slug, build: build.number, reason: blocked }, 'build waits for approval');
-  await startBuild(ctx, repo, build);
-  return build;
+  // Read with the number the build would get; made again if another build takes it meanwhile (build-number.ts).
+  return retryingTakenNumbers(async () => {
+    const now = ctx.now();
+    const base = {
+      status: 'pending',
+      event: input.event,
+      action: from?.action ?? '',
+      trigger: input.trigger,
+      link: from?.link ?? '',
+      timestamp: from?.timestamp ?? now,
+      title: from?.title ?? '',
+      message: from?.message ?? '',
+      before: from?.before ?? commit,
+      after: commit,
+      ref,
+      sourceRepo: from?.sourceRepo ?? repo.slug,
+      source: from?.source ?? branch,
+      target: branch,
+      fork: from?.fork ?? false,
+      authorLogin: from?.authorLogin ?? '',
+      authorName: from?.authorName ?? '',
+      authorEmail: from?.authorEmail ?? '',
+      authorAvatar: from?.authorAvatar ?? '',
+      sender: input.sender,
+      params: JSON.stringify(input.params),
+      cron: input.cron ?? '',
+      deployTo: input.deployTo ?? '',
+      parent: from?.number ?? 0,
+      // An earlier build's approval covers its commit, as a restart's does.
+      approvedBy: from?.approvedBy ?? '',
+      configSource,
+      changedFiles: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const read = newBuildFacts(ctx, repo, base, await nextBuildNumber(ctx, repo.id));
+    const { checked } = await readPipelineFile(ctx, config, repo.trusted, read);
+    const plan = await planStages(ctx, checked, repo, facts, repo.configPath, now);
+    if (plan.ok === 'none') throw badRequest(noPipelineMessage(repo, input, branch));
+    const blocked = approvalReason(repo, { event: input.event, fork: from?.fork ?? false, approvedBy: from?.approvedBy ?? '' }, !input.byUser);
+    const fields = { ...base, status: blocked ? 'blocked' : 'pending' };
+    const build = await createBuild(ctx, repo, fields, { config, facts: read }, blocked ? blockedPlan(plan) : plan);
+    if (blocked) ctx.logger.info({ event: 'build_blocked', repo: repo.slug, build: build.number, reason: blocked }, 'build waits for approval');
+    await startBuild(ctx, repo, build);
+    return build;
+  });
 }
 
 /** The commit the branch points at now, from the provider. */

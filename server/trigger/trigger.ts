@@ -5,14 +5,14 @@
 // repository, a fork's pull request on a trusted one: builds/fork-powers.ts) is
 // recorded `blocked` with all its stages, and nothing is queued until someone approves.
 import type { Hook } from '../../core/domain.ts';
-import { buildFacts, formatPipelineErrors, runsAfter, stageSteps, type CheckResult, type MatchFacts } from '../../pipeline/index.ts';
+import { buildFacts, formatPipelineErrors, runsAfter, stageSteps, type CheckResult, type MatchFacts, type SubstitutionInput } from '../../pipeline/index.ts';
 import type { Conditions, Pipeline } from '../../pipeline/types.ts';
 import { publishBuild } from '../builds/build-state.ts';
 import { reportCommitStatus } from '../builds/commit-status.ts';
 import { buildJson, repoJson } from '../api/serialize.ts';
 import { systemInfo } from '../system-info.ts';
 import type { ServerContext } from '../context.ts';
-import type { Build as BuildRow, Delivery as DeliveryRow, Prisma, Repo as RepoRow } from '../db/generated/sqlite/client.ts';
+import type { Build as BuildRow, Delivery as DeliveryRow, Repo as RepoRow } from '../db/generated/sqlite/client.ts';
 import { asRepoOwner } from '../builds/repo-token.ts';
 import { sameCommit } from '../providers/parse-hook.ts';
 import { changedFilesFor } from './changed-files.ts';
@@ -22,6 +22,7 @@ import { laneOf } from '../queue/lanes.ts';
 import { flavourOf } from '../db/flavour.ts';
 import { insertSteps } from '../builds/insert-steps.ts';
 import { keptDependencies } from './stage-graph.ts';
+import { type BuildFields, checkReadsTheSame, newBuildFacts, nextBuildNumber, retryingTakenNumbers } from './build-number.ts';
 import { approvalReason } from '../builds/fork-powers.ts';
 import { duplicateBodyReason, earlierTwin, markBuilt } from '../deliveries/delivery-store.ts';
 
@@ -117,10 +118,13 @@ export class DuplicateDeliveryError extends Error {}
 
 export type StagePlan = { ok: true; stages: ReturnType<typeof stageRecords>; error: '' } | { ok: false; stages: []; error: string } | { ok: 'none' };
 
-/** The file parsed and linted on the pipeline thread; a file the thread gave up on is an error like any other. */
-export async function readPipelineFile(ctx: ServerContext, config: string, trusted: boolean): Promise<{ checked: CheckResult; usesPaths: boolean }> {
+/**
+ * The file with the build's facts substituted, parsed and linted on the pipeline thread, as the
+ * runner reads it; a file the thread gave up on is an error like any other.
+ */
+export async function readPipelineFile(ctx: ServerContext, config: string, trusted: boolean, facts: SubstitutionInput): Promise<{ checked: CheckResult; usesPaths: boolean }> {
   try {
-    return await ctx.pipelines.check(config, trusted);
+    return await ctx.pipelines.check(config, trusted, facts);
   } catch (err) {
     if (!(err instanceof PipelineJobFailed)) throw err;
     return { checked: { ok: false, errors: [{ line: 1, col: 1, message: err.message }] }, usesPaths: false };
@@ -165,7 +169,11 @@ function ignoredBySettings(repo: Pick<RepoRow, 'ignorePullRequests' | 'ignoreFor
   return undefined;
 }
 
-export async function trigger(ctx: ServerContext, received: Hook, opts: TriggerOptions = {}): Promise<TriggerResult> {
+export function trigger(ctx: ServerContext, received: Hook, opts: TriggerOptions = {}): Promise<TriggerResult> {
+  return retryingTakenNumbers(() => triggerOnce(ctx, received, opts));
+}
+
+async function triggerOnce(ctx: ServerContext, received: Hook, opts: TriggerOptions): Promise<TriggerResult> {
   const repo = await ctx.db.repo.findUnique({ where: { provider_uid: { provider: received.provider, uid: received.repo.uid } } });
   if (!repo || !repo.active) return { kind: 'ignored', reason: `repository ${received.repo.slug} is not active in Harrier` };
   const ignored = ignoredBySettings(repo, received);
@@ -191,9 +199,10 @@ export async function trigger(ctx: ServerContext, received: Hook, opts: TriggerO
   if (config === null) return { kind: 'ignored', reason: `no ${repo.configPath} at commit ${hook.after}, and no proposed pipeline in the repository's language settings` };
   const configSource = file === null ? 'proposal' : 'file';
   // Asked only when the file has a `paths` condition; undefined (unknown) makes `paths` match.
-  const read = await readPipelineFile(ctx, config, repo.trusted);
-  const changedFiles = read.usesPaths ? await asRepoOwner(ctx, repo, (token) => changedFilesFor(ctx, repo, token, hook)) : undefined;
   const now = ctx.now();
+  const facts = newBuildFacts(ctx, repo, buildFields(hook, now), await nextBuildNumber(ctx, repo.id));
+  const read = await readPipelineFile(ctx, config, repo.trusted, facts);
+  const changedFiles = read.usesPaths ? await asRepoOwner(ctx, repo, (token) => changedFilesFor(ctx, repo, token, hook)) : undefined;
   const plan: StagePlan = problem
     ? { ok: false, stages: [], error: problem }
     : await planStages(ctx, read.checked, repo, { ...hookFacts(hook, repo, ctx.config.host), changedFiles }, repo.configPath, now);
@@ -201,14 +210,18 @@ export async function trigger(ctx: ServerContext, received: Hook, opts: TriggerO
   // As Drone's, a protected repository holds builds its webhooks start, not its cron jobs'.
   const blocked = approvalReason(repo, { event: hook.event, fork: hook.fork, approvedBy: '' }, (hook.trigger ?? '@hook') === '@hook');
   const fields = { ...buildFields(hook, now), sourceCloneUrl: cloneUrl, ...(blocked ? { status: 'blocked' } : {}), configSource, changedFiles: changedFiles ? JSON.stringify(changedFiles) : null };
-  const build = await createBuild(ctx, repo, fields, config, blocked ? blockedPlan(plan) : plan, opts.delivery);
+  const build = await createBuild(ctx, repo, fields, { config, facts }, blocked ? blockedPlan(plan) : plan, opts.delivery);
   if (blocked && build.status === 'blocked') ctx.logger.info({ event: 'build_blocked', repo: repo.slug, build: build.number, reason: blocked }, 'build waits for approval');
   await startBuild(ctx, repo, build);
   return { kind: 'build', build };
 }
 
 /** Runs a finished build again as a new build, from the same commit and pipeline file (Drone's restart). */
-export async function restartBuild(ctx: ServerContext, repo: RepoRow, old: BuildRow, by: string): Promise<BuildRow> {
+export function restartBuild(ctx: ServerContext, repo: RepoRow, old: BuildRow, by: string): Promise<BuildRow> {
+  return retryingTakenNumbers(() => restartOnce(ctx, repo, old, by));
+}
+
+async function restartOnce(ctx: ServerContext, repo: RepoRow, old: BuildRow, by: string): Promise<BuildRow> {
   const now = ctx.now();
   // approvedBy is kept: a restart may do what its build was approved to do, and no more.
   const { id: _id, number: _number, repoId: _repoId, status: _s, error: _e, started: _st, finished: _f, version: _v, cancelled: _c, logsPurged: _lp, createdAt: _ca, updatedAt: _ua, config, ...kept } = old;
@@ -218,12 +231,13 @@ export async function restartBuild(ctx: ServerContext, repo: RepoRow, old: Build
     system: systemInfo(ctx.config.host),
     changedFiles: old.changedFiles ? (JSON.parse(old.changedFiles) as string[]) : undefined,
   });
-  const { checked } = await readPipelineFile(ctx, config, repo.trusted);
-  const plan = await planStages(ctx, checked, repo, facts, repo.configPath, now);
   const blocked = approvalReason(repo, old, false);
   const fields = { ...kept, status: blocked ? 'blocked' : 'pending', parent: old.number, trigger: by, createdAt: now, updatedAt: now };
+  const readFor = newBuildFacts(ctx, repo, fields, await nextBuildNumber(ctx, repo.id));
+  const { checked } = await readPipelineFile(ctx, config, repo.trusted, readFor);
+  const plan = await planStages(ctx, checked, repo, facts, repo.configPath, now);
   const planned: Exclude<StagePlan, { ok: 'none' }> = plan.ok === 'none' ? { ok: true, stages: [], error: '' } : plan;
-  const build = await createBuild(ctx, repo, fields, config, blocked ? blockedPlan(planned) : planned);
+  const build = await createBuild(ctx, repo, fields, { config, facts: readFor }, blocked ? blockedPlan(planned) : planned);
   await startBuild(ctx, repo, build);
   return build;
 }
@@ -251,8 +265,9 @@ const BURST_PATIENCE = { maxWait: 15_000, timeout: 30_000 };
 export async function createBuild(
   ctx: ServerContext,
   repo: RepoRow,
-  fields: Omit<Prisma.BuildUncheckedCreateInput, 'repoId' | 'number' | 'config' | 'stages'> & { createdAt: number },
-  config: string,
+  fields: BuildFields,
+  /** The file, and the facts it was read with (the number it would get among them). */
+  { config, facts }: { config: string; facts: SubstitutionInput },
   plan: Exclude<StagePlan, { ok: 'none' }>,
   delivery?: TriggerDelivery,
 ): Promise<BuildRow> {
@@ -260,6 +275,7 @@ export async function createBuild(
   const flavour = flavourOf(ctx.config.databaseUrl);
   return ctx.db.$transaction(async (tx) => {
     const { counter } = await tx.repo.update({ where: { id: repo.id }, data: { counter: { increment: 1 } }, select: { counter: true } });
+    checkReadsTheSame(config, facts, counter);
     if (delivery) {
       // Checked again after the repository row is locked by the update above: two replays of one
       // body stored together are serialised there, and the second sees the first one built.

@@ -72,22 +72,21 @@ function sharedLibraries(binary: string): string[] {
 }
 
 /**
- * Builds a stand-in for `node:20` (the image .drone.yml.example names): this machine's
- * `node` binary with its shared libraries at their paths, and busybox as /bin/sh. Only
- * when the engine has no image by that name, so a real node:20 is never replaced.
+ * Imports a busybox root with this machine's `binary` (and the shared libraries it loads) at
+ * `target`, unless the engine already has an image by that name.
  */
-export function ensureNodeImage(name = 'node:20'): string {
+function ensureBinaryImage(name: string, binary: string, target: string): string {
   if (hasImage(name)) return name;
-  const node = fs.realpathSync(execFileSync('sh', ['-c', 'command -v node'], { encoding: 'utf8' }).trim());
   const root = busyboxRoot();
   try {
-    for (const lib of sharedLibraries(node)) {
+    for (const lib of sharedLibraries(binary)) {
       fs.mkdirSync(path.join(root, path.dirname(lib)), { recursive: true });
       fs.copyFileSync(lib, path.join(root, lib));
     }
-    fs.mkdirSync(path.join(root, 'usr/local/bin'), { recursive: true });
-    fs.copyFileSync(node, path.join(root, 'usr/local/bin/node'));
-    fs.chmodSync(path.join(root, 'usr/local/bin/node'), 0o755);
+    fs.mkdirSync(path.join(root, path.dirname(target)), { recursive: true });
+    fs.rmSync(path.join(root, target), { force: true });
+    fs.copyFileSync(binary, path.join(root, target));
+    fs.chmodSync(path.join(root, target), 0o755);
     importRoot(root, name);
     return name;
   } finally {
@@ -95,10 +94,42 @@ export function ensureNodeImage(name = 'node:20'): string {
   }
 }
 
+/** Where `command` is on this machine, links resolved. */
+function hostCommand(command: string, pkg: string): string {
+  try {
+    return fs.realpathSync(execFileSync('sh', ['-c', 'command -v "$1"', 'sh', command], { encoding: 'utf8' }).trim());
+  } catch {
+    throw new Error(`${command} is not installed; install Debian's ${pkg} package (npm test installs it when run as root)`);
+  }
+}
+
+/**
+ * Builds a stand-in for `node:20` (the image .drone.yml.example names): this machine's
+ * `node` binary with its shared libraries at their paths, and busybox as /bin/sh. Only
+ * when the engine has no image by that name, so a real node:20 is never replaced.
+ */
+export function ensureNodeImage(name = 'node:20'): string {
+  if (hasImage(name)) return name;
+  return ensureBinaryImage(name, hostCommand('node', 'nodejs'), 'usr/local/bin/node');
+}
+
+/**
+ * Builds an image whose /bin/sh is this machine's `shell` (dash, bash) with its shared
+ * libraries, and busybox for the other commands, as Debian and Ubuntu images have dash
+ * as /bin/sh. Only when the engine has no image by that name.
+ */
+export function ensureShellImage(name: string, shell: string): string {
+  if (hasImage(name)) return name;
+  return ensureBinaryImage(name, hostCommand(shell, shell), 'bin/sh');
+}
+
 /** The images the test suite uses. */
 export const TEST_IMAGES = {
   busybox: 'harrier-test/busybox:latest',
   alpine: 'alpine:3',
+  /** /bin/sh is dash, as on Debian and Ubuntu images. */
+  dash: 'harrier-test/dash:latest',
+  bash: 'harrier-test/bash:latest',
 } as const;
 
 export function ensureTestImages(): void {
