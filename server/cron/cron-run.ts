@@ -7,12 +7,13 @@ import { asRepoOwner } from '../builds/repo-token.ts';
 import type { ServerContext } from '../context.ts';
 import type { Repo as RepoRow } from '../db/generated/sqlite/client.ts';
 import { trigger, type TriggerResult } from '../trigger/trigger.ts';
-import type { CronRow } from './cron-store.ts';
+import { type CronClaim, type CronRow, finishCronRunWithBuild } from './cron-store.ts';
 
 /** The job's branch does not exist (deleted, renamed, or the repository is empty): retrying will not help. */
 export class CronBranchGone extends Error {}
 
-export async function runCronJob(ctx: ServerContext, repo: RepoRow, job: Pick<CronRow, 'name' | 'branch'>, sender = ''): Promise<TriggerResult> {
+/** With a scheduler's claim, the build and the job's following time commit together (cron-store.ts finishCronRunWithBuild). */
+export async function runCronJob(ctx: ServerContext, repo: RepoRow, job: Pick<CronRow, 'name' | 'branch'>, sender = '', claim?: CronClaim): Promise<TriggerResult> {
   const head = await asRepoOwner(ctx, repo, (token) => ctx.providers.get(repo.provider).branchHead(token, repo.slug, job.branch));
   if (!head) {
     throw new CronBranchGone(
@@ -54,5 +55,5 @@ export async function runCronJob(ctx: ServerContext, repo: RepoRow, job: Pick<Cr
     trigger: '@cron',
     cron: job.name,
   };
-  return trigger(ctx, hook);
+  return trigger(ctx, hook, claim ? { claim: (tx) => finishCronRunWithBuild(tx, claim, ctx.now()) } : {});
 }

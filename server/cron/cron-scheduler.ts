@@ -5,6 +5,7 @@
 // once through Redis (CRON_CHANNEL).
 import type { ServerContext } from '../context.ts';
 import { ScmError } from '../providers/scm.ts';
+import { ClaimLost } from '../trigger/trigger.ts';
 import { CronBranchGone, runCronJob } from './cron-run.ts';
 import { CRON_CHANNEL, claimDueCrons, finishCronRun, nextCronDue, nextFor, retryCronRun, type CronClaim } from './cron-store.ts';
 
@@ -103,15 +104,19 @@ export class CronScheduler {
       const repo = await ctx.db.repo.findUnique({ where: { id: job.repoId } });
       if (!repo) return;
       log.setBindings({ repo: repo.slug });
-      const result = await runCronJob(ctx, repo, job);
+      const result = await runCronJob(ctx, repo, job, '', claim);
       if (result.kind === 'build') {
-        await finishCronRun(ctx, claim, '');
+        // The job's following time was written with the build.
         log.info({ event: 'cron_built', build: result.build.number, branch: job.branch }, 'cron job built');
       } else {
         await finishCronRun(ctx, claim, result.reason);
         log.info({ event: 'cron_ignored', reason: result.reason }, 'cron job made no build');
       }
     } catch (error) {
+      if (error instanceof ClaimLost) {
+        log.info({ event: 'cron_claim_lost', reason: error.message }, 'cron run left to the server that holds it now');
+        return;
+      }
       const reason = describe(error);
       if (retryable(error)) {
         const at = Math.min(ctx.now() + CRON_RETRY_SECONDS, nextFor(job.expr, false, ctx.now()));

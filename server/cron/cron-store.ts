@@ -9,7 +9,7 @@
 // so a job whose servers were all down for days fires one catch-up run, not one per miss.
 import type { Cron } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
-import type { Cron as CronRow } from '../db/generated/sqlite/client.ts';
+import type { Cron as CronRow, Prisma } from '../db/generated/sqlite/client.ts';
 import { nextRun, parseCron } from './cron-expr.ts';
 
 export type { CronRow };
@@ -83,6 +83,18 @@ export async function finishCronRun(ctx: Pick<ServerContext, 'db' | 'now'>, clai
   const next = nextFor(claim.job.expr, false, ctx.now());
   const { count } = await ctx.db.cron.updateMany({ where: { id: claim.job.id, next: claim.lease }, data: { next, error } });
   return count === 1;
+}
+
+/**
+ * Inside the build transaction of a scheduled run: ends the run as finishCronRun does, so the
+ * build and the job's following time commit together. A server that dies after that commit
+ * leaves nothing due; one whose claim lapsed meanwhile (another server took the run) gets
+ * the reason, and its build is rolled back: each due run makes one build.
+ */
+export async function finishCronRunWithBuild(tx: Prisma.TransactionClient, claim: CronClaim, now: number): Promise<string | undefined> {
+  const next = nextFor(claim.job.expr, false, now);
+  const { count } = await tx.cron.updateMany({ where: { id: claim.job.id, next: claim.lease }, data: { next, error: '' } });
+  return count === 1 ? undefined : `cron job "${claim.job.name}" was changed, deleted or taken by another server while this one built it`;
 }
 
 /** Puts a run back to be tried again at `at` (the provider failed, or this server is stopping), with why. */

@@ -12,7 +12,7 @@ import { reportCommitStatus } from '../builds/commit-status.ts';
 import { buildJson, repoJson } from '../api/serialize.ts';
 import { systemInfo } from '../system-info.ts';
 import type { ServerContext } from '../context.ts';
-import type { Build as BuildRow, Delivery as DeliveryRow, Repo as RepoRow } from '../db/generated/sqlite/client.ts';
+import type { Build as BuildRow, Delivery as DeliveryRow, Prisma, Repo as RepoRow } from '../db/generated/sqlite/client.ts';
 import { asRepoOwner } from '../builds/repo-token.ts';
 import { sameCommit } from '../providers/parse-hook.ts';
 import { changedFilesFor } from './changed-files.ts';
@@ -157,7 +157,16 @@ export interface TriggerOptions {
    * who saw a signed delivery can resend it) and builds nothing, unless it is a redelivery.
    */
   delivery?: TriggerDelivery;
+  /**
+   * Checked inside the build transaction, after the number is taken: a reason (the run this
+   * build is for is no longer the caller's, e.g. a cron claim that lapsed and another server
+   * took) rolls the build back with a ClaimLost; its writes commit with the build or not at all.
+   */
+  claim?: (tx: Prisma.TransactionClient) => Promise<string | undefined>;
 }
+
+/** The build was not made: the run it was for is someone else's now (TriggerOptions.claim). */
+export class ClaimLost extends Error {}
 
 export type TriggerDelivery = Pick<DeliveryRow, 'id' | 'provider' | 'guid' | 'bodyHash' | 'redeliveryOf'>;
 
@@ -210,7 +219,7 @@ async function triggerOnce(ctx: ServerContext, received: Hook, opts: TriggerOpti
   // As Drone's, a protected repository holds builds its webhooks start, not its cron jobs'.
   const blocked = approvalReason(repo, { event: hook.event, fork: hook.fork, approvedBy: '' }, (hook.trigger ?? '@hook') === '@hook');
   const fields = { ...buildFields(hook, now), sourceCloneUrl: cloneUrl, ...(blocked ? { status: 'blocked' } : {}), configSource, changedFiles: changedFiles ? JSON.stringify(changedFiles) : null };
-  const build = await createBuild(ctx, repo, fields, { config, facts }, blocked ? blockedPlan(plan) : plan, opts.delivery);
+  const build = await createBuild(ctx, repo, fields, { config, facts }, blocked ? blockedPlan(plan) : plan, opts.delivery, opts.claim);
   if (blocked && build.status === 'blocked') ctx.logger.info({ event: 'build_blocked', repo: repo.slug, build: build.number, reason: blocked }, 'build waits for approval');
   await startBuild(ctx, repo, build);
   return { kind: 'build', build };
@@ -270,6 +279,7 @@ export async function createBuild(
   { config, facts }: { config: string; facts: SubstitutionInput },
   plan: Exclude<StagePlan, { ok: 'none' }>,
   delivery?: TriggerDelivery,
+  claim?: TriggerOptions['claim'],
 ): Promise<BuildRow> {
   const now = fields.createdAt;
   const flavour = flavourOf(ctx.config.databaseUrl);
@@ -284,6 +294,8 @@ export async function createBuild(
       // The delivery is marked built with its build, so it either made its build or can be retried.
       if (!(await markBuilt(tx, delivery.id, counter, now))) throw new DuplicateDeliveryError(`delivery ${delivery.guid} already made its build`);
     }
+    const lost = claim && (await claim(tx));
+    if (lost) throw new ClaimLost(lost);
     const build = await tx.build.create({
       data: {
         ...fields,

@@ -6,6 +6,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Build, Cron } from '../../core/domain.ts';
 import { nextRun, parseCron } from '../../server/cron/cron-expr.ts';
+import { runCronJob } from '../../server/cron/cron-run.ts';
+import { ClaimLost } from '../../server/trigger/trigger.ts';
 import { githubScenario, SLUG, type GithubScenario } from '../support/scenario.ts';
 
 const PIPELINE = `kind: pipeline
@@ -229,6 +231,30 @@ describe.each(['sqlite', 'postgres'] as const)('cron jobs API on %s', (flavour) 
     expect(logs.lines.some((l) => l.includes('"event":"cron_retry"'))).toBe(true);
     await makeDue('nightly');
     await waitFor('the retried run', async () => ((await row('nightly')).error === '' ? true : undefined));
+    expect(await builds()).toBe(before + 1);
+  });
+
+  it('makes one build of a run whose claim lapsed: the server that lost it rolls its build back, the holder builds and moves the job on', async () => {
+    const { ctx } = s.server;
+    const job = await row('nightly');
+    const repo = await ctx.db.repo.findUniqueOrThrow({ where: { id: job.repoId } });
+    // Server A claimed the run and stalled; its claim lapsed and server B claimed it again.
+    // Both leases lie in the future, so the server's own scheduler leaves the job alone.
+    const leaseA = ctx.now() + 3_000;
+    const leaseB = ctx.now() + 6_000;
+    await ctx.db.cron.update({ where: { id: job.id }, data: { next: leaseB } });
+    const builds = () => ctx.db.build.count({ where: { cron: 'nightly' } });
+    const before = await builds();
+    await expect(runCronJob(ctx, repo, job, '', { job, lease: leaseA })).rejects.toBeInstanceOf(ClaimLost);
+    expect(await builds()).toBe(before);
+    expect((await row('nightly')).next).toBe(leaseB);
+    const made = await runCronJob(ctx, repo, job, '', { job, lease: leaseB });
+    expect(made.kind).toBe('build');
+    expect(await builds()).toBe(before + 1);
+    const after = await row('nightly');
+    expect(after.next).toBe(nextRun(parseCron(after.expr), ctx.now()));
+    // Ending the run again (a retry by the stalled server) finds nothing of its own to end.
+    await expect(runCronJob(ctx, repo, job, '', { job, lease: leaseB })).rejects.toBeInstanceOf(ClaimLost);
     expect(await builds()).toBe(before + 1);
   });
 
