@@ -1,4 +1,4 @@
-// `harrier build ls|info|restart|retry|cancel|promote|approve|decline`, after `drone build`.
+// `harrier build ls|info|create|restart|retry|cancel|promote|rollback|approve|decline`, after `drone build`.
 // `harrier build logs` is in build-logs-command.ts.
 import type { Command } from 'commander';
 import type { Build } from '../../core/domain.ts';
@@ -58,6 +58,21 @@ export function addBuildCommands(program: Command, ctx: ClientContext): void {
       .argument('<build>', 'build number, or last');
   const show = (call: Invocation, b: Build, what: string) => print(call.io, call.format, b, () => `${what}\n${describeBuild(b)}`);
 
+  clientCommand(build, 'create', 'start a build of a branch\'s head, or of a commit (event custom)')
+    .argument('<repo>', 'owner/name')
+    .option('--branch <branch>', 'the branch to build (default: the repository\'s default branch)')
+    .option('--commit <sha>', 'the commit to build (default: the branch\'s head)')
+    .option('-p, --param <KEY=VALUE>', 'a parameter the build\'s steps see (repeatable)', collect)
+    .action(
+      act(ctx, async (call) => {
+        const slug = repoArg(call.args[0]);
+        const params = buildParams(call, { branch: 'use --branch', commit: 'use --commit' });
+        const query = { branch: call.opts.branch as string | undefined, commit: call.opts.commit as string | undefined, ...params };
+        const b = await call.client.request<Build>('POST', `/api/repos/${repoPath(slug)}/builds`, { query });
+        show(call, b, `build ${b.number} created`);
+      }),
+    );
+
   change('restart', 'start a new build of the same commit and pipeline file').action(
     act(ctx, async (call) => {
       const { slug, number } = await target(call);
@@ -85,19 +100,20 @@ export function addBuildCommands(program: Command, ctx: ClientContext): void {
     }),
   );
 
-  change('promote', 'promote a build to a target environment (a new build with event promote)')
-    .argument('<target>', 'the environment, e.g. production')
-    .option('-p, --param <KEY=VALUE>', 'a parameter the promoted build\'s steps see (repeatable)', collect)
-    .action(
-      act(ctx, async (call) => {
-        const { slug, number } = await target(call);
-        const deployTo = call.args[2]!;
-        const params = parseAssignments((call.opts.param as string[] | undefined) ?? [], '--param');
-        if ('target' in params) throw new UsageError('--param target=… would clash with the target argument; name the environment as the third argument');
-        const b = await call.client.request<Build>('POST', `/api/repos/${repoPath(slug)}/builds/${number}/promote`, { query: { target: deployTo, ...params } });
-        show(call, b, `build ${number} promoted to ${deployTo} as build ${b.number}`);
-      }),
-    );
+  for (const event of ['promote', 'rollback'] as const) {
+    change(event, event === 'promote' ? 'promote a build to a target environment (a new build with event promote)' : 'roll a target environment back to a build (a new build with event rollback)')
+      .argument('<target>', 'the environment, e.g. production')
+      .option('-p, --param <KEY=VALUE>', `a parameter the new build's steps see (repeatable)`, collect)
+      .action(
+        act(ctx, async (call) => {
+          const { slug, number } = await target(call);
+          const deployTo = call.args[2]!;
+          const params = buildParams(call, { target: 'name the environment as the third argument' });
+          const b = await call.client.request<Build>('POST', `/api/repos/${repoPath(slug)}/builds/${number}/${event}`, { query: { target: deployTo, ...params } });
+          show(call, b, `build ${number} ${event === 'promote' ? 'promoted' : 'rolled back'} to ${deployTo} as build ${b.number}`);
+        }),
+      );
+  }
 
   for (const verb of ['approve', 'decline'] as const) {
     change(verb, verb === 'approve' ? 'approve a blocked build: its stages are queued' : 'decline a blocked build: none of its stages runs').action(
@@ -108,6 +124,19 @@ export function addBuildCommands(program: Command, ctx: ClientContext): void {
       }),
     );
   }
+}
+
+/**
+ * The -p KEY=VALUE parameters, sent as query parameters as drone's CLI sends them. A name the
+ * endpoint reads itself (`reserved`: name -> what to do instead) would not be a parameter,
+ * and access_token never is one.
+ */
+function buildParams(call: Invocation, reserved: Record<string, string>): Record<string, string> {
+  const params = parseAssignments((call.opts.param as string[] | undefined) ?? [], '--param');
+  for (const [name, instead] of Object.entries({ ...reserved, access_token: 'give the token with --token or HARRIER_TOKEN' })) {
+    if (Object.hasOwn(params, name)) throw new UsageError(`--param ${name}=… would not reach the build: the server reads ${name} itself; ${instead}`);
+  }
+  return params;
 }
 
 async function target(call: Invocation): Promise<{ slug: string; number: number }> {
@@ -128,6 +157,8 @@ function describeBuild(b: Build): string {
     ['Started', when(b.started)],
     ['Finished', when(b.finished)],
     ...(b.deploy_to ? ([['Target', b.deploy_to]] as [string, string][]) : []),
+    ...(b.parent ? ([['Parent', b.parent]] as [string, number][]) : []),
+    ...Object.entries(b.params ?? {}).map(([key, value]) => [`Param ${key}`, value] as [string, string]),
     ...(b.error ? ([['Error', b.error]] as [string, string][]) : []),
   ]);
   if (!b.stages?.length) return head;

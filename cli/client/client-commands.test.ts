@@ -11,17 +11,9 @@ import { secretBoxFor, secretContext } from '../../server/secrets/secret-box.ts'
 import { oneStepPipeline } from '../../test/support/fleet.ts';
 import { githubScenario, SLUG, type GithubScenario } from '../../test/support/scenario.ts';
 import { freePort } from '../../test/support/server.ts';
-import { captureIO } from '../testing/command-io.ts';
-import { runClientCommand } from './client-program.ts';
+import { harrierFor } from '../testing/client-run.ts';
 
 const PIPELINE = oneStepPipeline('build', ['echo hello']);
-
-interface Ran {
-  code: number;
-  out: string;
-  err: string;
-  json<T>(): T;
-}
 
 describe.each(['sqlite', 'postgres'] as const)('harrier client commands against a server on %s', (flavour) => {
   let s: GithubScenario;
@@ -36,11 +28,7 @@ describe.each(['sqlite', 'postgres'] as const)('harrier client commands against 
     if (cwd) fs.rmSync(cwd, { recursive: true, force: true });
   });
 
-  async function harrier(args: string[], env: NodeJS.ProcessEnv = { HARRIER_SERVER: s.server.host, HARRIER_TOKEN: s.token }): Promise<Ran> {
-    const io = captureIO(cwd, env);
-    const code = await runClientCommand(args, io);
-    return { code, out: io.out(), err: io.err(), json: <T>() => JSON.parse(io.out()) as T };
-  }
+  const harrier = harrierFor(() => ({ server: s.server.host, token: s.token }), () => cwd);
 
   async function pushBuild(file: string): Promise<Build> {
     const { responses } = await s.push({ [file]: file }, `Add ${file}`);

@@ -11,13 +11,13 @@ export function addCronCommands(program: Command, ctx: ClientContext): void {
   const crons = (call: Invocation) => `/api/repos/${repoPath(repoArg(call.args[0]))}/cron`;
   const one = (call: Invocation) => `${crons(call)}/${encodeURIComponent(call.args[1]!)}`;
 
-  clientCommand(cron, 'ls', 'list a repository\'s cron jobs')
+  clientCommand(cron, 'ls', 'list a repository\'s cron jobs, with why a job\'s last scheduled run made no build')
     .argument('<repo>', 'owner/name')
     .action(
       act(ctx, async (call) => {
         const jobs = await call.client.get<Cron[]>(crons(call));
         print(call.io, call.format, jobs, () =>
-          table(['NAME', 'EXPR', 'BRANCH', 'DISABLED', 'NEXT', 'PREV'], jobs.map((c) => [c.name, c.expr, c.branch, c.disabled, when(c.next), when(c.prev)])),
+          table(['NAME', 'EXPR', 'BRANCH', 'DISABLED', 'NEXT', 'PREV', 'ERROR'], jobs.map((c) => [c.name, c.expr, c.branch, c.disabled, when(c.next), when(c.prev), c.error])),
         );
       }),
     );

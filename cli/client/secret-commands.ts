@@ -1,13 +1,14 @@
 // `harrier secret ls|add|update|rm`, after `drone secret`: a repository's secrets, or with
-// --org a namespace's (Drone's organisation secrets, /api/secrets/{namespace}). Values go
-// to the server and never come back: every answer lists names and flags only.
+// --org a namespace's (Drone's organisation secrets, /api/secrets/{namespace}, on the
+// provider --provider names, as ?provider=). Values go to the server and never come back:
+// every answer lists names and flags only.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { OrgSecret, Secret } from '../../core/domain.ts';
 import { UsageError } from '../command-io.ts';
 import { act, booleanArg, clientCommand, commandGroup, repoArg, type ClientContext, type Invocation } from './client-command.ts';
-import { repoPath } from './harrier-client.ts';
+import { repoPath, type Query } from './harrier-client.ts';
 import { print, table } from './output.ts';
 
 export function addSecretCommands(program: Command, ctx: ClientContext): void {
@@ -15,7 +16,8 @@ export function addSecretCommands(program: Command, ctx: ClientContext): void {
   const command = (name: string, description: string) =>
     clientCommand(secret, name, description)
       .argument('[repo]', 'owner/name (or --org)')
-      .option('--org <namespace>', 'an organisation secret of this namespace instead of a repository\'s');
+      .option('--org <namespace>', 'an organisation secret of this namespace instead of a repository\'s')
+      .option('--provider <provider>', 'with --org: the namespace\'s provider, github or bitbucket (default: the one you signed in with)');
   const named = (c: Command) => c.option('--name <name>', 'the secret\'s name, as pipelines write it after from_secret');
   const valued = (c: Command) =>
     c
@@ -24,7 +26,8 @@ export function addSecretCommands(program: Command, ctx: ClientContext): void {
 
   command('ls', 'list secrets (names and flags, never values)').action(
     act(ctx, async (call) => {
-      const secrets = await call.client.get<(Secret | OrgSecret)[]>(base(call));
+      const { path: at, query } = secretPath(call);
+      const secrets = await call.client.get<(Secret | OrgSecret)[]>(at, query);
       print(call.io, call.format, secrets, () => table(['NAME', 'PULL REQUESTS'], secrets.map((s) => [s.name, s.pull_request])));
     }),
   );
@@ -32,7 +35,8 @@ export function addSecretCommands(program: Command, ctx: ClientContext): void {
   valued(named(command('add', 'add a secret'))).action(
     act(ctx, async (call) => {
       const body = { name: nameOf(call), data: dataOf(call, true), pull_request: booleanArg(call.opts.allowPullRequest, '--allow-pull-request') ?? false };
-      show(call, await call.client.request<Secret | OrgSecret>('POST', base(call), { body }), 'added');
+      const { path: at, query } = secretPath(call);
+      show(call, await call.client.request<Secret | OrgSecret>('POST', at, { query, body }), 'added');
     }),
   );
 
@@ -40,27 +44,33 @@ export function addSecretCommands(program: Command, ctx: ClientContext): void {
     act(ctx, async (call) => {
       const body = { data: dataOf(call, false), pull_request: booleanArg(call.opts.allowPullRequest, '--allow-pull-request') };
       if (body.data === undefined && body.pull_request === undefined) throw new UsageError('nothing to change: give --data, --allow-pull-request or both');
-      show(call, await call.client.request<Secret | OrgSecret>('PATCH', `${base(call)}/${encodeURIComponent(nameOf(call))}`, { body }), 'updated');
+      const { path: at, query } = secretPath(call, nameOf(call));
+      show(call, await call.client.request<Secret | OrgSecret>('PATCH', at, { query, body }), 'updated');
     }),
   );
 
   named(command('rm', 'remove a secret')).action(
     act(ctx, async (call) => {
       const name = nameOf(call);
-      await call.client.request('DELETE', `${base(call)}/${encodeURIComponent(name)}`);
+      const { path: at, query } = secretPath(call, name);
+      await call.client.request('DELETE', at, { query });
       if (call.format === 'table') call.io.stdout(`secret ${name} removed\n`);
     }),
   );
 }
 
-function base({ args, opts }: Invocation): string {
+/** Where the secrets (or the one named) are: a repository's, or with --org a namespace's on --provider. */
+function secretPath({ args, opts }: Invocation, name?: string): { path: string; query: Query } {
+  const one = name === undefined ? '' : `/${encodeURIComponent(name)}`;
   if (opts.org !== undefined && args[0] !== undefined) throw new UsageError(`name a repository (${args[0]}) or --org ${opts.org}, not both`);
   if (opts.org !== undefined) {
     if (!/^[^/\s]+$/.test(opts.org as string)) throw new UsageError(`--org ${JSON.stringify(opts.org)} is not a namespace: write the owner alone, e.g. --org octocat`);
-    return `/api/secrets/${encodeURIComponent(opts.org as string)}`;
+    // The server says which providers it has when --provider names another.
+    return { path: `/api/secrets/${encodeURIComponent(opts.org as string)}${one}`, query: { provider: opts.provider as string | undefined } };
   }
+  if (opts.provider !== undefined) throw new UsageError(`--provider picks an organisation's provider: give it with --org NAMESPACE; a repository's secrets need none`);
   if (args[0] === undefined) throw new UsageError('name the repository (owner/name), or an organisation with --org NAMESPACE');
-  return `/api/repos/${repoPath(repoArg(args[0]))}/secrets`;
+  return { path: `/api/repos/${repoPath(repoArg(args[0]))}/secrets${one}`, query: {} };
 }
 
 function nameOf({ opts }: Invocation): string {
