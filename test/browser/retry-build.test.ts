@@ -1,9 +1,9 @@
 // Retrying a failed build in place from its page: "Retry failed" runs the failed stage again
 // on the real runner in the same build, and the stage's switch shows each attempt's steps and log.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Build } from '../../core/domain.ts';
 import { flakyPipeline, MARKER_RELEASED, MARKER_SECRET, MARKER_WITHHELD } from '../support/flaky-pipeline.ts';
-import { PATIENCE_MS, startUiHarness, type UiHarness } from './ui-harness.ts';
+import { PATIENCE_MS, useUiHarness } from './ui-harness.ts';
 
 const PIPELINE = `${flakyPipeline('flaky')}---
 kind: pipeline
@@ -16,19 +16,10 @@ steps:
 `;
 
 describe('retrying a build on its page', () => {
-  let h: UiHarness;
-  beforeAll(async () => {
-    h = await startUiHarness();
-  }, 120_000);
-  afterEach(async () => {
-    const errors = await h?.endTest();
-    expect(errors ?? []).toEqual([]);
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  const harness = useUiHarness();
 
   it('retries the failed stage with "Retry failed" and switches between its attempts', async () => {
+    const h = harness();
     const slug = 'octocat/retry-me';
     h.addRepo(slug, { 'README.md': '# hello\n', '.drone.yml': PIPELINE });
     await h.activate(slug);
