@@ -91,7 +91,7 @@ async function appendRows(db: Db, texts: string[]): Promise<number> {
 async function readHarrier(db: Db, stepId: number): Promise<{ rate: number; bytes: number }> {
   const ctx = { db, logger: pino({ level: 'warn' }) } as unknown as ServerContext;
   const app = express();
-  app.get('/log', (req, res, next) => void sendLogJson(ctx, req, res, stepId, 0).catch(next));
+  app.get('/log', (req, res, next) => void sendLogJson(ctx, req, res, stepId, 1, 0).catch(next));
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {

@@ -178,7 +178,7 @@ function stageFor(pipeline: Pipeline, number: number, now: number): Stage {
       exit_code: 0, started: 0, stopped: 0, version: 1, depends_on: s.dependsOn, image: s.image, detached: s.detached, schema: '',
     }));
   return {
-    id, repo_id: 1, build_id: 1, number, name: pipeline.name, kind: pipeline.kind, type: pipeline.type, status: 'pending', error: '',
+    id, repo_id: 1, build_id: 1, number, attempt: 1, name: pipeline.name, kind: pipeline.kind, type: pipeline.type, status: 'pending', error: '',
     errignore: false, exit_code: 0, machine: os.hostname(), os: pipeline.platform.os, arch: pipeline.platform.arch,
     variant: pipeline.platform.variant, kernel: '', limit: pipeline.concurrency.limit, started: 0, stopped: 0, created: now, updated: now,
     version: 1, on_success: true, on_failure: false, depends_on: [...pipeline.dependsOn], labels: { ...pipeline.node }, steps,

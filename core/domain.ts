@@ -171,6 +171,35 @@ export interface Stage {
   /** Harrier addition, in GET …/builds/{number} and …/builds/latest: why a pending or waiting_on_dependencies stage has not started, e.g. "no runner has labels gpu=yes". */
   waiting?: string;
   steps?: Step[];
+  /** Harrier addition: which run of the stage this is, 1 until it is retried (POST …/builds/{number}/retry). */
+  attempt: number;
+  /** Harrier addition, with the build's stages: the stage's earlier runs, oldest first. */
+  attempts?: StageAttempt[];
+}
+
+/** An earlier run of a retried stage, as it ended. Its steps' logs: GET …/logs/{stage}/{step}?attempt={attempt}. */
+export interface StageAttempt {
+  attempt: number;
+  status: Status;
+  error: string;
+  exit_code: number;
+  /** The runner that ran it. */
+  machine: string;
+  started: number;
+  stopped: number;
+  steps: StepAttempt[];
+}
+
+/** A step of an earlier run of a stage, as it ended. */
+export interface StepAttempt {
+  number: number;
+  name: string;
+  status: Status;
+  exit_code: number;
+  error: string;
+  started: number;
+  stopped: number;
+  log_cut: boolean;
 }
 
 export interface Step {

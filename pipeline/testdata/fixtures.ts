@@ -70,6 +70,7 @@ export const build: Build = {
 
 export const stage: Stage = {
   id: 300,
+  attempt: 1,
   repo_id: 7,
   build_id: 100,
   number: 1,

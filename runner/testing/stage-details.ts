@@ -43,7 +43,7 @@ export function stageDetails(input: DetailsInput): StageDetails {
     started: 0, stopped: 0, version: 1, depends_on: [], image: '', detached: false, schema: '',
   }));
   const stage: Stage = {
-    id: stageId, repo_id: repoId, build_id: buildId, number: 1, name: input.name ?? 'default', kind: 'pipeline', type: 'docker',
+    id: stageId, attempt: 1, repo_id: repoId, build_id: buildId, number: 1, name: input.name ?? 'default', kind: 'pipeline', type: 'docker',
     status: 'pending', error: '', errignore: false, exit_code: 0, machine: '', os: 'linux', arch: 'amd64', variant: '', kernel: '',
     limit: 0, started: 0, stopped: 0, created: 0, updated: 0, version: 1, on_success: true, on_failure: false, depends_on: [],
     labels: {}, steps,

@@ -3,6 +3,8 @@
 //   POST   /api/repos/{owner}/{name}/builds/{number}   restart: a new build from the same commit and pipeline file
 //   POST   /api/repos/{owner}/{name}/builds/{number}/approve   a blocked build's stages are queued; approved_by records who
 //   POST   /api/repos/{owner}/{name}/builds/{number}/decline   a blocked build ends declined and never runs
+//   POST   /api/repos/{owner}/{name}/builds/{number}/retry?stage=N   in the same build, runs again the stages that did not
+//          pass (or stage N) and those depending on them; Harrier's own, Drone only restarts whole builds
 //   POST   /api/repos/{owner}/{name}/builds?branch=&commit=&KEY=VALUE   a manual build (event custom); other keys are parameters
 //   POST   /api/repos/{owner}/{name}/builds/{number}/promote?target=&KEY=VALUE    event promote, DRONE_DEPLOY_TO=target
 //   POST   /api/repos/{owner}/{name}/builds/{number}/rollback?target=&KEY=VALUE   event rollback, likewise
@@ -16,6 +18,7 @@ import { approveBuild, cancelBuild, declineBuild } from '../builds/build-state.t
 import type { ServerContext } from '../context.ts';
 import { conflict, notFound } from '../http/errors.ts';
 import { buildFromRef } from '../trigger/build-from-ref.ts';
+import { retryBuild } from '../builds/retry-build.ts';
 import { restartBuild } from '../trigger/trigger.ts';
 import { parseInput } from './body-validation.ts';
 import { buildParams } from './build-params.ts';
@@ -39,6 +42,10 @@ const targetQuery = z.object({
     .regex(PLAIN, 'must not hold control characters'),
 });
 
+const retryQuery = z.object({
+  stage: z.string().regex(/^[1-9]\d{0,8}$/, 'must be a stage number (1, 2, …) as the build lists its stages').transform(Number).optional(),
+});
+
 export function buildActionRouter(ctx: ServerContext): Router {
   const router = Router();
 
@@ -48,7 +55,7 @@ export function buildActionRouter(ctx: ServerContext): Router {
     if (!build) throw notFound(`${slug} has no build ${raw}`);
     return build;
   };
-  const withStages = async (id: number) => buildJson((await ctx.db.build.findUnique({ where: { id }, include: { stages: { include: { steps: true } } } }))!);
+  const withStages = async (id: number) => buildJson((await ctx.db.build.findUnique({ where: { id }, include: { stages: { include: { steps: true, attempts: true } } } }))!);
 
   router.delete(BUILD, repoAccess(ctx, 'write'), async (req, res) => {
     const build = await findBuild(req.repo!.id, req.repo!.slug, String(req.params.number));
@@ -72,6 +79,13 @@ export function buildActionRouter(ctx: ServerContext): Router {
     const login = req.user!.login;
     const build = await buildFromRef(ctx, req.repo!, { event: 'custom', branch: q.branch, commit: q.commit, params, trigger: login, sender: login, byUser: true });
     ctx.logger.info({ event: 'build_requested', kind: 'custom', repo: req.repo!.slug, build: build.number, by: login }, 'manual build requested');
+    res.json(await withStages(build.id));
+  });
+
+  router.post(`${BUILD}/retry`, repoAccess(ctx, 'write'), async (req, res) => {
+    const build = await findBuild(req.repo!.id, req.repo!.slug, String(req.params.number));
+    const { stage } = parseInput(retryQuery, req.query, 'query');
+    await retryBuild(ctx, req.repo!, build, stage);
     res.json(await withStages(build.id));
   });
 

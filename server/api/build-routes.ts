@@ -12,7 +12,7 @@ import { repoAccess } from '../auth/repo-access.ts';
 import { waitingReasons } from '../builds/waiting-reason.ts';
 import { notFound } from '../http/errors.ts';
 import { parseInput } from './body-validation.ts';
-import { sendLogJson } from '../logs/log-json.ts';
+import { parseLogQuery, sendLogJson } from '../logs/log-json.ts';
 import { findStep } from './find-step.ts';
 import { buildJson } from './serialize.ts';
 
@@ -55,7 +55,7 @@ export function buildRouter(ctx: ServerContext): Router {
     const build = await ctx.db.build.findFirst({
       where: { repoId: req.repo!.id, ...(q.branch ? { target: q.branch } : {}), ...(q.ref ? { ref: q.ref } : {}) },
       orderBy: { number: 'desc' },
-      include: { stages: { include: { steps: true } } },
+      include: { stages: { include: { steps: true, attempts: true } } },
     });
     if (!build) {
       const filter = [q.branch && `branch ${q.branch}`, q.ref && `ref ${q.ref}`].filter(Boolean).join(' and ');
@@ -68,7 +68,7 @@ export function buildRouter(ctx: ServerContext): Router {
     const number = numberParam(req, 'number', 'build number');
     const build = await ctx.db.build.findUnique({
       where: { repoId_number: { repoId: req.repo!.id, number } },
-      include: { stages: { include: { steps: true } } },
+      include: { stages: { include: { steps: true, attempts: true } } },
     });
     if (!build) throw notFound(`${req.repo!.slug} has no build ${number}`);
     res.json(buildJson(build, await waitingReasons(ctx, build.stages)));
@@ -78,7 +78,11 @@ export function buildRouter(ctx: ServerContext): Router {
     const number = numberParam(req, 'number', 'build number');
     const step = await findStep(ctx, req.repo!, number, numberParam(req, 'stage', 'stage number'), numberParam(req, 'step', 'step number'));
     const build = await ctx.db.build.findUniqueOrThrow({ where: { repoId_number: { repoId: req.repo!.id, number } }, select: { logsPurged: true } });
-    await sendLogJson(ctx, req, res, step.id, build.logsPurged);
+    const attempt = parseLogQuery(req.query).attempt ?? step.stageAttempt;
+    if (attempt > step.stageAttempt) {
+      throw notFound(`stage ${req.params.stage} of build ${number} has had ${step.stageAttempt} attempt${step.stageAttempt === 1 ? '' : 's'}, not ${attempt}; ask for ?attempt=1 to ${step.stageAttempt}`);
+    }
+    await sendLogJson(ctx, req, res, step.id, attempt, build.logsPurged);
   });
 
   return router;

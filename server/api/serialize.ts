@@ -1,13 +1,15 @@
 // Database rows to the Drone-shaped JSON of core/domain.ts. Nothing else turns
 // rows into API answers, so field names stay the same everywhere.
-import type { Build, EventName, Repo, Stage, Status, Step, User } from '../../core/domain.ts';
+import type { Build, EventName, Repo, Stage, StageAttempt, Status, Step, StepAttempt, User } from '../../core/domain.ts';
 import type {
   Build as BuildRow,
   Repo as RepoRow,
   Stage as StageRow,
+  StageAttempt as StageAttemptRow,
   Step as StepRow,
   User as UserRow,
 } from '../db/generated/sqlite/client.ts';
+import type { ArchivedStep } from '../builds/retry-build.ts';
 
 function json<T>(text: string, fallback: T): T {
   try {
@@ -92,8 +94,17 @@ export function stepJson(s: StepRow): Step {
   };
 }
 
+export function stageAttemptJson(a: StageAttemptRow): StageAttempt {
+  const steps = json<ArchivedStep[]>(a.steps, []).map(
+    (s): StepAttempt => ({ number: s.number, name: s.name, status: s.status as Status, exit_code: s.exitCode, error: s.error, started: s.started, stopped: s.stopped, log_cut: s.logCut }),
+  );
+  return { attempt: a.attempt, status: a.status as Status, error: a.error, exit_code: a.exitCode, machine: a.machine, started: a.started, stopped: a.stopped, steps };
+}
+
+type StageWith = StageRow & { steps?: StepRow[]; attempts?: StageAttemptRow[] };
+
 /** `waiting` says why a stage that has not started waits (server/builds/waiting-reason.ts). */
-export function stageJson(s: StageRow & { steps?: StepRow[] }, waiting?: string): Stage {
+export function stageJson(s: StageWith, waiting?: string): Stage {
   return {
     id: s.id,
     repo_id: s.repoId,
@@ -123,11 +134,13 @@ export function stageJson(s: StageRow & { steps?: StepRow[] }, waiting?: string)
     labels: json<Record<string, string>>(s.labels, {}),
     ...(waiting !== undefined ? { waiting } : {}),
     ...(s.steps ? { steps: [...s.steps].sort((a, b) => a.number - b.number).map(stepJson) } : {}),
+    attempt: s.attempt,
+    ...(s.attempts ? { attempts: [...s.attempts].sort((a, b) => a.attempt - b.attempt).map(stageAttemptJson) } : {}),
   };
 }
 
 /** `waiting`: why stages wait, by stage id, for the build's own endpoints. */
-export function buildJson(b: BuildRow & { stages?: (StageRow & { steps?: StepRow[] })[] }, waiting?: Map<number, string>): Build {
+export function buildJson(b: BuildRow & { stages?: StageWith[] }, waiting?: Map<number, string>): Build {
   return {
     id: b.id,
     repo_id: b.repoId,

@@ -5,7 +5,7 @@
 import type { Status } from '../../core/domain.ts';
 import { isDone } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
-import type { Stage as StageRow } from '../db/generated/sqlite/client.ts';
+import type { Build as BuildRow, Repo as RepoRow, Stage as StageRow } from '../db/generated/sqlite/client.ts';
 import { channels } from '../events/event-bus.ts';
 import { readyStages as readyOf } from '../../pipeline/stage-readiness.ts';
 import { reportCommitStatus } from './commit-status.ts';
@@ -171,6 +171,15 @@ export async function declineBuild(ctx: ServerContext, buildId: number, login: s
 }
 
 /** Tells the build's watchers (runners, live build lists) that it changed. */
+/** A build that has (again) stages to run: runners hear of its pending stages, live pages of it, and the provider of its pending status. */
+export async function announceBuild(ctx: ServerContext, repo: RepoRow, build: BuildRow): Promise<void> {
+  const pending = await ctx.db.stage.findMany({ where: { buildId: build.id, status: 'pending' }, select: { lane: true } });
+  ctx.queue.announce(pending.map((s) => s.lane));
+  // Live build lists (GET /api/stream/{owner}/{name}) show the build at once.
+  await publishBuild(ctx, build.id);
+  void reportCommitStatus(ctx, repo, build);
+}
+
 export async function publishBuild(ctx: ServerContext, buildId: number): Promise<void> {
   const build = await ctx.db.build.findUnique({ where: { id: buildId }, select: { id: true, repoId: true, number: true, status: true, cancelled: true } });
   if (!build) return;

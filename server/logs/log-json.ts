@@ -4,6 +4,7 @@
 // server's memory. The bytes are those res.json() wrote when it sent the whole array.
 //   ?offset=N  the first position to answer (default 0)
 //   ?limit=N   how many lines at most (default: all that follow; at most MAX_LOG_LIMIT)
+//   ?attempt=N which attempt of a retried stage (default: its current one)
 import { once } from 'node:events';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
@@ -30,13 +31,15 @@ const logQuery = z.object({
   limit: wholeNumber(`how many lines, at most ${MAX_LOG_LIMIT}; read further with offset = the last pos + 1`)
     .pipe(z.number().max(MAX_LOG_LIMIT, `must be at most ${MAX_LOG_LIMIT}; read the rest with offset = the last pos + 1`))
     .optional(),
+  attempt: wholeNumber('which attempt of the stage, 1 for its first run').pipe(z.number().min(1, 'must be 1 or more: attempts count from 1')).optional(),
 });
 
-export function parseLogQuery(query: unknown): { offset?: number; limit?: number } {
+export function parseLogQuery(query: unknown): { offset?: number; limit?: number; attempt?: number } {
   return parseInput(logQuery, query, 'query');
 }
 
-export async function sendLogJson(ctx: ServerContext, req: Request, res: Response, stepId: number, logsPurged: number): Promise<void> {
+/** `attempt`: the stage attempt whose log to send, checked by the caller (it exists). */
+export async function sendLogJson(ctx: ServerContext, req: Request, res: Response, stepId: number, attempt: number, logsPurged: number): Promise<void> {
   const { offset, limit } = parseLogQuery(req.query);
   // Which reader a debug event concerns: the client's port.
   const port = req.socket.remotePort;
@@ -57,7 +60,7 @@ export async function sendLogJson(ctx: ServerContext, req: Request, res: Respons
   let lines = 0;
   let chunk = '[';
   try {
-    for await (const page of logLinePages(ctx, stepId, { from: offset, count: limit, signal: gone.signal })) {
+    for await (const page of logLinePages(ctx, stepId, { from: offset, count: limit, signal: gone.signal, attempt })) {
       for (const line of page) {
         chunk += (lines++ ? ',' : '') + lineJson(line);
       }

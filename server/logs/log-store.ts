@@ -1,7 +1,8 @@
 // A step's log is kept as chunks (LogChunk rows): each holds a run of consecutive lines,
 // first..last, compressed (log-chunk.ts). A runner batch becomes one row, or a few for a
 // large one, instead of one row and one index entry per line, and any server process
-// reads the log while its step runs and after.
+// reads the log while its step runs and after. A retried stage's steps start a new log
+// under the stage's new attempt number; the earlier attempts' logs stay as they were.
 import type { LogLine } from '../../core/domain.ts';
 import type { ServerContext } from '../context.ts';
 import { Prisma } from '../db/generated/sqlite/client.ts';
@@ -18,7 +19,7 @@ type Db = ServerContext['db'];
  * does, the positions still missing are read back and written in what is left. Only the
  * lines actually stored are announced to live readers.
  */
-export async function appendLogLines(ctx: Pick<ServerContext, 'db' | 'events'>, stepId: number, lines: readonly LogLine[]): Promise<number> {
+export async function appendLogLines(ctx: Pick<ServerContext, 'db' | 'events'>, stepId: number, lines: readonly LogLine[], attempt = 1): Promise<number> {
   let todo = inOrder(lines);
   const stored: LogLine[] = [];
   for (let round = 0; todo.length; round++) {
@@ -27,11 +28,11 @@ export async function appendLogLines(ctx: Pick<ServerContext, 'db' | 'events'>, 
     const refused: LogLine[] = [];
     for (const [start, end] of pieces(todo)) {
       const chunk = encodeChunk(todo, start, end);
-      const into = (await insertChunk(ctx.db, stepId, chunk)) ? stored : refused;
+      const into = (await insertChunk(ctx.db, stepId, attempt, chunk)) ? stored : refused;
       for (let i = start; i < end; i++) into.push(todo[i]);
     }
     if (!refused.length) break;
-    todo = await stillMissing(ctx.db, stepId, refused);
+    todo = await stillMissing(ctx.db, stepId, attempt, refused);
   }
   if (!stored.length) return 0;
   stored.sort((a, b) => a.pos - b.pos);
@@ -83,15 +84,15 @@ function isPostgres(db: Db): boolean {
  * can). On SQLite the one statement is atomic. On PostgreSQL two transactions could
  * each miss the other's chunk, so appends to one step take turns on an advisory lock.
  */
-async function insertChunk(db: Db, stepId: number, chunk: EncodedChunk): Promise<boolean> {
+async function insertChunk(db: Db, stepId: number, attempt: number, chunk: EncodedChunk): Promise<boolean> {
   const { first, last, bytes, data } = chunk;
   const pg = isPostgres(db);
   const insert = db.$executeRaw`
-    INSERT INTO "LogChunk" ("stepId", "first", "last", "bytes", "codec", "data")
-    SELECT ${stepId}, ${first}, ${last}, ${bytes}, 'deflate', ${pg ? Prisma.sql`${data}::bytea` : data}
-    WHERE NOT EXISTS (SELECT 1 FROM "LogChunk" WHERE "stepId" = ${stepId} AND "first" BETWEEN ${first} AND ${last})
+    INSERT INTO "LogChunk" ("stepId", "attempt", "first", "last", "bytes", "codec", "data")
+    SELECT ${stepId}, ${attempt}, ${first}, ${last}, ${bytes}, 'deflate', ${pg ? Prisma.sql`${data}::bytea` : data}
+    WHERE NOT EXISTS (SELECT 1 FROM "LogChunk" WHERE "stepId" = ${stepId} AND "attempt" = ${attempt} AND "first" BETWEEN ${first} AND ${last})
       AND NOT EXISTS (
-        SELECT 1 FROM (SELECT "last" FROM "LogChunk" WHERE "stepId" = ${stepId} AND "first" < ${first} ORDER BY "first" DESC LIMIT 1) AS before
+        SELECT 1 FROM (SELECT "last" FROM "LogChunk" WHERE "stepId" = ${stepId} AND "attempt" = ${attempt} AND "first" < ${first} ORDER BY "first" DESC LIMIT 1) AS before
         WHERE before."last" >= ${first})
     ON CONFLICT DO NOTHING`;
   if (!pg) return (await insert) === 1;
@@ -100,13 +101,13 @@ async function insertChunk(db: Db, stepId: number, chunk: EncodedChunk): Promise
 }
 
 /** Which of `lines` (by position) no stored chunk holds. */
-async function stillMissing(db: Db, stepId: number, lines: LogLine[]): Promise<readonly LogLine[]> {
+async function stillMissing(db: Db, stepId: number, attempt: number, lines: LogLine[]): Promise<readonly LogLine[]> {
   lines.sort((a, b) => a.pos - b.pos);
   const lo = lines[0].pos;
   const hi = lines[lines.length - 1].pos;
   const select = { first: true, last: true } as const;
-  const before = await db.logChunk.findFirst({ where: { stepId, first: { lt: lo } }, orderBy: { first: 'desc' }, select });
-  const within = await db.logChunk.findMany({ where: { stepId, first: { gte: lo, lte: hi } }, orderBy: { first: 'asc' }, select });
+  const before = await db.logChunk.findFirst({ where: { stepId, attempt, first: { lt: lo } }, orderBy: { first: 'desc' }, select });
+  const within = await db.logChunk.findMany({ where: { stepId, attempt, first: { gte: lo, lte: hi } }, orderBy: { first: 'asc' }, select });
   const taken = before ? [before, ...within] : within;
   const missing: LogLine[] = [];
   let t = 0;
@@ -125,6 +126,8 @@ export interface LogRange {
   count?: number;
   /** Stops between chunks when aborted (the client went away). */
   signal?: AbortSignal;
+  /** Which attempt of the step's stage (Stage.attempt); the first when absent. */
+  attempt?: number;
 }
 
 /** Chunk rows read per query: a reader holds about this many chunks (each at most CHUNK_BYTES of text) at a time. */
@@ -132,15 +135,15 @@ const CHUNKS_PER_QUERY = 4;
 
 /**
  * A step's chunks from the one holding `from` on, by first position: keyset pages on the
- * primary key (stepId, first), so a page costs the same at the end of a long log as at
- * its start.
+ * primary key (stepId, attempt, first), so a page costs the same at the end of a long log
+ * as at its start.
  */
-async function* chunksFrom(db: Db, stepId: number, from: number, signal?: AbortSignal): AsyncGenerator<ChunkRow> {
-  const holding = await db.logChunk.findFirst({ where: { stepId, first: { lte: from } }, orderBy: { first: 'desc' }, select: { first: true, last: true } });
+async function* chunksFrom(db: Db, stepId: number, attempt: number, from: number, signal?: AbortSignal): AsyncGenerator<ChunkRow> {
+  const holding = await db.logChunk.findFirst({ where: { stepId, attempt, first: { lte: from } }, orderBy: { first: 'desc' }, select: { first: true, last: true } });
   let next = holding && holding.last >= from ? holding.first : from;
   while (!signal?.aborted) {
     const rows = await db.logChunk.findMany({
-      where: { stepId, first: { gte: next } },
+      where: { stepId, attempt, first: { gte: next } },
       orderBy: { first: 'asc' },
       take: CHUNKS_PER_QUERY,
       select: { stepId: true, first: true, last: true, codec: true, data: true },
@@ -164,7 +167,7 @@ export async function* logLinePages(ctx: Pick<ServerContext, 'db'>, stepId: numb
   let left = range.count ?? Number.POSITIVE_INFINITY;
   let emitted = from - 1;
   if (left <= 0) return;
-  for await (const row of chunksFrom(ctx.db, stepId, from, range.signal)) {
+  for await (const row of chunksFrom(ctx.db, stepId, range.attempt ?? 1, from, range.signal)) {
     if (row.last <= emitted) continue;
     const lines = decodeChunk(row);
     const start = Math.max(0, emitted + 1 - row.first);
@@ -178,9 +181,9 @@ export async function* logLinePages(ctx: Pick<ServerContext, 'db'>, stepId: numb
 }
 
 /** The lines after `afterPos`, at most `limit` of them: for callers that want an array (tests, small reads). */
-export async function readLogLines(ctx: Pick<ServerContext, 'db'>, stepId: number, afterPos = -1, limit?: number): Promise<LogLine[]> {
+export async function readLogLines(ctx: Pick<ServerContext, 'db'>, stepId: number, afterPos = -1, limit?: number, attempt = 1): Promise<LogLine[]> {
   const lines: LogLine[] = [];
-  for await (const page of logLinePages(ctx, stepId, { from: afterPos + 1, count: limit })) {
+  for await (const page of logLinePages(ctx, stepId, { from: afterPos + 1, count: limit, attempt })) {
     for (const line of page) lines.push(line);
   }
   return lines;

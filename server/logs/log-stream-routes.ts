@@ -26,7 +26,7 @@ export function logStreamRouter(ctx: ServerContext, shutdown: AbortSignal): Rout
     const onShutdown = () => res.end();
     shutdown.addEventListener('abort', onShutdown, { once: true });
     res.on('close', () => shutdown.removeEventListener('abort', onShutdown));
-    await streamStepLog(ctx, req, res, step.id);
+    await streamStepLog(ctx, req, res, step.id, step.stageAttempt);
   };
   router.get('/api/stream/:owner/:name/:number/:stage/:step', repoAccess(ctx, 'read'), stream);
   router.get(

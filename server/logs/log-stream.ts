@@ -25,7 +25,8 @@ export function resumePosition(req: Request): number {
   return Number.isInteger(pos) && pos >= -1 ? pos : -1;
 }
 
-export async function streamStepLog(ctx: ServerContext, req: Request, res: Response, stepId: number): Promise<void> {
+/** `attempt`: the stage's current attempt, the one whose lines arrive live. */
+export async function streamStepLog(ctx: ServerContext, req: Request, res: Response, stepId: number, attempt: number): Promise<void> {
   let sent = resumePosition(req);
   let closed = false;
   startEventStream(res);
@@ -42,7 +43,7 @@ export async function streamStepLog(ctx: ServerContext, req: Request, res: Respo
   const gone = new AbortController();
   /** Sends what the database holds after the last line sent, a chunk at a time. */
   const catchUp = async () => {
-    for await (const page of logLinePages(ctx, stepId, { from: sent + 1, signal: gone.signal })) {
+    for await (const page of logLinePages(ctx, stepId, { from: sent + 1, signal: gone.signal, attempt })) {
       if (closed) return;
       writeLines(page);
       // A long backlog goes out as fast as the client takes it, not into the server's memory.

@@ -142,6 +142,19 @@ describe.each(['sqlite', 'postgres'] as const)('log retention on %s', (flavour) 
     expect((await purgedAt(repo.id)).map(Boolean)).toEqual([true, true, true, false]);
   });
 
+  it("purges every attempt's log of a retried stage, the same positions under each attempt", async () => {
+    h.ctx.config.logRetentionBuilds = 1;
+    const { repo, steps } = await repoWithBuilds(['success', 'success'], 30, 10);
+    const events = { publish: async () => undefined, listening: async () => false } as never;
+    const all = Array.from({ length: 30 }, (_, p) => line(p));
+    for (const id of steps[0]) for (const attempt of [2, 3]) expect(await appendLogLines({ db: h.db, events }, id, all, attempt)).toBe(30);
+    expect(await readLogLines(h.ctx, steps[0][0], -1, undefined, 3)).toHaveLength(30);
+    expect(await purgeLogs(h.ctx)).toEqual({ builds: 1, lines: 2 * 3 * 30 });
+    expect(await h.db.logChunk.count({ where: { stepId: { in: steps[0] } } })).toBe(0);
+    expect(await linesOf(steps[1])).toBe(60);
+    expect((await purgedAt(repo.id)).map(Boolean)).toEqual([true, false]);
+  });
+
   it('purges by itself, at start and then on its interval', async () => {
     h.ctx.config.logRetentionBuilds = 1;
     const passes: number[] = [];

@@ -98,24 +98,27 @@ async function deleteBuildLines(ctx: Ctx, buildId: number): Promise<number> {
   let deleted = 0;
   for (const step of steps) {
     for (;;) {
+      // One attempt's log at a time (a retried stage's steps have several): positions repeat across attempts.
+      const oldest = await ctx.db.logChunk.findFirst({ where: { stepId: step.id }, orderBy: [{ attempt: 'asc' }, { first: 'asc' }], select: { attempt: true } });
+      if (!oldest) break;
+      const { attempt } = oldest;
       const heads = await ctx.db.logChunk.findMany({
-        where: { stepId: step.id },
+        where: { stepId: step.id, attempt },
         orderBy: { first: 'asc' },
         take: CHUNKS_PER_DELETE + 1,
         select: { first: true, bytes: true },
       });
-      if (!heads.length) break;
+      if (!heads.length) continue; // another server purged it meanwhile
       // The first chunk this statement leaves (keyset on the primary key); none when it takes the rest.
       let end = 1;
       let text = heads[0].bytes;
       while (end < Math.min(heads.length, CHUNKS_PER_DELETE) && text + heads[end].bytes <= BYTES_PER_DELETE) text += heads[end++].bytes;
       const bound = heads[end]?.first;
       const gone = await ctx.db.$queryRaw<{ first: number | bigint; last: number | bigint }[]>`
-        DELETE FROM "LogChunk" WHERE "stepId" = ${step.id} ${bound === undefined ? Prisma.empty : Prisma.sql`AND "first" < ${bound}`}
+        DELETE FROM "LogChunk" WHERE "stepId" = ${step.id} AND "attempt" = ${attempt} ${bound === undefined ? Prisma.empty : Prisma.sql`AND "first" < ${bound}`}
         RETURNING "first", "last"`;
       for (const chunk of gone) deleted += Number(chunk.last) - Number(chunk.first) + 1;
       await nextTurn();
-      if (bound === undefined) break;
     }
   }
   return deleted;

@@ -132,8 +132,9 @@ export function rpcRouter(ctx: ServerContext, shutdown: AbortSignal): Router {
     const lines = parseLogBatch(req.body);
     const step = await ctx.db.step.findUnique({ where: { id: stepId }, select: { stageId: true } });
     if (!step) throw notFound(`step ${stepId} does not exist`);
-    await heldStage(ctx, step.stageId, who);
-    await appendLogLines(ctx, stepId, lines);
+    // The lines belong to the attempt the caller's token was given for: a retry changes both.
+    const stage = await heldStage(ctx, step.stageId, who);
+    await appendLogLines(ctx, stepId, lines, stage.attempt);
     res.status(204).end();
   });
 

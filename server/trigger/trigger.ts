@@ -7,8 +7,7 @@
 import type { Hook } from '../../core/domain.ts';
 import { buildFacts, formatPipelineErrors, runsAfter, stageSteps, type CheckResult, type MatchFacts, type SubstitutionInput } from '../../pipeline/index.ts';
 import type { Conditions, Pipeline } from '../../pipeline/types.ts';
-import { publishBuild } from '../builds/build-state.ts';
-import { reportCommitStatus } from '../builds/commit-status.ts';
+import { announceBuild } from '../builds/build-state.ts';
 import { buildJson, repoJson } from '../api/serialize.ts';
 import { systemInfo } from '../system-info.ts';
 import type { ServerContext } from '../context.ts';
@@ -258,11 +257,7 @@ export function blockedPlan(plan: Exclude<StagePlan, { ok: 'none' }>): Exclude<S
 
 export async function startBuild(ctx: ServerContext, repo: RepoRow, build: BuildRow): Promise<void> {
   ctx.logger.info({ event: 'build_created', repo: repo.slug, build: build.number, hook: build.event, status: build.status }, 'build created');
-  const created = await ctx.db.stage.findMany({ where: { buildId: build.id, status: 'pending' }, select: { lane: true } });
-  ctx.queue.announce(created.map((s) => s.lane));
-  // Live build lists (GET /api/stream/{owner}/{name}) show the new build at once.
-  await publishBuild(ctx, build.id);
-  void reportCommitStatus(ctx, repo, build);
+  await announceBuild(ctx, repo, build);
 }
 
 /**

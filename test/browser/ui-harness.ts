@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { isDone, type Build, type Repo } from '../../core/domain.ts';
 import { startGithubFake, type FakeGithubRepo, type GithubFake } from '../fakes/github-api.ts';
 import { LocalGitRepo } from '../fakes/local-git-repo.ts';
@@ -97,6 +98,24 @@ export interface UiHarness {
 
 /** Waits for things that will happen, on a machine that may be busy: generous, and free when things are fast. */
 export const PATIENCE_MS = 60_000;
+
+/**
+ * One harness for the enclosing describe: started before its tests, closed after them, and
+ * after each test its sessions closed with no page error expected. The getter reads it in a test.
+ */
+export function useUiHarness(): () => UiHarness {
+  let h: UiHarness | undefined;
+  beforeAll(async () => {
+    h = await startUiHarness();
+  }, 120_000);
+  afterEach(async () => {
+    expect((await h?.endTest()) ?? []).toEqual([]);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+  return () => h!;
+}
 
 export async function startUiHarness(): Promise<UiHarness> {
   const fake = await startGithubFake({ fixtureRepos: false, user: { avatarUrl: AVATAR } });

@@ -13,6 +13,10 @@ export interface StepRef {
   build: number;
   stage: number;
   step: number;
+  /** An earlier attempt of a retried stage, read from …?attempt=N; absent for the current one. */
+  attempt?: number;
+  /** The stage's current attempt: a retry starts the step's log afresh. */
+  current?: number;
 }
 
 export type LogPhase = 'loading' | 'live' | 'done' | 'error';
@@ -20,7 +24,7 @@ export type LogPhase = 'loading' | 'live' | 'done' | 'error';
 const POLL_MS = 2000;
 
 export function useStepLog(ref: StepRef, live: boolean, onDone?: (status: string) => void): { buffer: LogBuffer; phase: LogPhase; error: string } {
-  const key = `${ref.slug}/${ref.build}/${ref.stage}/${ref.step}`;
+  const key = `${ref.slug}/${ref.build}/${ref.stage}/${ref.step}@${ref.attempt ?? `current ${ref.current ?? 1}`}`;
   const buffer = useMemo(() => new LogBuffer(), [key]);
   const [phase, setPhase] = useState<LogPhase>('loading');
   const [error, setError] = useState('');
@@ -32,7 +36,7 @@ export function useStepLog(ref: StepRef, live: boolean, onDone?: (status: string
 
   useEffect(() => {
     const base = `${repoPath(ref.slug)}/${ref.build}/${ref.stage}/${ref.step}`;
-    const logsPath = `/api/repos/${repoPath(ref.slug)}/builds/${ref.build}/logs/${ref.stage}/${ref.step}`;
+    const logsPath = `/api/repos/${repoPath(ref.slug)}/builds/${ref.build}/logs/${ref.stage}/${ref.step}${ref.attempt ? `?attempt=${ref.attempt}` : ''}`;
     const ctl = new AbortController();
     let source: EventSource | null = null;
     let poll: ReturnType<typeof setInterval> | undefined;

@@ -1,7 +1,8 @@
 // One build: what it built, its stages and steps, and the selected step's log, all live.
 // Actions: cancel while it runs, restart when it is done (a new build, opened at once),
 // approve or decline while it waits for approval (blocked), promote or roll back to it
-// (a new build of its commit for a target, opened at once).
+// (a new build of its commit for a target, opened at once), retry what failed in place
+// (the same build; each retried stage keeps its earlier attempts, shown by a switch).
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, messageOf, repoPath } from '../api/client.ts';
 import { useRepoStream } from '../api/repo-stream.ts';
@@ -16,7 +17,7 @@ import { Ago, Duration } from '../components/time.tsx';
 import type { LineRange } from '../log/log-viewer.tsx';
 import { navigate, repoUrl, useLocation } from '../router.tsx';
 import { useTitle } from '../session.tsx';
-import { StageTree, type StepKey } from './stage-tree.tsx';
+import { shownAttempt, StageTree, type StepKey } from './stage-tree.tsx';
 import { StartBuildForm } from './start-build-form.tsx';
 import { purgedText, StepLog } from './step-log.tsx';
 
@@ -46,7 +47,9 @@ export function BuildPage({ slug, number, stage, step }: { slug: string; number:
   const loc = useLocation();
   const repo = useApi<Repo>(`/api/repos/${repoPath(slug)}`);
   const build = useApi<Build>(`/api/repos/${repoPath(slug)}/builds/${number}`);
-  const [action, setAction] = useState<{ busy?: 'cancel' | 'restart' | 'approve' | 'decline'; error?: unknown }>({});
+  const [action, setAction] = useState<{ busy?: 'cancel' | 'restart' | 'approve' | 'decline' | 'retry'; error?: unknown }>({});
+  // The attempt shown of each retried stage, by stage number; the current one when absent.
+  const [attempts, setAttempts] = useState<Record<number, number>>({});
   const [announce, setAnnounce] = useState('');
   const [promoting, setPromoting] = useState(false);
   const b = build.data;
@@ -99,7 +102,9 @@ export function BuildPage({ slug, number, stage, step }: { slug: string; number:
   const stages = (b.stages ?? []) as Stage[];
   const explicit = stage !== undefined && step !== undefined ? { stage, step } : undefined;
   const selected = explicit ?? defaultStep(stages);
-  const selectedStep = selected && stages.find((s) => s.number === selected.stage)?.steps?.find((s) => s.number === selected.step);
+  const selectedStage = selected && stages.find((s) => s.number === selected.stage);
+  const pastAttempt = selectedStage && shownAttempt(selectedStage, attempts[selectedStage.number]);
+  const selectedStep = selected && (pastAttempt ?? selectedStage)?.steps?.find((s) => s.number === selected.step);
   const stepUrl = (k: StepKey) => repoUrl(slug, `/${number}/${k.stage}/${k.step}`);
   // Until the repository's permissions arrive, offer nothing a reader could not do.
   const canWrite = repo.data?.permissions?.write ?? false;
@@ -120,6 +125,17 @@ export function BuildPage({ slug, number, stage, step }: { slug: string; number:
       build.setData(await api<Build>(`/api/repos/${repoPath(slug)}/builds/${number}/${verb}`, { method: 'POST' }));
       setAction({});
       setAnnounce(`Build ${number} ${verb}d`);
+    } catch (error) {
+      setAction({ error });
+    }
+  };
+  const retry = async () => {
+    setAction({ busy: 'retry' });
+    try {
+      build.setData(await api<Build>(`/api/repos/${repoPath(slug)}/builds/${number}/retry`, { method: 'POST' }));
+      setAttempts({});
+      setAction({});
+      setAnnounce(`Build ${number} retried`);
     } catch (error) {
       setAction({ error });
     }
@@ -183,9 +199,16 @@ export function BuildPage({ slug, number, stage, step }: { slug: string; number:
                 {action.busy === 'cancel' ? 'Cancelling…' : 'Cancel'}
               </button>
             ) : (
-              <button type="button" className="btn" onClick={restart} disabled={!!action.busy}>
-                {action.busy === 'restart' ? 'Restarting…' : 'Restart'}
-              </button>
+              <>
+                {isFailed(b.status) && (
+                  <button type="button" className="btn btn-primary" onClick={retry} disabled={!!action.busy}>
+                    {action.busy === 'retry' ? 'Retrying…' : 'Retry failed'}
+                  </button>
+                )}
+                <button type="button" className="btn" onClick={restart} disabled={!!action.busy}>
+                  {action.busy === 'restart' ? 'Restarting…' : 'Restart'}
+                </button>
+              </>
             )}
             {b.status !== 'blocked' && b.status !== 'declined' && (
               <button type="button" className="btn" onClick={() => setPromoting(true)} disabled={promoting}>
@@ -222,13 +245,13 @@ export function BuildPage({ slug, number, stage, step }: { slug: string; number:
       )}
       <div className="build-layout">
         <aside className="build-side">
-          <StageTree stages={stages} selected={selected} stepUrl={stepUrl} />
+          <StageTree stages={stages} selected={selected} stepUrl={stepUrl} attempts={attempts} onAttempt={(stageNo, n) => setAttempts((a) => ({ ...a, [stageNo]: n }))} />
         </aside>
         <div className="build-log">
           {selected && selectedStep ? (
             <StepLog
-              key={`${selected.stage}/${selected.step}`}
-              at={{ slug, build: number, stage: selected.stage, step: selected.step }}
+              key={`${selected.stage}/${selected.step}@${pastAttempt?.attempt ?? `current ${selectedStage?.attempt}`}`}
+              at={{ slug, build: number, stage: selected.stage, step: selected.step, attempt: pastAttempt?.attempt, current: selectedStage?.attempt }}
               step={selectedStep}
               purged={b.logs_purged ? purgedText(b) : undefined}
               selection={parseLineHash(loc.hash)}

@@ -1,5 +1,5 @@
 // One step's log in the viewer, with the step's status above it.
-import type { Status, Step } from '../api/types.ts';
+import type { Status, Step, StepAttempt } from '../api/types.ts';
 import { isDone } from '../api/types.ts';
 import { StatusPill } from '../components/status.tsx';
 import { Duration } from '../components/time.tsx';
@@ -14,14 +14,15 @@ export function purgedText(build: { logs_purged?: number; finished: number; crea
 
 export function StepLog({ at, step, purged, selection, onSelect, onDone }: {
   at: StepRef;
-  step: Step;
+  /** The current step, or one of an earlier attempt of its stage (whose log is finished). */
+  step: Step | StepAttempt;
   /** Set when the retention policy removed the build's logs: what to say instead of an empty log. */
   purged?: string;
   selection: LineRange | null;
   onSelect(range: LineRange): void;
   onDone(status: string): void;
 }) {
-  const live = !isDone(step.status as Status);
+  const live = !at.attempt && !isDone(step.status as Status);
   const { buffer, phase, error } = useStepLog(at, live, onDone);
   const emptyText =
     phase === 'loading'
@@ -45,7 +46,7 @@ export function StepLog({ at, step, purged, selection, onSelect, onDone }: {
       emptyText={emptyText}
       selection={selection}
       onSelect={onSelect}
-      fileName={`${at.slug.replace('/', '-')}-${at.build}-${at.stage}-${at.step}-${step.name}.log`}
+      fileName={`${at.slug.replace('/', '-')}-${at.build}-${at.stage}-${at.step}${at.attempt ? `-attempt${at.attempt}` : ''}-${step.name}.log`}
       toolbar={
         <>
           <strong className="log-step-name">{step.name}</strong>
@@ -53,7 +54,8 @@ export function StepLog({ at, step, purged, selection, onSelect, onDone }: {
           <span className="small muted">
             <Duration started={step.started} stopped={step.stopped} />
           </span>
-          {step.image && <code className="small muted image-name">{step.image}</code>}
+          {at.attempt && <span className="small muted">attempt {at.attempt}</span>}
+          {'image' in step && step.image && <code className="small muted image-name">{step.image}</code>}
           {phase !== 'error' && error && <span className="small log-warning">{error}</span>}
         </>
       }
