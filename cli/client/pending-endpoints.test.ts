@@ -1,7 +1,8 @@
-// `harrier build retry`, whose endpoint (POST …/builds/{n}/retry) the server does not have
-// yet, checked against a stand-in that answers as Drone's API does and records what it was
-// sent: the path and query are Drone's. Once the server has it, it belongs with the other
-// build commands against the real thing (client-commands.test.ts); cron, promote, rollback,
+// `harrier build retry` against a stand-in that records what it was sent (path, query). It
+// was written before the server had POST …/builds/{n}/retry; the server has it now
+// (server/builds/retry-build.ts, tested in test/server/retry-build.test.ts), and this check
+// belongs with the other build commands against the real thing (client-commands.test.ts),
+// which is still to do; cron, promote, rollback,
 // manual builds and organisation secrets are there already (builds-beyond-push.test.ts,
 // org-secret-commands.test.ts).
 import os from 'node:os';

@@ -11,7 +11,7 @@
 //   public repository and read permission on a private one; a private repository the
 //   caller may not read answers 404, as if it did not exist, at every path under it.
 // - Changing builds (cancel, restart, approve, decline), starting them (manual, promote,
-//   rollback) and reading or changing secrets or cron jobs needs write permission; settings,
+//   rollback), retrying them and reading or changing secrets or cron jobs needs write permission; settings,
 //   activation and language need admin permission; `trusted` also needs a Harrier
 //   administrator. Signed out: 401; signed in below the level: 403 (404 on a private
 //   repository the caller cannot read).
@@ -109,6 +109,8 @@ POST   /api/repos/:owner/:name/builds/:number/promote         pub  401  403  403
 POST   /api/repos/:owner/:name/builds/:number/promote         priv 404  404  403  200  200  404  403  404  401  401  401  401  401  401  401
 POST   /api/repos/:owner/:name/builds/:number/rollback        pub  401  403  403  200  200  200  403  403  401  401  401  401  401  401  401
 POST   /api/repos/:owner/:name/builds/:number/rollback        priv 404  404  403  200  200  404  403  404  401  401  401  401  401  401  401
+POST   /api/repos/:owner/:name/builds/:number/retry           pub  401  403  403  404  404  404  403  403  401  401  401  401  401  401  401
+POST   /api/repos/:owner/:name/builds/:number/retry           priv 404  404  403  404  404  404  403  404  401  401  401  401  401  401  401
 POST   /api/repos/:owner/:name/builds/:number/approve         pub  401  403  403  200  200  200  403  403  401  401  401  401  401  401  401
 POST   /api/repos/:owner/:name/builds/:number/approve         priv 404  404  403  200  200  404  403  404  401  401  401  401  401  401  401
 POST   /api/repos/:owner/:name/builds/:number/decline         pub  401  403  403  200  200  200  403  403  401  401  401  401  401  401  401
@@ -269,6 +271,8 @@ function callFor(w: World, row: Row, repo: RepoKey | undefined, actor: Actor): C
     'POST /api/repos/:owner/:name/builds': () => ({ method: 'POST', path: `${base}/builds?branch=main&FROM=${actor}` }),
     'POST /api/repos/:owner/:name/builds/:number/promote': () => ({ method: 'POST', path: `${base}/builds/1/promote?target=production` }),
     'POST /api/repos/:owner/:name/builds/:number/rollback': () => ({ method: 'POST', path: `${base}/builds/1/rollback?target=production` }),
+    // A build no repository has: past the permission check, the answer is 404 whatever state build 1 is in.
+    'POST /api/repos/:owner/:name/builds/:number/retry': () => ({ method: 'POST', path: `${base}/builds/999999/retry` }),
     'POST /api/repos/:owner/:name/builds/:number/approve': () => ({ method: 'POST', path: `${base}/builds/${target('approve')}/approve` }),
     'POST /api/repos/:owner/:name/builds/:number/decline': () => ({ method: 'POST', path: `${base}/builds/${target('decline')}/decline` }),
     'GET /api/repos/:owner/:name/secrets': () => ({ method: 'GET', path: `${base}/secrets` }),
