@@ -1,9 +1,9 @@
 // The Cron jobs section of a repository's settings, in a real browser against a server and
 // runner processes: add a job (and see a bad schedule refused with why), disable and enable
 // it, run it now and follow the link to its build, whose step prints DRONE_CRON, and delete it.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Cron } from '../../core/domain.ts';
-import { PATIENCE_MS, startUiHarness, type UiHarness } from './ui-harness.ts';
+import { PATIENCE_MS, useUiHarness } from './ui-harness.ts';
 
 const PIPELINE = `kind: pipeline
 type: docker
@@ -17,19 +17,10 @@ steps:
 `;
 
 describe('cron jobs in the repository settings', () => {
-  let h: UiHarness;
-  beforeAll(async () => {
-    h = await startUiHarness();
-  }, 120_000);
-  afterEach(async () => {
-    const errors = await h?.endTest();
-    expect(errors ?? []).toEqual([]);
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  const harness = useUiHarness();
 
   it('adds, disables, enables, runs now and deletes a cron job', async () => {
+    const h = harness();
     const slug = 'octocat/cron-ui';
     h.addRepo(slug, { 'README.md': '# hello\n', '.drone.yml': PIPELINE });
     await h.activate(slug);

@@ -2,25 +2,16 @@
 // page with a branch and parameters opens the new custom build, whose step prints its
 // parameter; "Promote" on a build page opens a promotion whose step prints its target,
 // parent and parameter; a target no pipeline deploys to shows the server's refusal.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Build } from '../../core/domain.ts';
 import { PROMOTABLE_PIPELINE as PIPELINE } from '../support/promotable-pipeline.ts';
-import { PATIENCE_MS, startUiHarness, type UiHarness } from './ui-harness.ts';
+import { PATIENCE_MS, useUiHarness } from './ui-harness.ts';
 
 describe('starting builds by hand in the web UI', () => {
-  let h: UiHarness;
-  beforeAll(async () => {
-    h = await startUiHarness();
-  }, 120_000);
-  afterEach(async () => {
-    const errors = await h?.endTest();
-    expect(errors ?? []).toEqual([]);
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  const harness = useUiHarness();
 
   it('starts a build of a branch with parameters, promotes it to production, and shows a refused target', async () => {
+    const h = harness();
     const slug = 'octocat/by-hand';
     const { git } = h.addRepo(slug, { 'README.md': '# hello\n', '.drone.yml': PIPELINE });
     await h.activate(slug);
