@@ -155,7 +155,7 @@ export function cronRouter(ctx: ServerContext): Router {
   router.post(CRON, repoAccess(ctx, 'write'), async (req, res) => {
     const repo = req.repo!;
     const job = await findCron(repo, String(req.params.cron));
-    const result = await runCronJob(ctx, repo, job, req.user?.login ?? '').catch((err: unknown) => {
+    const result = await runCronJob(ctx, repo, job).catch((err: unknown) => {
       throw runRefused(err) ?? err;
     });
     if (result.kind === 'ignored') throw conflict(`cron job "${job.name}" made no build: ${result.reason}`);

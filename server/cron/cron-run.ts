@@ -13,8 +13,8 @@ import { type CronClaim, type CronRow, finishCronRunWithBuild } from './cron-sto
 export class CronBranchGone extends Error {}
 
 /** With a scheduler's claim, the build and the job's following time commit together (cron-store.ts finishCronRunWithBuild). */
-export async function runCronJob(ctx: ServerContext, repo: RepoRow, job: Pick<CronRow, 'name' | 'branch'>, sender = '', claim?: CronClaim): Promise<TriggerResult> {
-  const head = await asRepoOwner(ctx, repo, (token) => ctx.providers.get(repo.provider).branchHead(token, repo.slug, job.branch));
+export async function runCronJob(ctx: ServerContext, repo: RepoRow, job: Pick<CronRow, 'name' | 'branch'>, claim?: CronClaim): Promise<TriggerResult> {
+  const head = await asRepoOwner(ctx, repo, (token) => ctx.providers.get(repo.provider).findCommit(token, repo.slug, { branch: job.branch }));
   if (!head) {
     throw new CronBranchGone(
       `cron job "${job.name}" builds branch "${job.branch}", which ${repo.slug} does not have (deleted or renamed?); ` +
@@ -34,7 +34,7 @@ export async function runCronJob(ctx: ServerContext, repo: RepoRow, job: Pick<Cr
       slug: repo.slug,
       cloneUrl: repo.cloneUrl,
       sshUrl: repo.sshUrl,
-      link: repo.link,
+      link: head.link,
       defaultBranch: repo.defaultBranch,
       private: repo.private,
     },
@@ -44,14 +44,15 @@ export async function runCronJob(ctx: ServerContext, repo: RepoRow, job: Pick<Cr
     sourceRepo: repo.slug,
     fork: false,
     before: '',
-    after: head,
-    message: '',
+    after: head.sha,
+    message: head.message,
     title: '',
-    link: repo.link,
+    link: head.link,
     pullRequest: 0,
-    author: { login: '', name: '', email: '', avatar: '' },
-    sender,
-    timestamp: now,
+    author: head.author,
+    // Drone's cron builds answer the commit's author.
+    sender: head.author.login,
+    timestamp: head.timestamp || now,
     trigger: '@cron',
     cron: job.name,
   };

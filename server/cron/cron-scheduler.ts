@@ -104,7 +104,7 @@ export class CronScheduler {
       const repo = await ctx.db.repo.findUnique({ where: { id: job.repoId } });
       if (!repo) return;
       log.setBindings({ repo: repo.slug });
-      const result = await runCronJob(ctx, repo, job, '', claim);
+      const result = await runCronJob(ctx, repo, job, claim);
       if (result.kind === 'build') {
         // The job's following time was written with the build.
         log.info({ event: 'cron_built', build: result.build.number, branch: job.branch }, 'cron job built');

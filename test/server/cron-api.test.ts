@@ -68,6 +68,8 @@ describe.each(['sqlite', 'postgres'] as const)('cron jobs API on %s', (flavour) 
 
   beforeAll(async () => {
     s = await githubScenario({ pipeline: PIPELINE, flavour, logger: logs.logger });
+    // The stand-in links the commits' email to the signed-in account, as GitHub does a verified email.
+    s.fake.state.user.primaryEmail = s.git.info().authorEmail;
   });
   afterAll(async () => {
     await s?.close();
@@ -163,6 +165,19 @@ describe.each(['sqlite', 'postgres'] as const)('cron jobs API on %s', (flavour) 
     expect(r.status).toBe(200);
     const build = r.body as Build;
     expect(build).toMatchObject({ event: 'cron', cron: 'nightly', trigger: '@cron', target: 'main', ref: 'refs/heads/main', after: head });
+    // The commit's details come from GitHub, and the build answers its author, as Drone's cron builds.
+    const info = s.git.info(head);
+    const { login, avatarUrl } = s.fake.state.user;
+    expect(build).toMatchObject({
+      message: info.message,
+      link: `${s.fake.url}/${SLUG}/commit/${head}`,
+      timestamp: Math.floor(Date.parse(info.timestamp) / 1000),
+      author_login: login,
+      author_name: info.authorName,
+      author_email: info.authorEmail,
+      author_avatar: avatarUrl,
+      sender: login,
+    });
     expect(build.stages!.map((st) => st.name)).toEqual(['default']);
     const weekly = (await call(`${path}/weekly`, 'POST')).body as Build;
     expect(weekly.stages!.map((st) => st.name)).toEqual(['default', 'weekly-only']);
@@ -245,16 +260,16 @@ describe.each(['sqlite', 'postgres'] as const)('cron jobs API on %s', (flavour) 
     await ctx.db.cron.update({ where: { id: job.id }, data: { next: leaseB } });
     const builds = () => ctx.db.build.count({ where: { cron: 'nightly' } });
     const before = await builds();
-    await expect(runCronJob(ctx, repo, job, '', { job, lease: leaseA })).rejects.toBeInstanceOf(ClaimLost);
+    await expect(runCronJob(ctx, repo, job, { job, lease: leaseA })).rejects.toBeInstanceOf(ClaimLost);
     expect(await builds()).toBe(before);
     expect((await row('nightly')).next).toBe(leaseB);
-    const made = await runCronJob(ctx, repo, job, '', { job, lease: leaseB });
+    const made = await runCronJob(ctx, repo, job, { job, lease: leaseB });
     expect(made.kind).toBe('build');
     expect(await builds()).toBe(before + 1);
     const after = await row('nightly');
     expect(after.next).toBe(nextRun(parseCron(after.expr), ctx.now()));
     // Ending the run again (a retry by the stalled server) finds nothing of its own to end.
-    await expect(runCronJob(ctx, repo, job, '', { job, lease: leaseB })).rejects.toBeInstanceOf(ClaimLost);
+    await expect(runCronJob(ctx, repo, job, { job, lease: leaseB })).rejects.toBeInstanceOf(ClaimLost);
     expect(await builds()).toBe(before + 1);
   });
 
