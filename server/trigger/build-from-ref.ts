@@ -13,7 +13,7 @@ import { asRepoOwner } from '../builds/repo-token.ts';
 import { badRequest, conflict, HttpError, notFound } from '../http/errors.ts';
 import { ScmError, type CommitRef } from '../providers/scm.ts';
 import { newBuildFacts, nextBuildNumber, retryingTakenNumbers } from './build-number.ts';
-import { blockedPlan, createBuild, planStages, readPipelineFile, startBuild } from './trigger.ts';
+import { blockedPlan, createBuild, planStages, readPipelineFile, startBuild, type TriggerOptions } from './trigger.ts';
 
 export type RefBuildEvent = Extract<EventName, 'custom' | 'promote' | 'rollback' | 'cron'>;
 
@@ -38,11 +38,22 @@ export interface RefBuildInput {
    * build's sender for a promotion; when absent, the commit's author (a cron build), as in Drone.
    */
   sender?: string;
-  /**
-   * A user with write permission started it: like a restart, it does not wait for approval on a
-   * protected repository (fork-powers.ts). A cron job's build is nobody's, so it waits.
-   */
-  byUser: boolean;
+  /** Checked in the build's transaction (TriggerOptions.claim): a cron run's claim, ended with the build. */
+  claim?: TriggerOptions['claim'];
+}
+
+/** No pipeline's trigger accepts the build: nothing is made (400 to a user; a cron job records why). */
+export class NoPipelineRuns extends HttpError {
+  constructor(message: string) {
+    super(400, message);
+  }
+}
+
+/** The branch to build does not exist on the provider (404). */
+export class BranchNotFound extends HttpError {
+  constructor(message: string) {
+    super(404, message);
+  }
 }
 
 const stripHeads = (branch: string) => branch.replace(/^refs\/heads\//, '');
@@ -108,10 +119,12 @@ export async function buildFromRef(ctx: ServerContext, repo: RepoRow, input: Ref
     const read = newBuildFacts(ctx, repo, base, await nextBuildNumber(ctx, repo.id));
     const { checked } = await readPipelineFile(ctx, config, repo.trusted, read);
     const plan = await planStages(ctx, checked, repo, facts, repo.configPath, now);
-    if (plan.ok === 'none') throw badRequest(noPipelineMessage(repo, input, branch));
-    const blocked = approvalReason(repo, { event: input.event, fork: from?.fork ?? false, approvedBy: from?.approvedBy ?? '' }, !input.byUser);
+    if (plan.ok === 'none') throw new NoPipelineRuns(noPipelineMessage(repo, input, branch));
+    // No webhook starts these, and as in Drone a protected repository holds only what its webhooks
+    // start: a user's build (as a restart) and a cron job's build run without approval.
+    const blocked = approvalReason(repo, { event: input.event, fork: from?.fork ?? false, approvedBy: from?.approvedBy ?? '' }, false);
     const fields = { ...base, status: blocked ? 'blocked' : 'pending' };
-    const build = await createBuild(ctx, repo, fields, { config, facts: read }, blocked ? blockedPlan(plan) : plan);
+    const build = await createBuild(ctx, repo, fields, { config, facts: read }, blocked ? blockedPlan(plan) : plan, undefined, input.claim);
     if (blocked) ctx.logger.info({ event: 'build_blocked', repo: repo.slug, build: build.number, reason: blocked }, 'build waits for approval');
     await startBuild(ctx, repo, build);
     return build;
@@ -135,7 +148,7 @@ async function findCommit(ctx: ServerContext, repo: RepoRow, ref: CommitRef): Pr
   const what = 'branch' in ref ? `the head of branch ${ref.branch}` : `commit ${ref.sha}`;
   const commit = await asProvider(ctx, repo, `asking ${provider} for ${what}`, (token) => ctx.providers.get(repo.provider).findCommit(token, repo.slug, ref));
   if (commit) return commit;
-  if ('branch' in ref) throw notFound(`${repo.slug} has no branch ${ref.branch} on ${provider}; name an existing branch (?branch=), or a commit (?commit=)`);
+  if ('branch' in ref) throw new BranchNotFound(`${repo.slug} has no branch ${ref.branch} on ${provider}; name an existing branch (?branch=), or a commit (?commit=)`);
   throw notFound(`${repo.slug} has no commit ${ref.sha} on ${provider}; name an existing commit (?commit=), or leave it out to build the head of the branch`);
 }
 

@@ -273,6 +273,28 @@ describe.each(['sqlite', 'postgres'] as const)('cron jobs API on %s', (flavour) 
     expect(await builds()).toBe(before + 1);
   });
 
+  it('makes no build when no pipeline runs for the job: 409 with why when run now, and the scheduled run records why', async () => {
+    const other = 'kind: pipeline\ntype: docker\nname: other\ntrigger:\n  cron: [someone-else]\nsteps:\n- name: s\n  image: alpine:3\n  commands: [true]\n';
+    s.git.commit({ '.drone.yml': other }, 'Only for another job', 'quiet');
+    s.git.checkout('main');
+    expect((await call(path, 'POST', { name: 'quiet', expr: '@yearly', branch: 'quiet' })).status).toBe(200);
+    const builds = () => s.server.ctx.db.build.count({ where: { cron: 'quiet' } });
+    const why = 'no pipeline in .drone.yml runs for a cron build of quiet for cron job quiet';
+    const now = await call(`${path}/quiet`, 'POST');
+    expect(now.status).toBe(409);
+    expect(now.body.message).toContain(`cron job "quiet" made no build: ${why}`);
+    await makeDue('quiet');
+    const job = await waitFor('the run to record why', async () => {
+      const j = await row('quiet');
+      return j.error ? j : undefined;
+    });
+    expect(job.error).toContain(why);
+    expect(job.next).toBe(nextRun(parseCron('@yearly'), job.prev));
+    expect(logs.lines.some((l) => l.includes('"event":"cron_ignored"') && l.includes('"cron":"quiet"'))).toBe(true);
+    expect(await builds()).toBe(0);
+    expect((await s.api(`${path}/quiet`, { method: 'DELETE' })).status).toBe(204);
+  });
+
   it('deletes a job (204), after which it is gone', async () => {
     const r = await s.api(`${path}/gone`, { method: 'DELETE' });
     expect(r.status).toBe(204);
