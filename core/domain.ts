@@ -284,7 +284,7 @@ export interface Hook {
   provider: Provider;
   /** The provider's delivery id, used to refuse duplicates. */
   deliveryId: string;
-  event: 'push' | 'pull_request' | 'tag' | 'cron';
+  event: 'push' | 'pull_request' | 'tag';
   /** For pull requests: opened, synchronized, reopened. Empty for pushes and tags. */
   action: string;
   repo: HookRepo;
@@ -306,10 +306,6 @@ export interface Hook {
   author: CommitAuthor;
   sender: string;
   timestamp: number;
-  /** What started it, as Drone's build.trigger says: "@hook" when absent, "@cron" for a cron job. */
-  trigger?: string;
-  /** The cron job's name, for a cron build. */
-  cron?: string;
 }
 
 /** The author of a change, as a delivery or the provider's API names them. */

@@ -36,12 +36,12 @@ export function hookFacts(hook: Hook, repo: Pick<RepoRow, 'slug'>, host: string)
     branch: hook.target,
     event: hook.event,
     ref: hook.ref,
-    // Drone's `target` condition is the promotion target, which a webhook never has.
+    // Drone's `target` condition is the promotion target and `cron` the cron job, which a webhook never has.
     target: '',
     action: hook.action,
     repo: repo.slug,
     instance: new URL(host).host,
-    cron: hook.cron ?? '',
+    cron: '',
     status: 'success',
   };
 }
@@ -57,8 +57,8 @@ function buildFields(hook: Hook, now: number) {
     status: 'pending',
     event: hook.event,
     action: hook.action,
-    trigger: hook.trigger ?? '@hook',
-    cron: hook.cron ?? '',
+    trigger: '@hook',
+    cron: '',
     link: hook.link,
     timestamp: hook.timestamp || now,
     title: hook.title,
@@ -190,8 +190,8 @@ async function triggerOnce(ctx: ServerContext, received: Hook, opts: TriggerOpti
     const twin = await earlierTwin(ctx.db, opts.delivery);
     if (twin) return { kind: 'ignored', reason: duplicateBodyReason(opts.delivery.guid, twin.guid) };
   }
-  // Drone skips on [skip ci] only for changes someone just made: not for tags or cron jobs.
-  if (received.event !== 'tag' && received.event !== 'cron' && SKIP_CI.test(`${received.title}\n${received.message}`)) {
+  // Drone skips on [skip ci] only for changes someone just made: not for tags (nor cron jobs, build-from-ref.ts).
+  if (received.event !== 'tag' && SKIP_CI.test(`${received.title}\n${received.message}`)) {
     return { kind: 'ignored', reason: 'the commit message asks to skip CI ([skip ci])' };
   }
   if (opts.requireNewHead) {
@@ -215,8 +215,8 @@ async function triggerOnce(ctx: ServerContext, received: Hook, opts: TriggerOpti
     ? { ok: false, stages: [], error: problem }
     : await planStages(ctx, read.checked, repo, { ...hookFacts(hook, repo, ctx.config.host), changedFiles }, repo.configPath, now);
   if (plan.ok === 'none') return { kind: 'ignored', reason: 'no pipeline trigger matches this event' };
-  // As Drone's, a protected repository holds builds its webhooks start, not its cron jobs'.
-  const blocked = approvalReason(repo, { event: hook.event, fork: hook.fork, approvedBy: '' }, (hook.trigger ?? '@hook') === '@hook');
+  // As Drone's, a protected repository holds builds its webhooks start (not its cron jobs', build-from-ref.ts).
+  const blocked = approvalReason(repo, { event: hook.event, fork: hook.fork, approvedBy: '' }, true);
   const fields = { ...buildFields(hook, now), sourceCloneUrl: cloneUrl, ...(blocked ? { status: 'blocked' } : {}), configSource, changedFiles: changedFiles ? JSON.stringify(changedFiles) : null };
   const build = await createBuild(ctx, repo, fields, { config, facts }, blocked ? blockedPlan(plan) : plan, opts.delivery, opts.claim);
   if (blocked && build.status === 'blocked') ctx.logger.info({ event: 'build_blocked', repo: repo.slug, build: build.number, reason: blocked }, 'build waits for approval');
