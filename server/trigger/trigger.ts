@@ -178,10 +178,22 @@ function ignoredBySettings(repo: Pick<RepoRow, 'ignorePullRequests' | 'ignoreFor
 }
 
 export function trigger(ctx: ServerContext, received: Hook, opts: TriggerOptions = {}): Promise<TriggerResult> {
-  return retryingTakenNumbers(() => triggerOnce(ctx, received, opts));
+  // The file is asked of the provider once: a build made again because its number was taken
+  // substitutes the same text with its new number.
+  const files: FileReads = new Map();
+  return retryingTakenNumbers(() => triggerOnce(ctx, received, opts, files));
 }
 
-async function triggerOnce(ctx: ServerContext, received: Hook, opts: TriggerOptions): Promise<TriggerResult> {
+/** Pipeline files read by one trigger(), by repository and commit. */
+type FileReads = Map<string, Promise<string | null>>;
+
+function readOnce(files: FileReads, key: string, read: () => Promise<string | null>): Promise<string | null> {
+  let file = files.get(key);
+  if (!file) files.set(key, (file = read()));
+  return file;
+}
+
+async function triggerOnce(ctx: ServerContext, received: Hook, opts: TriggerOptions, files: FileReads): Promise<TriggerResult> {
   const repo = await ctx.db.repo.findUnique({ where: { provider_uid: { provider: received.provider, uid: received.repo.uid } } });
   if (!repo || !repo.active) return { kind: 'ignored', reason: `repository ${received.repo.slug} is not active in Harrier` };
   const ignored = ignoredBySettings(repo, received);
@@ -201,7 +213,9 @@ async function triggerOnce(ctx: ServerContext, received: Hook, opts: TriggerOpti
 
   // A fork's pull request on Bitbucket reads its file from the fork, at the commit's full hash.
   const { hook, slug: codeRepo, cloneUrl, problem } = await codeSource(ctx, repo, received);
-  const file = await asRepoOwner(ctx, repo, (token) => ctx.providers.get(repo.provider).file(token, codeRepo, hook.after, repo.configPath));
+  const file = await readOnce(files, `${codeRepo}@${hook.after}:${repo.configPath}`, () =>
+    asRepoOwner(ctx, repo, (token) => ctx.providers.get(repo.provider).file(token, codeRepo, hook.after, repo.configPath)),
+  );
   // Without a pipeline file of its own, the repository builds with its language settings' proposal.
   const config = file ?? (repo.pipelineProposal || null);
   if (config === null) return { kind: 'ignored', reason: `no ${repo.configPath} at commit ${hook.after}, and no proposed pipeline in the repository's language settings` };

@@ -93,6 +93,11 @@ export function githubRoutes(ctx: GithubRouteContext): Router {
   }
 
   const router = new Router();
+  // Before anything answers: what the test makes happen while the caller waits (GithubFake.state.meanwhile).
+  router.any(async (req) => {
+    await state.meanwhile?.(req);
+    return undefined;
+  });
 
   // --- OAuth web flow -------------------------------------------------------
   router.on('GET', '/login/oauth/authorize', (req) => {
