@@ -284,7 +284,7 @@ export interface Hook {
   provider: Provider;
   /** The provider's delivery id, used to refuse duplicates. */
   deliveryId: string;
-  event: 'push' | 'pull_request' | 'tag' | 'cron';
+  event: 'push' | 'pull_request' | 'tag';
   /** For pull requests: opened, synchronized, reopened. Empty for pushes and tags. */
   action: string;
   repo: HookRepo;
@@ -303,13 +303,32 @@ export interface Hook {
   title: string;
   link: string;
   pullRequest: number;
-  author: { login: string; name: string; email: string; avatar: string };
+  author: CommitAuthor;
   sender: string;
   timestamp: number;
-  /** What started it, as Drone's build.trigger says: "@hook" when absent, "@cron" for a cron job. */
-  trigger?: string;
-  /** The cron job's name, for a cron build. */
-  cron?: string;
+}
+
+/** The author of a change, as a delivery or the provider's API names them. */
+export interface CommitAuthor {
+  login: string;
+  name: string;
+  email: string;
+  avatar: string;
+}
+
+/**
+ * A commit as the provider's API tells it (Drone's core.Commit, go-scm's Git.FindCommit): what a
+ * build no webhook started (a manual or cron build) takes its message, link and author from.
+ */
+export interface Commit {
+  sha: string;
+  message: string;
+  /** The commit's page on the provider. */
+  link: string;
+  /** The author date, unix seconds. */
+  timestamp: number;
+  /** `login` and `avatar` are empty when the provider links the author's email to no account. */
+  author: CommitAuthor;
 }
 
 export interface HookRepo {

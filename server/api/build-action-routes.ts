@@ -77,7 +77,7 @@ export function buildActionRouter(ctx: ServerContext): Router {
     const q = parseInput(createQuery, req.query, 'query');
     const params = buildParams(req.query, ['access_token', 'branch', 'commit']);
     const login = req.user!.login;
-    const build = await buildFromRef(ctx, req.repo!, { event: 'custom', branch: q.branch, commit: q.commit, params, trigger: login, sender: login, byUser: true });
+    const build = await buildFromRef(ctx, req.repo!, { event: 'custom', branch: q.branch, commit: q.commit, params, trigger: login, sender: login });
     ctx.logger.info({ event: 'build_requested', kind: 'custom', repo: req.repo!.slug, build: build.number, by: login }, 'manual build requested');
     res.json(await withStages(build.id));
   });
@@ -95,7 +95,7 @@ export function buildActionRouter(ctx: ServerContext): Router {
       const { target } = parseInput(targetQuery, req.query, 'query');
       const params = buildParams(req.query, ['access_token', 'target']);
       // Drone's promotion keeps the promoted build's sender; the trigger is who promoted.
-      const build = await buildFromRef(ctx, req.repo!, { event, from, params, deployTo: target, trigger: req.user!.login, sender: from.sender, byUser: true });
+      const build = await buildFromRef(ctx, req.repo!, { event, from, params, deployTo: target, trigger: req.user!.login, sender: from.sender });
       ctx.logger.info({ event: 'build_requested', kind: event, repo: req.repo!.slug, build: build.number, parent: from.number, target, by: req.user!.login }, `${event} requested`);
       res.json(await withStages(build.id));
     });

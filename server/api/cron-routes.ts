@@ -17,7 +17,6 @@ import { CronBranchGone, runCronJob } from '../cron/cron-run.ts';
 import { CRON_CHANNEL, cronJson, nextFor, type CronRow } from '../cron/cron-store.ts';
 import { conflict, HttpError, notFound } from '../http/errors.ts';
 import type { RepoRow } from '../http/request.ts';
-import { ScmError } from '../providers/scm.ts';
 import { parseInput } from './body-validation.ts';
 import { buildJson } from './serialize.ts';
 
@@ -61,9 +60,7 @@ export const cronPatchSchema = z.object({ expr: expr.optional(), branch: branch.
 
 /** Why a run made no build, as an HTTP answer. */
 function runRefused(error: unknown): HttpError | undefined {
-  if (error instanceof CronBranchGone) return notFound(error.message);
-  if (error instanceof ScmError) return new HttpError(502, `${error.message}; try again later`);
-  return undefined;
+  return error instanceof CronBranchGone ? notFound(error.message) : undefined;
 }
 
 export function cronRouter(ctx: ServerContext): Router {
@@ -155,7 +152,7 @@ export function cronRouter(ctx: ServerContext): Router {
   router.post(CRON, repoAccess(ctx, 'write'), async (req, res) => {
     const repo = req.repo!;
     const job = await findCron(repo, String(req.params.cron));
-    const result = await runCronJob(ctx, repo, job, req.user?.login ?? '').catch((err: unknown) => {
+    const result = await runCronJob(ctx, repo, job).catch((err: unknown) => {
       throw runRefused(err) ?? err;
     });
     if (result.kind === 'ignored') throw conflict(`cron job "${job.name}" made no build: ${result.reason}`);

@@ -1,59 +1,40 @@
-// One run of a cron job: the head of its branch, as the provider says now, built as
-// trigger/trigger.ts builds a push, with event "cron", trigger "@cron" and the job's
-// name as the build's `cron` (the `cron` condition's fact and DRONE_CRON), as Drone's
+// One run of a cron job: the head of its branch, as the provider says now, built as a
+// manual build is (trigger/build-from-ref.ts), with event "cron", trigger "@cron" and the
+// job's name as the build's `cron` (the `cron` condition's fact and DRONE_CRON), as Drone's
 // cron scheduler and POST /api/repos/{owner}/{name}/cron/{cron} do.
-import type { Hook, Provider } from '../../core/domain.ts';
-import { asRepoOwner } from '../builds/repo-token.ts';
 import type { ServerContext } from '../context.ts';
 import type { Repo as RepoRow } from '../db/generated/sqlite/client.ts';
-import { trigger, type TriggerResult } from '../trigger/trigger.ts';
+import { BranchNotFound, buildFromRef, NoPipelineRuns } from '../trigger/build-from-ref.ts';
+import type { TriggerResult } from '../trigger/trigger.ts';
 import { type CronClaim, type CronRow, finishCronRunWithBuild } from './cron-store.ts';
 
 /** The job's branch does not exist (deleted, renamed, or the repository is empty): retrying will not help. */
 export class CronBranchGone extends Error {}
 
-/** With a scheduler's claim, the build and the job's following time commit together (cron-store.ts finishCronRunWithBuild). */
-export async function runCronJob(ctx: ServerContext, repo: RepoRow, job: Pick<CronRow, 'name' | 'branch'>, sender = '', claim?: CronClaim): Promise<TriggerResult> {
-  const head = await asRepoOwner(ctx, repo, (token) => ctx.providers.get(repo.provider).branchHead(token, repo.slug, job.branch));
-  if (!head) {
-    throw new CronBranchGone(
-      `cron job "${job.name}" builds branch "${job.branch}", which ${repo.slug} does not have (deleted or renamed?); ` +
-        `change the job's branch (PATCH /api/repos/${repo.slug}/cron/${job.name} {"branch": "…"}) or delete the job`,
-    );
+/**
+ * With a scheduler's claim, the build and the job's following time commit together (cron-store.ts
+ * finishCronRunWithBuild), or a ClaimLost says another server holds the run. No pipeline for the
+ * build is no failure: the answer says why nothing was built, for the job to record.
+ */
+export async function runCronJob(ctx: ServerContext, repo: RepoRow, job: Pick<CronRow, 'name' | 'branch'>, claim?: CronClaim): Promise<TriggerResult> {
+  try {
+    const build = await buildFromRef(ctx, repo, {
+      event: 'cron',
+      branch: job.branch,
+      params: {},
+      cron: job.name,
+      trigger: '@cron',
+      claim: claim && ((tx) => finishCronRunWithBuild(tx, claim, ctx.now())),
+    });
+    return { kind: 'build', build };
+  } catch (err) {
+    if (err instanceof NoPipelineRuns) return { kind: 'ignored', reason: err.message };
+    if (err instanceof BranchNotFound) {
+      throw new CronBranchGone(
+        `cron job "${job.name}" builds branch "${job.branch}", which ${repo.slug} does not have (deleted or renamed?); ` +
+          `change the job's branch (PATCH /api/repos/${repo.slug}/cron/${job.name} {"branch": "…"}) or delete the job`,
+      );
+    }
+    throw err;
   }
-  const now = ctx.now();
-  const hook: Hook = {
-    provider: repo.provider as Provider,
-    deliveryId: '',
-    event: 'cron',
-    action: '',
-    repo: {
-      uid: repo.uid,
-      namespace: repo.namespace,
-      name: repo.name,
-      slug: repo.slug,
-      cloneUrl: repo.cloneUrl,
-      sshUrl: repo.sshUrl,
-      link: repo.link,
-      defaultBranch: repo.defaultBranch,
-      private: repo.private,
-    },
-    ref: `refs/heads/${job.branch}`,
-    target: job.branch,
-    source: job.branch,
-    sourceRepo: repo.slug,
-    fork: false,
-    before: '',
-    after: head,
-    message: '',
-    title: '',
-    link: repo.link,
-    pullRequest: 0,
-    author: { login: '', name: '', email: '', avatar: '' },
-    sender,
-    timestamp: now,
-    trigger: '@cron',
-    cron: job.name,
-  };
-  return trigger(ctx, hook, claim ? { claim: (tx) => finishCronRunWithBuild(tx, claim, ctx.now()) } : {});
 }

@@ -4,7 +4,6 @@
 // never arrived is still seen within a minute; the API's changes wake every server at
 // once through Redis (CRON_CHANNEL).
 import type { ServerContext } from '../context.ts';
-import { ScmError } from '../providers/scm.ts';
 import { ClaimLost } from '../trigger/trigger.ts';
 import { CronBranchGone, runCronJob } from './cron-run.ts';
 import { CRON_CHANNEL, claimDueCrons, finishCronRun, nextCronDue, nextFor, retryCronRun, type CronClaim } from './cron-store.ts';
@@ -18,10 +17,9 @@ export const CRON_RETRY_SECONDS = 60;
 /** Jobs taken per look: a burst of jobs due at one minute is shared among the servers a few at a time. */
 const CLAIM_BATCH = 4;
 
-/** Whether trying again later may help: the provider failed (5xx, 429, unreachable). */
+/** Whether trying again later may help: the provider failed (buildFromRef answers 502 for its outages and rate limits, 400 for its refusals). */
 function retryable(error: unknown): boolean {
   if (error instanceof CronBranchGone) return false;
-  if (error instanceof ScmError) return error.status >= 500 || error.status === 429;
   return !(error instanceof Error && 'status' in error && typeof error.status === 'number' && error.status < 500);
 }
 
@@ -104,7 +102,7 @@ export class CronScheduler {
       const repo = await ctx.db.repo.findUnique({ where: { id: job.repoId } });
       if (!repo) return;
       log.setBindings({ repo: repo.slug });
-      const result = await runCronJob(ctx, repo, job, '', claim);
+      const result = await runCronJob(ctx, repo, job, claim);
       if (result.kind === 'build') {
         // The job's following time was written with the build.
         log.info({ event: 'cron_built', build: result.build.number, branch: job.branch }, 'cron job built');

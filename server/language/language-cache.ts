@@ -90,7 +90,7 @@ export async function probeHead(
   detect: (ref: string) => Promise<{ detected: LanguageId; hasConfig: boolean }>,
   fresh = false,
 ): Promise<RepoProbe> {
-  const head = await ctx.providers.get(repo.provider).branchHead(token, repo.slug, repo.defaultBranch);
+  const head = (await ctx.providers.get(repo.provider).findCommit(token, repo.slug, { branch: repo.defaultBranch }))?.sha;
   // No branch (an empty repository): no files, so nothing to detect and nothing to keep.
   if (!head) return { detected: 'generic', hasConfig: false, commit: '' };
   if (!fresh) {

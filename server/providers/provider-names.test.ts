@@ -55,7 +55,7 @@ describe('provider names stay in server/providers/', () => {
       expect(p.envPrefix).toBe(`HARRIER_${p.provider.toUpperCase()}`);
       expect(p.webhook.eventHeader).toMatch(/^X-/);
       expect(p.imageSources.length).toBeGreaterThan(0);
-      for (const method of ['authorizeUrl', 'exchange', 'refresh', 'user', 'orgs', 'orgAdmin', 'repos', 'repo', 'branchHead', 'file', 'createHook', 'deleteHook', 'status', 'netrc', 'changedFiles'] as const) {
+      for (const method of ['authorizeUrl', 'exchange', 'refresh', 'user', 'orgs', 'orgAdmin', 'repos', 'repo', 'findCommit', 'file', 'createHook', 'deleteHook', 'status', 'netrc', 'changedFiles'] as const) {
         expect(typeof p[method], `${p.provider}.${method}`).toBe('function');
       }
       for (const method of ['recognizes', 'deliveryId', 'identify', 'signatureProblem', 'parse'] as const) {

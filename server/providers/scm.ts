@@ -1,6 +1,6 @@
 // One small surface for every source-code provider. GitHub and Bitbucket Cloud
 // implement it; nothing outside server/providers/ knows which one it talks to.
-import type { HookRepo, Netrc, Permission, Provider } from '../../core/domain.ts';
+import type { Commit, HookRepo, Netrc, Permission, Provider } from '../../core/domain.ts';
 
 export interface ScmToken {
   access: string;
@@ -38,6 +38,9 @@ export type ChangeSet =
   /** `before` is empty or all zeros for a new branch: then the pushed commit's own changes count. */
   | { event: 'push'; before: string; after: string }
   | { event: 'pull_request'; number: number; after: string };
+
+/** A branch by its name, or a commit by its hash (which may be abbreviated). */
+export type CommitRef = { branch: string } | { sha: string };
 
 /** An error answer from the provider's API, with enough to tell the user what went wrong. */
 export class ScmError extends Error {
@@ -79,8 +82,12 @@ export interface Scm {
   /** Every repository the user can access, with the user's permission on each. */
   repos(token: string): Promise<ScmRepo[]>;
   repo(token: string, slug: string): Promise<ScmRepo>;
-  /** The commit a branch points at, or null when there is no such branch (an empty repository has none). One API call. */
-  branchHead(token: string, slug: string, branch: string): Promise<string | null>;
+  /**
+   * The commit a branch points at, or a hash names, with its message, link and author (go-scm's
+   * Git.FindCommit): null when there is no such branch (an empty repository has none) or commit.
+   * One API call.
+   */
+  findCommit(token: string, slug: string, ref: CommitRef): Promise<Commit | null>;
   /**
    * The full hash of the commit `sha` names, which may be abbreviated (Bitbucket's pull request
    * deliveries carry 12 characters). One API call; throws ScmError (404) when there is no such commit.

@@ -3,7 +3,7 @@
 // webhook created at activation, and has its deliveries verified and built.
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Build, Hook, Netrc, Provider } from '../../core/domain.ts';
+import type { Build, Commit, Hook, Netrc, Provider } from '../../core/domain.ts';
 import { delivered } from '../../test/fakes/delivered.ts';
 import { startApiHarness, type ApiHarness, type Browser, type BrowserRequest } from '../../test/support/http.ts';
 import { header, hmacMatches, signatureMismatch, type HookHeaders } from './hook-delivery.ts';
@@ -108,8 +108,8 @@ class TinyProvider implements ScmProvider {
   async repo(): Promise<ScmRepo> {
     return this.repoAtTiny;
   }
-  async branchHead(): Promise<string | null> {
-    return HEAD;
+  async findCommit(): Promise<Commit | null> {
+    return { sha: HEAD, message: 'Tiny commit', link: `https://tiny.example/commit/${HEAD}`, timestamp: 0, author: { login: 'tina', name: 'Tina', email: 'tina@tiny.example', avatar: '' } };
   }
   async commitHash(_token: string, _slug: string, sha: string): Promise<string> {
     if (HEAD.startsWith(sha.toLowerCase())) return HEAD;

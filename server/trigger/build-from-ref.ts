@@ -4,16 +4,16 @@
 // facts (parameters, target, parent); from there it is made as a webhook's build is
 // (trigger.ts): the pipeline file matched against those facts, one transaction, queued,
 // and the commit status posted.
-import type { EventName } from '../../core/domain.ts';
+import type { Commit, EventName } from '../../core/domain.ts';
 import type { MatchFacts } from '../../pipeline/index.ts';
 import type { ServerContext } from '../context.ts';
 import type { Build as BuildRow, Repo as RepoRow } from '../db/generated/sqlite/client.ts';
 import { approvalReason } from '../builds/fork-powers.ts';
 import { asRepoOwner } from '../builds/repo-token.ts';
 import { badRequest, conflict, HttpError, notFound } from '../http/errors.ts';
-import { ScmError } from '../providers/scm.ts';
+import { ScmError, type CommitRef } from '../providers/scm.ts';
 import { newBuildFacts, nextBuildNumber, retryingTakenNumbers } from './build-number.ts';
-import { blockedPlan, createBuild, planStages, readPipelineFile, startBuild } from './trigger.ts';
+import { blockedPlan, createBuild, planStages, readPipelineFile, startBuild, type TriggerOptions } from './trigger.ts';
 
 export type RefBuildEvent = Extract<EventName, 'custom' | 'promote' | 'rollback' | 'cron'>;
 
@@ -21,7 +21,7 @@ export interface RefBuildInput {
   event: RefBuildEvent;
   /** The branch to build; the repository's default branch when empty. Not used with `from`, whose branch it keeps. */
   branch?: string;
-  /** The commit to build; when empty, the branch's head as the provider has it now. Not used with `from`. */
+  /** The commit to build; when empty, the branch's head as the provider has it now. Not used with `from`. Its message, link and author come from the provider. */
   commit?: string;
   /** The earlier build whose commit, pipeline file and commit details the new one takes (promote, rollback). */
   from?: BuildRow;
@@ -33,13 +33,27 @@ export interface RefBuildInput {
   cron?: string;
   /** Who or what started it (Build.trigger, DRONE_BUILD_TRIGGER): a login, or e.g. "@cron". */
   trigger: string;
-  /** Whose action the build answers (Build.sender): the user for a manual build, the promoted build's sender for a promotion, as in Drone. */
-  sender: string;
   /**
-   * A user with write permission started it: like a restart, it does not wait for approval on a
-   * protected repository (fork-powers.ts). A cron job's build is nobody's, so it waits.
+   * Whose action the build answers (Build.sender): the user for a manual build, the promoted
+   * build's sender for a promotion; when absent, the commit's author (a cron build), as in Drone.
    */
-  byUser: boolean;
+  sender?: string;
+  /** Checked in the build's transaction (TriggerOptions.claim): a cron run's claim, ended with the build. */
+  claim?: TriggerOptions['claim'];
+}
+
+/** No pipeline's trigger accepts the build: nothing is made (400 to a user; a cron job records why). */
+export class NoPipelineRuns extends HttpError {
+  constructor(message: string) {
+    super(400, message);
+  }
+}
+
+/** The branch to build does not exist on the provider (404). */
+export class BranchNotFound extends HttpError {
+  constructor(message: string) {
+    super(404, message);
+  }
 }
 
 const stripHeads = (branch: string) => branch.replace(/^refs\/heads\//, '');
@@ -51,8 +65,8 @@ export async function buildFromRef(ctx: ServerContext, repo: RepoRow, input: Ref
   const branch = from ? from.target : stripHeads(input.branch || repo.defaultBranch);
   if (!branch) throw badRequest(`${repo.slug} has no default branch (an empty repository?); name the branch to build with ?branch=`);
   const ref = from ? from.ref : `refs/heads/${branch}`;
-  const commit = from ? from.after : input.commit || (await branchHead(ctx, repo, branch));
-  const { config, configSource } = from ? { config: from.config, configSource: from.configSource } : await pipelineFile(ctx, repo, commit);
+  const commit = from ? parentCommit(from) : await findCommit(ctx, repo, input.commit ? { sha: input.commit } : { branch });
+  const { config, configSource } = from ? { config: from.config, configSource: from.configSource } : await pipelineFile(ctx, repo, commit.sha);
 
   const facts: MatchFacts = {
     branch,
@@ -75,22 +89,22 @@ export async function buildFromRef(ctx: ServerContext, repo: RepoRow, input: Ref
       event: input.event,
       action: from?.action ?? '',
       trigger: input.trigger,
-      link: from?.link ?? '',
-      timestamp: from?.timestamp ?? now,
+      link: commit.link,
+      timestamp: commit.timestamp || now,
       title: from?.title ?? '',
-      message: from?.message ?? '',
-      before: from?.before ?? commit,
-      after: commit,
+      message: commit.message,
+      before: from?.before ?? commit.sha,
+      after: commit.sha,
       ref,
       sourceRepo: from?.sourceRepo ?? repo.slug,
       source: from?.source ?? branch,
       target: branch,
       fork: from?.fork ?? false,
-      authorLogin: from?.authorLogin ?? '',
-      authorName: from?.authorName ?? '',
-      authorEmail: from?.authorEmail ?? '',
-      authorAvatar: from?.authorAvatar ?? '',
-      sender: input.sender,
+      authorLogin: commit.author.login,
+      authorName: commit.author.name,
+      authorEmail: commit.author.email,
+      authorAvatar: commit.author.avatar,
+      sender: input.sender ?? commit.author.login,
       params: JSON.stringify(input.params),
       cron: input.cron ?? '',
       deployTo: input.deployTo ?? '',
@@ -105,24 +119,37 @@ export async function buildFromRef(ctx: ServerContext, repo: RepoRow, input: Ref
     const read = newBuildFacts(ctx, repo, base, await nextBuildNumber(ctx, repo.id));
     const { checked } = await readPipelineFile(ctx, config, repo.trusted, read);
     const plan = await planStages(ctx, checked, repo, facts, repo.configPath, now);
-    if (plan.ok === 'none') throw badRequest(noPipelineMessage(repo, input, branch));
-    const blocked = approvalReason(repo, { event: input.event, fork: from?.fork ?? false, approvedBy: from?.approvedBy ?? '' }, !input.byUser);
+    if (plan.ok === 'none') throw new NoPipelineRuns(noPipelineMessage(repo, input, branch));
+    // No webhook starts these, and as in Drone a protected repository holds only what its webhooks
+    // start: a user's build (as a restart) and a cron job's build run without approval.
+    const blocked = approvalReason(repo, { event: input.event, fork: from?.fork ?? false, approvedBy: from?.approvedBy ?? '' }, false);
     const fields = { ...base, status: blocked ? 'blocked' : 'pending' };
-    const build = await createBuild(ctx, repo, fields, { config, facts: read }, blocked ? blockedPlan(plan) : plan);
+    const build = await createBuild(ctx, repo, fields, { config, facts: read }, blocked ? blockedPlan(plan) : plan, undefined, input.claim);
     if (blocked) ctx.logger.info({ event: 'build_blocked', repo: repo.slug, build: build.number, reason: blocked }, 'build waits for approval');
     await startBuild(ctx, repo, build);
     return build;
   });
 }
 
-/** The commit the branch points at now, from the provider. */
-async function branchHead(ctx: ServerContext, repo: RepoRow, branch: string): Promise<string> {
+/** An earlier build's commit, with the details its build took from the provider or a webhook (promote, rollback). */
+function parentCommit(from: BuildRow): Commit {
+  return {
+    sha: from.after,
+    message: from.message,
+    link: from.link,
+    timestamp: from.timestamp,
+    author: { login: from.authorLogin, name: from.authorName, email: from.authorEmail, avatar: from.authorAvatar },
+  };
+}
+
+/** The commit the branch points at now, or the one the hash names, with its details, from the provider (as Drone's create build). */
+async function findCommit(ctx: ServerContext, repo: RepoRow, ref: CommitRef): Promise<Commit> {
   const provider = ctx.providers.nameOf(repo.provider);
-  const head = await asProvider(ctx, repo, `asking ${provider} for the head of branch ${branch}`, (token) =>
-    ctx.providers.get(repo.provider).branchHead(token, repo.slug, branch),
-  );
-  if (!head) throw notFound(`${repo.slug} has no branch ${branch} on ${provider}; name an existing branch (?branch=), or a commit (?commit=)`);
-  return head;
+  const what = 'branch' in ref ? `the head of branch ${ref.branch}` : `commit ${ref.sha}`;
+  const commit = await asProvider(ctx, repo, `asking ${provider} for ${what}`, (token) => ctx.providers.get(repo.provider).findCommit(token, repo.slug, ref));
+  if (commit) return commit;
+  if ('branch' in ref) throw new BranchNotFound(`${repo.slug} has no branch ${ref.branch} on ${provider}; name an existing branch (?branch=), or a commit (?commit=)`);
+  throw notFound(`${repo.slug} has no commit ${ref.sha} on ${provider}; name an existing commit (?commit=), or leave it out to build the head of the branch`);
 }
 
 /** The repository's pipeline file at the commit; without one, its language settings' proposal. */
@@ -134,17 +161,17 @@ async function pipelineFile(ctx: ServerContext, repo: RepoRow, commit: string): 
   if (file !== null) return { config: file, configSource: 'file' };
   if (repo.pipelineProposal) return { config: repo.pipelineProposal, configSource: 'proposal' };
   throw notFound(
-    `${repo.slug} has no ${repo.configPath} at commit ${commit} (or no such commit), and its language settings propose no pipeline; commit a pipeline file, or name another commit`,
+    `${repo.slug} has no ${repo.configPath} at commit ${commit}, and its language settings propose no pipeline; commit a pipeline file, or name another commit`,
   );
 }
 
-/** A provider's refusal (a bad branch name, a revoked grant) answers 400 with its words; its outages 502. */
+/** A provider's refusal (a bad branch name, a revoked grant) answers 400 with its words; its outages and rate limits 502. */
 async function asProvider<T>(ctx: ServerContext, repo: RepoRow, doing: string, call: (token: string) => Promise<T>): Promise<T> {
   try {
     return await asRepoOwner(ctx, repo, call);
   } catch (err) {
     if (!(err instanceof ScmError)) throw err;
-    if (err.status < 500) throw badRequest(`${doing} failed: ${err.message}`);
+    if (err.status < 500 && err.status !== 429) throw badRequest(`${doing} failed: ${err.message}`);
     throw new HttpError(502, `${doing} failed: ${err.message}; try again later`);
   }
 }

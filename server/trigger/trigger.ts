@@ -36,12 +36,12 @@ export function hookFacts(hook: Hook, repo: Pick<RepoRow, 'slug'>, host: string)
     branch: hook.target,
     event: hook.event,
     ref: hook.ref,
-    // Drone's `target` condition is the promotion target, which a webhook never has.
+    // Drone's `target` condition is the promotion target and `cron` the cron job, which a webhook never has.
     target: '',
     action: hook.action,
     repo: repo.slug,
     instance: new URL(host).host,
-    cron: hook.cron ?? '',
+    cron: '',
     status: 'success',
   };
 }
@@ -57,8 +57,8 @@ function buildFields(hook: Hook, now: number) {
     status: 'pending',
     event: hook.event,
     action: hook.action,
-    trigger: hook.trigger ?? '@hook',
-    cron: hook.cron ?? '',
+    trigger: '@hook',
+    cron: '',
     link: hook.link,
     timestamp: hook.timestamp || now,
     title: hook.title,
@@ -178,10 +178,22 @@ function ignoredBySettings(repo: Pick<RepoRow, 'ignorePullRequests' | 'ignoreFor
 }
 
 export function trigger(ctx: ServerContext, received: Hook, opts: TriggerOptions = {}): Promise<TriggerResult> {
-  return retryingTakenNumbers(() => triggerOnce(ctx, received, opts));
+  // The file is asked of the provider once: a build made again because its number was taken
+  // substitutes the same text with its new number.
+  const files: FileReads = new Map();
+  return retryingTakenNumbers(() => triggerOnce(ctx, received, opts, files));
 }
 
-async function triggerOnce(ctx: ServerContext, received: Hook, opts: TriggerOptions): Promise<TriggerResult> {
+/** Pipeline files read by one trigger(), by repository and commit. */
+type FileReads = Map<string, Promise<string | null>>;
+
+function readOnce(files: FileReads, key: string, read: () => Promise<string | null>): Promise<string | null> {
+  let file = files.get(key);
+  if (!file) files.set(key, (file = read()));
+  return file;
+}
+
+async function triggerOnce(ctx: ServerContext, received: Hook, opts: TriggerOptions, files: FileReads): Promise<TriggerResult> {
   const repo = await ctx.db.repo.findUnique({ where: { provider_uid: { provider: received.provider, uid: received.repo.uid } } });
   if (!repo || !repo.active) return { kind: 'ignored', reason: `repository ${received.repo.slug} is not active in Harrier` };
   const ignored = ignoredBySettings(repo, received);
@@ -190,8 +202,8 @@ async function triggerOnce(ctx: ServerContext, received: Hook, opts: TriggerOpti
     const twin = await earlierTwin(ctx.db, opts.delivery);
     if (twin) return { kind: 'ignored', reason: duplicateBodyReason(opts.delivery.guid, twin.guid) };
   }
-  // Drone skips on [skip ci] only for changes someone just made: not for tags or cron jobs.
-  if (received.event !== 'tag' && received.event !== 'cron' && SKIP_CI.test(`${received.title}\n${received.message}`)) {
+  // Drone skips on [skip ci] only for changes someone just made: not for tags (nor cron jobs, build-from-ref.ts).
+  if (received.event !== 'tag' && SKIP_CI.test(`${received.title}\n${received.message}`)) {
     return { kind: 'ignored', reason: 'the commit message asks to skip CI ([skip ci])' };
   }
   if (opts.requireNewHead) {
@@ -201,7 +213,9 @@ async function triggerOnce(ctx: ServerContext, received: Hook, opts: TriggerOpti
 
   // A fork's pull request on Bitbucket reads its file from the fork, at the commit's full hash.
   const { hook, slug: codeRepo, cloneUrl, problem } = await codeSource(ctx, repo, received);
-  const file = await asRepoOwner(ctx, repo, (token) => ctx.providers.get(repo.provider).file(token, codeRepo, hook.after, repo.configPath));
+  const file = await readOnce(files, `${codeRepo}@${hook.after}:${repo.configPath}`, () =>
+    asRepoOwner(ctx, repo, (token) => ctx.providers.get(repo.provider).file(token, codeRepo, hook.after, repo.configPath)),
+  );
   // Without a pipeline file of its own, the repository builds with its language settings' proposal.
   const config = file ?? (repo.pipelineProposal || null);
   if (config === null) return { kind: 'ignored', reason: `no ${repo.configPath} at commit ${hook.after}, and no proposed pipeline in the repository's language settings` };
@@ -215,8 +229,8 @@ async function triggerOnce(ctx: ServerContext, received: Hook, opts: TriggerOpti
     ? { ok: false, stages: [], error: problem }
     : await planStages(ctx, read.checked, repo, { ...hookFacts(hook, repo, ctx.config.host), changedFiles }, repo.configPath, now);
   if (plan.ok === 'none') return { kind: 'ignored', reason: 'no pipeline trigger matches this event' };
-  // As Drone's, a protected repository holds builds its webhooks start, not its cron jobs'.
-  const blocked = approvalReason(repo, { event: hook.event, fork: hook.fork, approvedBy: '' }, (hook.trigger ?? '@hook') === '@hook');
+  // As Drone's, a protected repository holds builds its webhooks start (not its cron jobs', build-from-ref.ts).
+  const blocked = approvalReason(repo, { event: hook.event, fork: hook.fork, approvedBy: '' }, true);
   const fields = { ...buildFields(hook, now), sourceCloneUrl: cloneUrl, ...(blocked ? { status: 'blocked' } : {}), configSource, changedFiles: changedFiles ? JSON.stringify(changedFiles) : null };
   const build = await createBuild(ctx, repo, fields, { config, facts }, blocked ? blockedPlan(plan) : plan, opts.delivery, opts.claim);
   if (blocked && build.status === 'blocked') ctx.logger.info({ event: 'build_blocked', repo: repo.slug, build: build.number, reason: blocked }, 'build waits for approval');

@@ -5,8 +5,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { BitbucketFake, FakeBitbucketRepo, RecordedBitbucketHook, RecordedBitbucketStatus } from './bitbucket-api.ts';
 import { clone, readCorpusJson } from './corpus.ts';
-import { basicCredentials, bearerToken, fixtureFallback, inMemoryHead, json, parseFormBody, parseJsonBody, Router, type FakeRequest, type FakeResponse } from './fake-http.ts';
-import { gitChangedFiles, gitCommitInfo, gitReadFile, gitResolveCommit, type FileChange } from './local-git-repo.ts';
+import { basicCredentials, bearerToken, fixtureFallback, inMemoryCommit, json, parseFormBody, parseJsonBody, Router, type FakeRequest, type FakeResponse } from './fake-http.ts';
+import { gitChangedFiles, gitCommitInfo, gitReadFile, gitResolveCommit, type CommitInfo, type FileChange } from './local-git-repo.ts';
 
 export const BITBUCKET_API_PREFIX = '/api';
 const API = BITBUCKET_API_PREFIX;
@@ -37,6 +37,8 @@ export function bitbucketRoutes(ctx: BitbucketRouteContext): Router {
   const repoFixture = readCorpusJson('go-scm-api/bitbucket/repo.json');
   const hookFixture = readCorpusJson('go-scm-api/bitbucket/hook.json');
   const statusFixture = readCorpusJson('go-scm-api/bitbucket/status.json');
+  const commitFixture = readCorpusJson('go-scm-api/bitbucket/commit.json');
+  const branchFixture = readCorpusJson('go-scm-api/bitbucket/branch.json');
   const codes = new Map<string, { redirectUri: string; explicit: boolean }>();
   const workspaceUuids = new Map<string, string>();
   const canSee = (r: FakeBitbucketRepo) => r.permission !== 'none' || !r.private;
@@ -257,32 +259,67 @@ export function bitbucketRoutes(ctx: BitbucketRouteContext): Router {
     return { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: file.content };
   });
 
+  /** The commit `rev` names in the repository: from its git repository, or its in-memory files' one commit. */
+  async function commitInfo(r: FakeBitbucketRepo, rev: string, branch: boolean): Promise<CommitInfo | undefined> {
+    if (r.gitDir) return (await gitCommitInfo(r.gitDir, branch ? `refs/heads/${rev}` : rev)) ?? undefined;
+    if (branch && rev !== r.defaultBranch) return undefined;
+    return inMemoryCommit(r.files, r.defaultBranch, rev, { name: state.user.displayName, email: state.user.email });
+  }
+
+  // A branch's target is its head commit in full, as commit/{hash} answers it.
   router.on('GET', `${API}/2.0/repositories/:ws/:slug/refs/branches/*name`, async (req) => {
     const r = visibleRepo(req);
     if (!r) return undefined;
     const name = req.params.name;
-    // A repository of in-memory files has one branch, its default, at a hash of its files.
-    const sha = r.gitDir ? (await gitCommitInfo(r.gitDir, `refs/heads/${name}`))?.sha : name === r.defaultBranch ? inMemoryHead(r.files) : undefined;
-    if (!sha) return error(404, `Branch "${name}" not found`);
-    return json(200, { type: 'branch', name, target: { type: 'commit', hash: sha }, links: { html: { href: `${r.htmlUrl}/branch/${name}` } } });
+    if (r.fromFixture && r.files.size === 0) return undefined; // the recorded fixture answers
+    const info = await commitInfo(r, name, true);
+    if (!info) return error(404, `Branch "${name}" not found`);
+    const body = clone(branchFixture);
+    body.name = name;
+    body.links = { commits: { href: `${ctx.baseUrl()}${API}/2.0/repositories/${r.fullName}/commits/${name}` }, self: { href: `${ctx.baseUrl()}${API}/2.0/repositories/${r.fullName}/refs/branches/${name}` }, html: { href: `${r.htmlUrl}/branch/${name}` } };
+    body.target = commitJson(r, info);
+    return json(200, body);
   });
 
   router.on('GET', `${API}/2.0/repositories/:ws/:slug/commit/:commit`, async (req) => {
     const r = visibleRepo(req);
     if (!r) return undefined;
-    if (!r.gitDir) return undefined;
-    const info = await gitCommitInfo(r.gitDir, req.params.commit);
+    if (r.fromFixture && r.files.size === 0) return undefined;
+    const info = await commitInfo(r, req.params.commit, false);
     if (!info) return error(404, `Commit not found: ${req.params.commit}`);
-    return json(200, {
-      type: 'commit',
-      hash: info.sha,
-      date: info.timestamp,
-      message: info.message,
-      author: { type: 'author', raw: `${info.authorName} <${info.authorEmail}>` },
-      parents: info.parent ? [{ type: 'commit', hash: info.parent }] : [],
-      links: { html: { href: `${r.htmlUrl}/commits/${info.sha}` } },
-    });
+    return json(200, commitJson(r, info));
   });
+
+  /** The commit as Bitbucket answers it, from the recorded one. */
+  function commitJson(r: FakeBitbucketRepo, info: CommitInfo): any {
+    const body = clone(commitFixture);
+    const api = `${ctx.baseUrl()}${API}/2.0/repositories/${r.fullName}`;
+    body.hash = info.sha;
+    body.repository = { ...body.repository, full_name: r.fullName, name: r.fullName.split('/')[1], uuid: r.uuid, links: { self: { href: api }, html: { href: r.htmlUrl } } };
+    body.links = { self: { href: `${api}/commit/${info.sha}` }, html: { href: `${r.htmlUrl}/commits/${info.sha}` }, statuses: { href: `${api}/commit/${info.sha}/statuses` } };
+    body.author = { type: 'author', raw: `${info.authorName} <${info.authorEmail}>`, ...accountOf(info.authorEmail) };
+    body.summary = { ...body.summary, raw: info.message, html: '' };
+    body.message = info.message;
+    body.date = info.timestamp;
+    body.parents = info.parent ? [{ type: 'commit', hash: info.parent, links: { self: { href: `${api}/commit/${info.parent}` }, html: { href: `${r.htmlUrl}/commits/${info.parent}` } } }] : [];
+    return body;
+  }
+
+  /** Bitbucket adds the account an email belongs to, and leaves `user` out for an email no account has: here, the signed-in user's. */
+  function accountOf(email: string): { user?: any } {
+    const { user } = state;
+    if (user.email.toLowerCase() !== email.toLowerCase()) return {};
+    return {
+      user: {
+        type: 'user',
+        display_name: user.displayName,
+        nickname: user.nickname,
+        uuid: user.uuid,
+        account_id: user.accountId,
+        links: { self: { href: `${ctx.baseUrl()}${API}/2.0/users/${user.uuid}` }, avatar: { href: user.avatarUrl }, html: { href: `${ctx.baseUrl()}/${user.uuid}/` } },
+      },
+    };
+  }
 
   /** One entry of a diffstat, shaped as go-scm's recorded diffstat.json. */
   function diffstatJson(r: FakeBitbucketRepo, from: string, to: string, c: FileChange): any {

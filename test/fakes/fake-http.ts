@@ -6,6 +6,7 @@ import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { corpusExists, readCorpusBytes, readCorpusJson } from './corpus.ts';
+import type { CommitInfo } from './local-git-repo.ts';
 
 export interface FakeRequest {
   method: string;
@@ -286,4 +287,15 @@ export function fixtureFallback(provider: 'github' | 'bitbucket', prefix: string
 /** A stand-in commit hash for a repository made of in-memory files: it changes when the files do. */
 export function inMemoryHead(files: Map<string, string>): string {
   return createHash('sha1').update(JSON.stringify([...files].sort(([a], [b]) => (a < b ? -1 : 1)))).digest('hex');
+}
+
+/**
+ * The commit a repository made of in-memory files answers for `ref`: its head for its default
+ * branch, or the commit a full hash names (files keyed "sha:path" belong to such commits), made
+ * by `author`; undefined for any other name.
+ */
+export function inMemoryCommit(files: Map<string, string>, defaultBranch: string, ref: string, author: { name: string; email: string }): CommitInfo | undefined {
+  const sha = /^[0-9a-f]{40}$/.test(ref) ? ref : ref === defaultBranch ? inMemoryHead(files) : undefined;
+  if (!sha) return undefined;
+  return { sha, message: 'Files the test set\n', authorName: author.name, authorEmail: author.email, timestamp: '2026-01-01T00:00:00Z', parent: '' };
 }

@@ -3,10 +3,10 @@
 // then from go-scm's recorded fixtures. github-api.ts owns the state and the handle tests use.
 import { createHash, randomBytes } from 'node:crypto';
 import { clone, readCorpusJson } from './corpus.ts';
-import { bearerToken, fixtureFallback, inMemoryHead, json, parseFormBody, parseJsonBody, Router, type FakeRequest, type FakeResponse } from './fake-http.ts';
+import { bearerToken, fixtureFallback, inMemoryCommit, json, parseFormBody, parseJsonBody, Router, type FakeRequest, type FakeResponse } from './fake-http.ts';
 import type { FakeGithubRepo, GithubFake, RecordedGithubHook, RecordedGithubStatus } from './github-api.ts';
 import { deliverGithubHook } from './github-payloads.ts';
-import { gitChangedFiles, gitCommitInfo, gitReadFile, type FileChange } from './local-git-repo.ts';
+import { gitChangedFiles, gitCommitInfo, gitReadFile, type CommitInfo, type FileChange } from './local-git-repo.ts';
 
 export const GITHUB_API_PREFIX = '/api/v3';
 const API = GITHUB_API_PREFIX;
@@ -93,6 +93,11 @@ export function githubRoutes(ctx: GithubRouteContext): Router {
   }
 
   const router = new Router();
+  // Before anything answers: what the test makes happen while the caller waits (GithubFake.state.meanwhile).
+  router.any(async (req) => {
+    await state.meanwhile?.(req);
+    return undefined;
+  });
 
   // --- OAuth web flow -------------------------------------------------------
   router.on('GET', '/login/oauth/authorize', (req) => {
@@ -242,23 +247,40 @@ export function githubRoutes(ctx: GithubRouteContext): Router {
   router.on('GET', `${API}/repos/:owner/:repo/commits/:ref`, async (req) => {
     const r = visibleRepo(req);
     if (!r) return undefined;
+    if (r.fromFixture && r.files.size === 0) return undefined; // the recorded fixture answers
+    const { ref } = req.params;
+    const info = r.gitDir ? await gitCommitInfo(r.gitDir, ref) : inMemoryCommit(r.files, r.defaultBranch, ref, { name: state.user.name, email: state.user.primaryEmail });
+    if (!info) return json(422, { message: `No commit found for SHA: ${ref}`, documentation_url: DOCS });
     if (String(req.headers.accept ?? '').includes('application/vnd.github.sha')) {
-      // The hash alone, as Scm.branchHead asks; a repository of in-memory files gets a hash of its files, which changes with them.
-      const sha = r.gitDir ? (await gitCommitInfo(r.gitDir, req.params.ref))?.sha : inMemoryHead(r.files);
-      if (!sha) return json(422, { message: `No commit found for SHA: ${req.params.ref}`, documentation_url: DOCS });
-      return { status: 200, headers: { 'Content-Type': 'application/vnd.github.sha; charset=utf-8' }, body: sha };
+      // The hash alone, as Scm.commitHash asks.
+      return { status: 200, headers: { 'Content-Type': 'application/vnd.github.sha; charset=utf-8' }, body: info.sha };
     }
-    if (!r.gitDir) return undefined;
-    const info = await gitCommitInfo(r.gitDir, req.params.ref);
-    if (!info) return json(422, { message: `No commit found for SHA: ${req.params.ref}`, documentation_url: DOCS });
-    const body = clone(commitFixture);
-    body.sha = info.sha;
-    body.commit = { ...body.commit, message: info.message, author: { name: info.authorName, email: info.authorEmail, date: info.timestamp } };
-    body.html_url = `${r.htmlUrl}/commit/${info.sha}`;
-    const changes = (await gitChangedFiles(r.gitDir, null, info.sha)) ?? [];
-    body.files = changes.slice(0, GITHUB_FAKE_DIFF_FILES).map((c) => fileJson(r, info.sha, c));
-    return json(200, body);
+    return json(200, await commitJson(r, info));
   });
+
+  /** The commit as GET /repos/{owner}/{repo}/commits/{ref} answers it, from the recorded one. */
+  async function commitJson(r: FakeGithubRepo, info: CommitInfo): Promise<any> {
+    const body = clone(commitFixture);
+    const person = { name: info.authorName, email: info.authorEmail, date: info.timestamp };
+    body.sha = info.sha;
+    body.commit = { ...body.commit, message: info.message, author: person, committer: person };
+    body.url = `${ctx.baseUrl()}${API}/repos/${r.fullName}/commits/${info.sha}`;
+    body.html_url = `${r.htmlUrl}/commit/${info.sha}`;
+    body.author = accountOf(info.authorEmail);
+    body.committer = body.author;
+    body.parents = info.parent ? [{ sha: info.parent, url: `${ctx.baseUrl()}${API}/repos/${r.fullName}/commits/${info.parent}`, html_url: `${r.htmlUrl}/commit/${info.parent}` }] : [];
+    const changes = r.gitDir ? ((await gitChangedFiles(r.gitDir, null, info.sha)) ?? []) : [];
+    body.files = changes.slice(0, GITHUB_FAKE_DIFF_FILES).map((c) => fileJson(r, info.sha, c));
+    return body;
+  }
+
+  /** GitHub names the account an email belongs to, and null for an email no account has: here, the signed-in user's emails. */
+  function accountOf(email: string): any {
+    const { user } = state;
+    const mine = [user.email, user.primaryEmail].some((e) => e && e.toLowerCase() === email.toLowerCase());
+    if (!mine) return null;
+    return { ...clone(commitFixture.author), login: user.login, id: user.id, avatar_url: user.avatarUrl, url: `${ctx.baseUrl()}${API}/users/${user.login}`, html_url: `${ctx.baseUrl()}/${user.login}` };
+  }
 
   /** A changed file as compare, commit and pull request files list it. */
   function fileJson(r: FakeGithubRepo, sha: string, c: FileChange): any {

@@ -6,7 +6,7 @@
 // recorded fixtures, then with GitHub's 404. The routes live in github-api-routes.ts.
 import { randomBytes } from 'node:crypto';
 import { readCorpusJson } from './corpus.ts';
-import { startFakeServer, WatchedList, type RecordedRequest } from './fake-http.ts';
+import { startFakeServer, WatchedList, type FakeRequest, type RecordedRequest } from './fake-http.ts';
 import { GITHUB_API_PREFIX as API, githubNotFound, githubRoutes } from './github-api-routes.ts';
 import { deliverGithubHook, githubPullRequestPayload, githubPushPayload, githubTagPushPayload, type GithubPullRequestOptions } from './github-payloads.ts';
 import { gitCommitInfo, gitResolveCommit } from './local-git-repo.ts';
@@ -130,6 +130,11 @@ export interface GithubFake {
     authorizations: { code: string; redirectUri: string; state: string; scope: string }[];
     /** The next this many contents calls answer 502, as GitHub does when it is having a bad day. */
     failContents: number;
+    /**
+     * Run for each request before it is answered: something that happens elsewhere while the
+     * caller waits for GitHub (another server storing a build), in the order a test needs it.
+     */
+    meanwhile?: (req: FakeRequest) => Promise<void>;
   };
   addRepo(opts: AddGithubRepoOptions): FakeGithubRepo;
   repo(slug: string): FakeGithubRepo | undefined;

@@ -68,6 +68,8 @@ describe.each(['sqlite', 'postgres'] as const)('cron jobs API on %s', (flavour) 
 
   beforeAll(async () => {
     s = await githubScenario({ pipeline: PIPELINE, flavour, logger: logs.logger });
+    // The stand-in links the commits' email to the signed-in account, as GitHub does a verified email.
+    s.fake.state.user.primaryEmail = s.git.info().authorEmail;
   });
   afterAll(async () => {
     await s?.close();
@@ -163,6 +165,19 @@ describe.each(['sqlite', 'postgres'] as const)('cron jobs API on %s', (flavour) 
     expect(r.status).toBe(200);
     const build = r.body as Build;
     expect(build).toMatchObject({ event: 'cron', cron: 'nightly', trigger: '@cron', target: 'main', ref: 'refs/heads/main', after: head });
+    // The commit's details come from GitHub, and the build answers its author, as Drone's cron builds.
+    const info = s.git.info(head);
+    const { login, avatarUrl } = s.fake.state.user;
+    expect(build).toMatchObject({
+      message: info.message,
+      link: `${s.fake.url}/${SLUG}/commit/${head}`,
+      timestamp: Math.floor(Date.parse(info.timestamp) / 1000),
+      author_login: login,
+      author_name: info.authorName,
+      author_email: info.authorEmail,
+      author_avatar: avatarUrl,
+      sender: login,
+    });
     expect(build.stages!.map((st) => st.name)).toEqual(['default']);
     const weekly = (await call(`${path}/weekly`, 'POST')).body as Build;
     expect(weekly.stages!.map((st) => st.name)).toEqual(['default', 'weekly-only']);
@@ -245,17 +260,39 @@ describe.each(['sqlite', 'postgres'] as const)('cron jobs API on %s', (flavour) 
     await ctx.db.cron.update({ where: { id: job.id }, data: { next: leaseB } });
     const builds = () => ctx.db.build.count({ where: { cron: 'nightly' } });
     const before = await builds();
-    await expect(runCronJob(ctx, repo, job, '', { job, lease: leaseA })).rejects.toBeInstanceOf(ClaimLost);
+    await expect(runCronJob(ctx, repo, job, { job, lease: leaseA })).rejects.toBeInstanceOf(ClaimLost);
     expect(await builds()).toBe(before);
     expect((await row('nightly')).next).toBe(leaseB);
-    const made = await runCronJob(ctx, repo, job, '', { job, lease: leaseB });
+    const made = await runCronJob(ctx, repo, job, { job, lease: leaseB });
     expect(made.kind).toBe('build');
     expect(await builds()).toBe(before + 1);
     const after = await row('nightly');
     expect(after.next).toBe(nextRun(parseCron(after.expr), ctx.now()));
     // Ending the run again (a retry by the stalled server) finds nothing of its own to end.
-    await expect(runCronJob(ctx, repo, job, '', { job, lease: leaseB })).rejects.toBeInstanceOf(ClaimLost);
+    await expect(runCronJob(ctx, repo, job, { job, lease: leaseB })).rejects.toBeInstanceOf(ClaimLost);
     expect(await builds()).toBe(before + 1);
+  });
+
+  it('makes no build when no pipeline runs for the job: 409 with why when run now, and the scheduled run records why', async () => {
+    const other = 'kind: pipeline\ntype: docker\nname: other\ntrigger:\n  cron: [someone-else]\nsteps:\n- name: s\n  image: alpine:3\n  commands: [true]\n';
+    s.git.commit({ '.drone.yml': other }, 'Only for another job', 'quiet');
+    s.git.checkout('main');
+    expect((await call(path, 'POST', { name: 'quiet', expr: '@yearly', branch: 'quiet' })).status).toBe(200);
+    const builds = () => s.server.ctx.db.build.count({ where: { cron: 'quiet' } });
+    const why = 'no pipeline in .drone.yml runs for a cron build of quiet for cron job quiet';
+    const now = await call(`${path}/quiet`, 'POST');
+    expect(now.status).toBe(409);
+    expect(now.body.message).toContain(`cron job "quiet" made no build: ${why}`);
+    await makeDue('quiet');
+    const job = await waitFor('the run to record why', async () => {
+      const j = await row('quiet');
+      return j.error ? j : undefined;
+    });
+    expect(job.error).toContain(why);
+    expect(job.next).toBe(nextRun(parseCron('@yearly'), job.prev));
+    expect(logs.lines.some((l) => l.includes('"event":"cron_ignored"') && l.includes('"cron":"quiet"'))).toBe(true);
+    expect(await builds()).toBe(0);
+    expect((await s.api(`${path}/quiet`, { method: 'DELETE' })).status).toBe(204);
   });
 
   it('deletes a job (204), after which it is gone', async () => {

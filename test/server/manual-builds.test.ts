@@ -26,6 +26,8 @@ describe.each(['sqlite', 'postgres'] as const)('builds from the API on %s', (fla
 
   beforeAll(async () => {
     s = await githubScenario({ pipeline: PIPELINE, flavour });
+    // The stand-in links the commits' email to the signed-in account, as GitHub does a verified email.
+    s.fake.state.user.primaryEmail = s.git.info().authorEmail;
     rpc = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, runner: runnerName, attempts: 1 });
   });
   afterAll(async () => {
@@ -59,6 +61,17 @@ describe.each(['sqlite', 'postgres'] as const)('builds from the API on %s', (fla
     expect(status).toBe(200);
     const login = s.fake.state.user.login;
     expect(body).toMatchObject({ event: 'custom', status: 'pending', after: head, ref: 'refs/heads/main', target: 'main', source: 'main', params: { GREETING: 'hello there' }, trigger: login, sender: login, parent: 0 });
+    // The commit's details come from GitHub, as Drone's create build takes them.
+    const info = s.git.info(head);
+    expect(body).toMatchObject({
+      message: 'Not pushed: no webhook tells Harrier\n',
+      link: `${s.fake.url}/${SLUG}/commit/${head}`,
+      timestamp: Math.floor(Date.parse(info.timestamp) / 1000),
+      author_login: login,
+      author_name: info.authorName,
+      author_email: info.authorEmail,
+      author_avatar: s.fake.state.user.avatarUrl,
+    });
     expect(body.stages!.map((st) => st.name)).toEqual(['default']);
     expect(await s.fake.waitForStatus((st) => st.sha === head)).toMatchObject({ state: 'pending', context: 'continuous-integration/harrier/custom' });
 
@@ -79,7 +92,10 @@ describe.each(['sqlite', 'postgres'] as const)('builds from the API on %s', (fla
     expect(onBranch.body).toMatchObject({ after: feature, target: 'feature', ref: 'refs/heads/feature', params: {} });
     const atCommit = await post(`/api/repos/${SLUG}/builds?branch=main&commit=${first}&MODE=old`);
     expect(atCommit.status).toBe(200);
-    expect(atCommit.body).toMatchObject({ after: first, target: 'main', params: { MODE: 'old' } });
+    expect(atCommit.body).toMatchObject({ after: first, target: 'main', params: { MODE: 'old' }, message: s.git.info(first).message, link: `${s.fake.url}/${SLUG}/commit/${first}` });
+    const unknown = await post(`/api/repos/${SLUG}/builds?commit=${'a'.repeat(40)}`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.message).toContain(`has no commit ${'a'.repeat(40)} on GitHub`);
     for (const b of [onBranch.body, atCommit.body]) expect((await s.api(`/api/repos/${SLUG}/builds/${b.number}`, { method: 'DELETE' })).status).toBe(200);
   });
 
@@ -89,6 +105,10 @@ describe.each(['sqlite', 'postgres'] as const)('builds from the API on %s', (fla
     const { status, body } = await post(`/api/repos/${SLUG}/builds/${parent}/promote?target=production&REGION=eu-west`);
     expect(status).toBe(200);
     expect(body).toMatchObject({ event: 'promote', deploy_to: 'production', parent, after: original.after, ref: original.ref, target: 'main', params: { REGION: 'eu-west' }, sender: original.sender });
+    // The promoted build's commit details are copied, not asked again.
+    expect(original.author_login).not.toBe('');
+    const { message, link, timestamp, author_login, author_name, author_email, author_avatar } = original;
+    expect(body).toMatchObject({ message, link, timestamp, author_login, author_name, author_email, author_avatar });
     expect(body.stages!.map((st) => st.name)).toEqual(['deploy']);
     expect(await run(body)).toContain(`event=promote deploy_to=production parent=${parent} region=eu-west\n`);
   }, 180_000);
@@ -156,6 +176,8 @@ describe.each(['sqlite', 'postgres'] as const)('a manual build of a Bitbucket re
   let s: BitbucketScenario;
   beforeAll(async () => {
     s = await bitbucketScenario({ pipeline: PIPELINE, flavour });
+    // The stand-in links the commits' email to the signed-in account.
+    s.fake.state.user.email = s.git.info().authorEmail;
   });
   afterAll(async () => {
     await s?.close();
@@ -167,6 +189,15 @@ describe.each(['sqlite', 'postgres'] as const)('a manual build of a Bitbucket re
     expect(res.status).toBe(200);
     const build = (await res.json()) as Build;
     expect(build).toMatchObject({ event: 'custom', after: head, target: 'main', params: { TOOL: 'bb' } });
+    const info = s.git.info(head);
+    expect(build).toMatchObject({
+      message: 'Not pushed\n',
+      link: `${s.fake.url}/${SLUG}/commits/${head}`,
+      author_login: s.fake.state.user.nickname,
+      author_name: info.authorName,
+      author_email: info.authorEmail,
+      author_avatar: s.fake.state.user.avatarUrl,
+    });
     expect((await s.api(`/api/repos/${SLUG}/builds/${build.number}`, { method: 'DELETE' })).status).toBe(200);
     const missing = await s.api(`/api/repos/${SLUG}/builds?branch=gone`, { method: 'POST' });
     expect(missing.status).toBe(404);

@@ -102,6 +102,32 @@ describe.each(['sqlite', 'postgres'] as const)('a pipeline file substituted alik
     expect(new Set(builds.map((b) => b.number)).size).toBe(3);
   });
 
+  it('reads the file from GitHub once when another build takes the number meanwhile, and substitutes the number the build gets', async () => {
+    const numbered = 'kind: pipeline\ntype: docker\nname: default\nsteps:\n- name: step-${DRONE_BUILD_NUMBER}\n  image: alpine:3\n  commands: [true]\n  when:\n    paths: ["**"]\n';
+    const earlier = s.git.head();
+    const sha = s.git.commit({ '.drone.yml': numbered, 'p.txt': 'p' }, 'Numbered, with paths');
+    // `paths` makes the server ask for the changed files after it read the file for the next
+    // number and before it stores the build: a manual build stored then takes that number.
+    let taken: Build | undefined;
+    s.fake.state.meanwhile = async (req) => {
+      if (taken || !(req.path.includes('/compare/') || req.path.endsWith(`/commits/${sha}`))) return;
+      taken = {} as Build;
+      const res = await s.api(`/api/repos/${SLUG}/builds?commit=${earlier}`, { method: 'POST' });
+      expect(res.status).toBe(200);
+      taken = (await res.json()) as Build;
+    };
+    try {
+      const [res] = await s.fake.push(SLUG, { after: sha });
+      const built = await buildOf((await res.build()).number);
+      expect(taken?.number).toBe(built.number - 1);
+      expect(built.stages![0].steps!.map((step) => step.name)).toEqual(['clone', `step-${built.number}`]);
+    } finally {
+      s.fake.state.meanwhile = undefined;
+    }
+    const fileReads = s.fake.state.requests.items.filter((r) => r.path === `/api/v3/repos/${SLUG}/contents/.drone.yml` && r.query.includes(`ref=${sha}`));
+    expect(fileReads).toHaveLength(1);
+  });
+
   it('makes a substitution the file gets wrong an error build at its line and column', async () => {
     const { responses } = await s.push({ '.drone.yml': 'kind: pipeline\ntype: docker\nname: default\nsteps:\n- name: test-${DRONE_BRANCH\n  image: alpine:3\n' }, 'Unclosed');
     const created = await responses[0].build();

@@ -206,6 +206,34 @@ describe('BitbucketScm file', () => {
     await expect(scm.commitHash(fake.state.token, 'mona/app', 'a'.repeat(12))).rejects.toMatchObject({ status: 404, provider: 'bitbucket' });
   });
 
+  it("finds a branch's head and a commit by its 12-character hash with the message, link, author and its account", async () => {
+    const info = git.info(second);
+    const expected = {
+      sha: second,
+      message: info.message,
+      link: `${fake.url}/mona/app/commits/${second}`,
+      timestamp: Math.floor(Date.parse(info.timestamp) / 1000),
+      author: { login: 'mona', name: 'Mona Lisa', email: 'mona@example.com', avatar: fake.state.user.avatarUrl },
+    };
+    expect(await scm.findCommit(fake.state.token, 'mona/app', { branch: 'main' })).toEqual(expected);
+    expect(await scm.findCommit(fake.state.token, 'mona/app', { sha: second.slice(0, 12) })).toEqual(expected);
+    expect(await scm.findCommit(fake.state.token, 'mona/app', { branch: 'no-such-branch' })).toBeNull();
+    expect(await scm.findCommit(fake.state.token, 'mona/app', { sha: 'a'.repeat(40) })).toBeNull();
+  });
+
+  it("reads Bitbucket's recorded commit and branch answers as go-scm's FindCommit does", async () => {
+    const sha = 'a6e5e7d797edf751cbd839d6bd4aef86c941eec9';
+    const recorded = {
+      sha,
+      message: 'Add Apache 2.0 License\n',
+      link: `https://bitbucket.org/atlassian/stash-example-plugin/commits/${sha}`,
+      timestamp: Date.parse('2015-08-27T03:25:04Z') / 1000,
+      author: { login: 'aahmed', name: 'Adam Ahmed', email: 'aahmed@atlassian.com', avatar: 'https://bitbucket.org/account/aahmed/avatar/32/' },
+    };
+    expect(await scm.findCommit(fake.state.token, 'atlassian/stash-example-plugin', { sha })).toEqual(recorded);
+    expect(await scm.findCommit(fake.state.token, 'atlassian/stash-example-plugin', { branch: 'master' })).toEqual(recorded);
+  });
+
   it('returns null for a missing file or an unknown commit', async () => {
     expect(await scm.file(fake.state.token, 'mona/app', first, 'nope.yml')).toBeNull();
     expect(await scm.file(fake.state.token, 'mona/app', 'a'.repeat(40), '.drone.yml')).toBeNull();

@@ -7,11 +7,12 @@
 //   GET /2.0/user/workspaces                                   the workspaces
 //   GET /2.0/user/workspaces/{ws}/permissions/repositories     the user's permission per repo
 //   GET /2.0/repositories/{ws}?role=member                     clone links, privacy, main branch
-import type { Netrc, Permission } from '../../../core/domain.ts';
+import type { Commit, Netrc, Permission } from '../../../core/domain.ts';
 import type { ProviderConfig } from '../../config.ts';
 import { ApiRequester, encodePath, netrcMachine, splitSlug, type ApiCall } from '../api-request.ts';
 import { bitbucketAuthorizeUrl, bitbucketToken } from './oauth.ts';
-import { ScmError, type ChangeSet, type CommitState, type CommitStatus, type Scm, type ScmRepo, type ScmToken, type ScmUser } from '../scm.ts';
+import { BitbucketCommit, toCommit } from './commit.ts';
+import { ScmError, type ChangeSet, type CommitRef, type CommitState, type CommitStatus, type Scm, type ScmRepo, type ScmToken, type ScmUser } from '../scm.ts';
 
 export const BITBUCKET_HOOK_EVENTS = ['repo:push', 'pullrequest:created', 'pullrequest:updated'];
 
@@ -162,14 +163,18 @@ export class BitbucketScm implements Scm {
     return toScmRepo(data, perm);
   }
 
-  async branchHead(token: string, slug: string, branch: string): Promise<string | null> {
+  /** A branch's `target` is its head commit in full, so a branch takes one call as a hash does. */
+  async findCommit(token: string, slug: string, ref: CommitRef): Promise<Commit | null> {
     const [ws, name] = splitSlug(slug, 'bitbucket');
-    const call: ApiCall = { url: this.url(`/2.0/repositories/${enc(ws)}/${enc(name)}/refs/branches/${enc(branch)}`), token };
+    const repo = `/2.0/repositories/${enc(ws)}/${enc(name)}`;
+    const call: ApiCall = { url: this.url('branch' in ref ? `${repo}/refs/branches/${enc(ref.branch)}` : `${repo}/commit/${enc(ref.sha)}`), token };
     const res = await this.api.send(call);
     if (res.status === 404) return null;
     if (!res.ok) throw await this.api.failure(res, call);
-    const body = (await res.json()) as { target?: { hash?: string } };
-    return body.target?.hash || null;
+    const body = (await res.json()) as { target?: unknown };
+    const read = BitbucketCommit.safeParse('branch' in ref ? body.target : body);
+    if (!read.success) throw new ScmError(`Bitbucket answered ${call.url} without a commit: ${read.error.issues[0].path.join('.')} ${read.error.issues[0].message}`, 502, 'bitbucket');
+    return toCommit(read.data, `${this.config.url}/${slug}`);
   }
 
   async commitHash(token: string, slug: string, sha: string): Promise<string> {

@@ -16,21 +16,11 @@ import { z } from 'zod';
 import type { Hook, HookRepo } from '../../../core/domain.ts';
 import type { ProviderWebhook } from '../provider.ts';
 import { bitbucketSignatureProblem } from './signature.ts';
+import { Account, BitbucketCommit, Link, login, toCommit } from './commit.ts';
 import { header, HookError, parseBody, readPayload, sha256Hex, unixSeconds, type HookHeaders, type HookIdentity, type HookResult } from '../hook-delivery.ts';
 
 // Pull request deliveries carry 12-character hashes; the server compares them with sameCommit().
 export { sameCommit } from '../hook-delivery.ts';
-
-const Link = z.object({ href: z.string() });
-
-const Account = z.object({
-  username: z.string().nullish(),
-  nickname: z.string().nullish(),
-  display_name: z.string().nullish(),
-  account_id: z.string().nullish(),
-  uuid: z.string().nullish(),
-  links: z.object({ avatar: Link.nullish() }).nullish(),
-});
 
 const Repository = z.object({
   uuid: z.string().nullish(),
@@ -40,15 +30,7 @@ const Repository = z.object({
   links: z.object({ html: Link }),
 });
 
-const Commit = z.object({
-  hash: z.string(),
-  message: z.string().nullish(),
-  date: z.string().nullish(),
-  author: z.object({ raw: z.string().nullish(), user: Account.nullish() }).nullish(),
-  links: z.object({ html: Link.nullish() }).nullish(),
-});
-
-const Ref = z.object({ type: z.string(), name: z.string(), target: Commit });
+const Ref = z.object({ type: z.string(), name: z.string(), target: BitbucketCommit });
 
 const Push = z.object({
   push: z.object({
@@ -138,7 +120,7 @@ function parsePush(payload: unknown, deliveryId: string): HookResult {
   const ref = change.new;
   const isTag = ref.type === 'tag';
   const repo = hookRepo(push.repository);
-  const commit = ref.target;
+  const commit = toCommit(ref.target, repo.link);
   const hook: Hook = {
     provider: 'bitbucket',
     deliveryId,
@@ -151,14 +133,14 @@ function parsePush(payload: unknown, deliveryId: string): HookResult {
     sourceRepo: repo.slug,
     fork: false,
     before: change.old?.target.hash ?? '',
-    after: commit.hash,
-    message: commit.message ?? '',
+    after: commit.sha,
+    message: commit.message,
     title: '',
-    link: commit.links?.html?.href ?? `${repo.link}/commits/${commit.hash}`,
+    link: commit.link,
     pullRequest: 0,
-    author: commitAuthor(commit),
+    author: commit.author,
     sender: login(push.actor),
-    timestamp: unixSeconds(commit.date),
+    timestamp: commit.timestamp,
   };
   return { kind: 'hook', hook, requireNewHead: false };
 }
@@ -198,23 +180,6 @@ function parsePullRequest(payload: unknown, event: string, deliveryId: string): 
     timestamp: unixSeconds(pr.updated_on),
   };
   return { kind: 'hook', hook, requireNewHead: event === 'pullrequest:updated' };
-}
-
-/** Bitbucket dropped usernames from payloads (GDPR); the nickname took their place. */
-function login(account: z.output<typeof Account> | null | undefined): string {
-  return account?.username || account?.nickname || account?.display_name || account?.account_id || '';
-}
-
-function commitAuthor(commit: z.output<typeof Commit>): Hook['author'] {
-  const raw = commit.author?.raw ?? '';
-  const m = /^\s*(.*?)\s*<([^>]*)>\s*$/.exec(raw);
-  const user = commit.author?.user;
-  return {
-    login: login(user),
-    name: m ? m[1] : raw.trim() || (user?.display_name ?? ''),
-    email: m ? m[2] : '',
-    avatar: user?.links?.avatar?.href ?? '',
-  };
 }
 
 /**

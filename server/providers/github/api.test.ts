@@ -217,6 +217,34 @@ describe('GithubScm file', () => {
     await expect(scm.commitHash(fake.state.token, 'mona/app', 'a'.repeat(12))).rejects.toMatchObject({ status: 422, provider: 'github' });
   });
 
+  it("finds a branch's head and a commit by hash with the message, link and author date; an email no account has leaves login and avatar empty", async () => {
+    const info = git.info(second);
+    const expected = { sha: second, message: info.message, link: `${fake.url}/mona/app/commit/${second}`, timestamp: Math.floor(Date.parse(info.timestamp) / 1000) };
+    expect(await scm.findCommit(fake.state.token, 'mona/app', { branch: 'main' })).toEqual({ ...expected, author: { login: '', name: 'Mona Lisa', email: 'mona@example.com', avatar: '' } });
+    const linked = { ...fake.state.user };
+    fake.state.user.primaryEmail = 'mona@example.com';
+    try {
+      expect(await scm.findCommit(fake.state.token, 'mona/app', { sha: second.slice(0, 12) })).toEqual({
+        ...expected,
+        author: { login: linked.login, name: 'Mona Lisa', email: 'mona@example.com', avatar: linked.avatarUrl },
+      });
+    } finally {
+      fake.state.user.primaryEmail = linked.primaryEmail;
+    }
+    expect(await scm.findCommit(fake.state.token, 'mona/app', { branch: 'no-such-branch' })).toBeNull();
+    expect(await scm.findCommit(fake.state.token, 'mona/app', { sha: 'a'.repeat(40) })).toBeNull();
+  });
+
+  it("reads GitHub's recorded commit answer as go-scm's FindCommit does", async () => {
+    expect(await scm.findCommit(fake.state.token, 'octocat/Hello-World', { sha: '7fd1a60b01f91b314f59955a4e4d4e80d8edf11d' })).toEqual({
+      sha: '7fd1a60b01f91b314f59955a4e4d4e80d8edf11d',
+      message: 'Merge pull request #6 from Spaceghost/patch-1\n\nNew line at end of file.',
+      link: 'https://github.com/octocat/Hello-World/commit/7fd1a60b01f91b314f59955a4e4d4e80d8edf11d',
+      timestamp: Date.parse('2012-03-06T23:06:50Z') / 1000,
+      author: { login: 'octocat', name: 'The Octocat', email: 'octocat@nowhere.com', avatar: 'https://avatars3.githubusercontent.com/u/583231?v=4' },
+    });
+  });
+
   it('keeps UTF-8 content and encodes non-ASCII path segments', async () => {
     expect(await scm.file(fake.state.token, 'mona/app', first, 'docs/ünïcode.md')).toBe('grüße\n');
   });

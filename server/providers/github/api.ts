@@ -1,12 +1,13 @@
 // GitHub (github.com or GitHub Enterprise Server) behind the Scm surface.
 // OAuth web flow on the web host (oauth.ts); REST v3 on the API host.
-import type { Netrc } from '../../../core/domain.ts';
+import type { Commit, Netrc } from '../../../core/domain.ts';
+import { unixSeconds } from '../hook-delivery.ts';
 import type { ProviderConfig } from '../../config.ts';
 import { ApiRequester, encodePath, netrcMachine, splitSlug, type ApiCall } from '../api-request.ts';
 import { githubAuthorizeUrl, githubToken } from './oauth.ts';
 
 export { GITHUB_SCOPES } from './oauth.ts';
-import { ScmError, type ChangeSet, type CommitState, type CommitStatus, type Scm, type ScmRepo, type ScmToken, type ScmUser } from '../scm.ts';
+import { ScmError, type ChangeSet, type CommitRef, type CommitState, type CommitStatus, type Scm, type ScmRepo, type ScmToken, type ScmUser } from '../scm.ts';
 
 export const GITHUB_HOOK_EVENTS = ['push', 'pull_request', 'create', 'delete'];
 
@@ -36,6 +37,15 @@ interface GithubContent {
   content?: string;
   encoding?: string;
   size?: number;
+}
+
+/** GET /repos/{owner}/{repo}/commits/{ref}, the parts a build takes. */
+interface GithubCommit {
+  sha: string;
+  html_url?: string;
+  commit?: { message?: string; author?: { name?: string; email?: string; date?: string } | null };
+  /** The account GitHub links the author's email to; null when it links none. */
+  author?: { login?: string; avatar_url?: string } | null;
 }
 
 /** A changed file in compare, commit and pull request files answers. */
@@ -160,15 +170,14 @@ export class GithubScm implements Scm {
     return (await res.text()).trim();
   }
 
-  async branchHead(token: string, slug: string, branch: string): Promise<string | null> {
+  async findCommit(token: string, slug: string, ref: CommitRef): Promise<Commit | null> {
     const [owner, name] = splitSlug(slug, 'github');
-    // The sha media type answers the commit's hash alone, without its diff.
-    const call: ApiCall = { url: this.url(`/repos/${enc(owner)}/${enc(name)}/commits/${enc(branch)}`), token, accept: 'application/vnd.github.sha' };
+    const call: ApiCall = { url: this.url(`/repos/${enc(owner)}/${enc(name)}/commits/${enc('branch' in ref ? ref.branch : ref.sha)}`), token };
     const res = await this.api.send(call);
     // 404: no such branch; 409: the repository is empty; 422: the name is no commit.
     if (res.status === 404 || res.status === 409 || res.status === 422) return null;
     if (!res.ok) throw await this.api.failure(res, call);
-    return (await res.text()).trim();
+    return toCommit((await res.json()) as GithubCommit);
   }
 
   async file(token: string, slug: string, sha: string, path: string): Promise<string | null> {
@@ -271,6 +280,17 @@ function toScmRepo(r: GithubRepo): ScmRepo {
     private: r.private,
     visibility,
     perm: { read: Boolean(p.pull || p.push || p.admin), write: Boolean(p.push || p.admin), admin: Boolean(p.admin) },
+  };
+}
+
+function toCommit(c: GithubCommit): Commit {
+  const author = c.commit?.author;
+  return {
+    sha: c.sha,
+    message: c.commit?.message ?? '',
+    link: c.html_url ?? '',
+    timestamp: unixSeconds(author?.date),
+    author: { login: c.author?.login ?? '', name: author?.name ?? '', email: author?.email ?? '', avatar: c.author?.avatar_url ?? '' },
   };
 }
 
