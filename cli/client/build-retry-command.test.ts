@@ -4,14 +4,14 @@
 // The test speaks the runner protocol itself and reports each stage's outcome: which stages
 // run again is the command's business, not how they run (test/server/retry-build.test.ts
 // runs them on Docker).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Build, Stage, Status } from '../../core/domain.ts';
 import type { RunnerInfo } from '../../core/protocol.ts';
 import { RpcClient } from '../../runner/rpc-client.ts';
 import { oneStepPipeline } from '../../test/support/fleet.ts';
-import { githubScenario, SLUG, type GithubScenario } from '../../test/support/scenario.ts';
+import { SLUG, type GithubScenario } from '../../test/support/scenario.ts';
 import { TEST_RPC_SECRET } from '../../test/support/server.ts';
-import { harrierFor } from '../testing/client-run.ts';
+import { useClientScenario } from '../testing/client-run.ts';
 
 // Two stages that do not depend on each other: retrying one leaves the other as it ended.
 const PIPELINE = `${oneStepPipeline('check', ['true'], '', 'a')}---
@@ -20,16 +20,11 @@ ${oneStepPipeline('check', ['true'], '', 'b')}`;
 const RUNNER: RunnerInfo = { name: 'cli-retry-runner', labels: {}, capacity: 1, running: [], os: 'linux', arch: 'amd64', version: 'test' };
 
 describe.each(['sqlite', 'postgres'] as const)('harrier build retry against a server on %s', (flavour) => {
+  const { scenario, harrier } = useClientScenario({ pipeline: PIPELINE, flavour });
   let s: GithubScenario;
-
-  beforeAll(async () => {
-    s = await githubScenario({ pipeline: PIPELINE, flavour });
+  beforeEach(() => {
+    s = scenario();
   });
-  afterAll(async () => {
-    await s?.close();
-  });
-
-  const harrier = harrierFor(() => ({ server: s.server.host, token: s.token }));
 
   /** Takes the next queued stage as a runner does (request, accept) and marks it running; each take is a runner process of its own, with its own stage tokens. */
   async function take(): Promise<{ stage: Stage; rpc: RpcClient; build: number }> {
