@@ -1,9 +1,9 @@
 // A protected repository's builds wait for approval on the build page: a user with write
 // permission sees why and approves (the build then runs on the real runner) or declines
 // (it never runs); a user without write permission sees why it waits and no buttons.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Build, Repo } from '../../core/domain.ts';
-import { PATIENCE_MS, startUiHarness, type UiHarness } from './ui-harness.ts';
+import { PATIENCE_MS, useUiHarness, type UiHarness } from './ui-harness.ts';
 
 const PIPELINE = `kind: pipeline
 type: docker
@@ -17,19 +17,9 @@ steps:
 `;
 
 describe('approving builds on the build page', () => {
-  let h: UiHarness;
-  beforeAll(async () => {
-    h = await startUiHarness();
-  }, 120_000);
-  afterEach(async () => {
-    const errors = await h?.endTest();
-    expect(errors ?? []).toEqual([]);
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  const harness = useUiHarness();
 
-  async function protectedRepo(slug: string): Promise<void> {
+  async function protectedRepo(h: UiHarness, slug: string): Promise<void> {
     h.addRepo(slug, { 'README.md': '# hello\n', '.drone.yml': PIPELINE });
     await h.activate(slug);
     const patched = await h.api<Repo>(`/api/repos/${slug}`, 'PATCH', { protected: true });
@@ -37,8 +27,9 @@ describe('approving builds on the build page', () => {
   }
 
   it('approves a blocked build with the Approve button, and it runs', async () => {
+    const h = harness();
     const slug = 'octocat/approve-me';
-    await protectedRepo(slug);
+    await protectedRepo(h, slug);
     const build = await h.push(slug, { 'a.txt': 'a' }, 'Needs approval');
     expect(build.status).toBe('blocked');
     const { page } = await h.session();
@@ -55,8 +46,9 @@ describe('approving builds on the build page', () => {
   }, 180_000);
 
   it('declines a blocked build with the Decline button, and it never runs', async () => {
+    const h = harness();
     const slug = 'octocat/decline-me';
-    await protectedRepo(slug);
+    await protectedRepo(h, slug);
     const build = await h.push(slug, { 'b.txt': 'b' }, 'Will be declined');
     const { page, api } = await h.session();
     await page.goto(`/${slug}/${build.number}`);
@@ -72,8 +64,9 @@ describe('approving builds on the build page', () => {
   }, 120_000);
 
   it('shows a user without write permission why the build waits, without the buttons', async () => {
+    const h = harness();
     const slug = 'octocat/approve-not-yours';
-    await protectedRepo(slug);
+    await protectedRepo(h, slug);
     const build = await h.push(slug, { 'c.txt': 'c' }, 'Readers look');
     // GitHub now gives the user read permission only; signing in again brings that to Harrier.
     const remote = h.fake.repo(slug)!;
