@@ -5,10 +5,9 @@
 // run again is the command's business, not how they run (test/server/retry-build.test.ts
 // runs them on Docker).
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Build, Stage, Status } from '../../core/domain.ts';
-import type { RunnerInfo } from '../../core/protocol.ts';
-import { RpcClient } from '../../runner/rpc-client.ts';
+import type { Build, Status } from '../../core/domain.ts';
 import { oneStepPipeline } from '../../test/support/fleet.ts';
+import { finishStage, takeStage } from '../../test/support/protocol-runner.ts';
 import { SLUG, type GithubScenario } from '../../test/support/scenario.ts';
 import { TEST_RPC_SECRET } from '../../test/support/server.ts';
 import { useClientScenario } from '../testing/client-run.ts';
@@ -17,8 +16,6 @@ import { useClientScenario } from '../testing/client-run.ts';
 const PIPELINE = `${oneStepPipeline('check', ['true'], '', 'a')}---
 ${oneStepPipeline('check', ['true'], '', 'b')}`;
 
-const RUNNER: RunnerInfo = { name: 'cli-retry-runner', labels: {}, capacity: 1, running: [], os: 'linux', arch: 'amd64', version: 'test' };
-
 describe.each(['sqlite', 'postgres'] as const)('harrier build retry against a server on %s', (flavour) => {
   const { scenario, harrier } = useClientScenario({ pipeline: PIPELINE, flavour });
   let s: GithubScenario;
@@ -26,25 +23,14 @@ describe.each(['sqlite', 'postgres'] as const)('harrier build retry against a se
     s = scenario();
   });
 
-  /** Takes the next queued stage as a runner does (request, accept) and marks it running; each take is a runner process of its own, with its own stage tokens. */
-  async function take(): Promise<{ stage: Stage; rpc: RpcClient; build: number }> {
-    const rpc = new RpcClient({ serverUrl: s.server.host, secret: TEST_RPC_SECRET, runner: RUNNER.name, attempts: 1 });
-    const stage = await rpc.request(RUNNER);
-    expect(stage, 'a queued stage').not.toBeNull();
-    expect((await rpc.accept(stage!.id, RUNNER.name)).accepted).toBe(true);
-    const { build } = await rpc.details(stage!.id);
-    await rpc.updateStage(stage!.id, { status: 'running', started: s.server.ctx.now() });
-    return { stage: stage!, rpc, build: build.number };
-  }
-
   /** Runs the queued stages of build `number` to the outcomes named, by stage name. */
   async function run(number: number, outcomes: Record<string, Status>): Promise<void> {
     for (let left = Object.keys(outcomes).length; left > 0; left--) {
-      const { stage, rpc, build } = await take();
-      expect(build, `the stage taken (${stage.name}) belongs to build ${number}`).toBe(number);
-      const status = outcomes[stage.name];
-      expect(status, `an outcome for stage ${stage.name}`).toBeDefined();
-      await rpc.updateStage(stage.id, { status, stopped: s.server.ctx.now(), exit_code: status === 'success' ? 0 : 1 });
+      const taken = await takeStage(s.server.host, TEST_RPC_SECRET);
+      expect(taken.details.build.number, `the stage taken (${taken.stage.name}) belongs to build ${number}`).toBe(number);
+      const status = outcomes[taken.stage.name];
+      expect(status, `an outcome for stage ${taken.stage.name}`).toBeDefined();
+      await finishStage(taken, status);
     }
   }
 
@@ -98,11 +84,11 @@ describe.each(['sqlite', 'postgres'] as const)('harrier build retry against a se
   it('passes the server\'s refusals through with exit 1: a build still running (409), a stage it does not have (404), nothing to retry (409)', async () => {
     const number = await pushed('b.txt');
     const call = `(%s from POST /api/repos/${SLUG}/builds/${number}/retry)`;
-    const first = await take();
+    const first = await takeStage(s.server.host, TEST_RPC_SECRET);
     const running = await harrier(['build', 'retry', SLUG, String(number)]);
     expect(running.code).toBe(1);
     expect(running.err).toBe(`harrier: build ${number} is still running; wait for it to finish (or cancel it) before retrying ${call.replace('%s', '409')}\n`);
-    await first.rpc.updateStage(first.stage.id, { status: 'success', stopped: s.server.ctx.now(), exit_code: 0 });
+    await finishStage(first, 'success');
     await run(number, { [first.stage.name === 'a' ? 'b' : 'a']: 'success' });
 
     const noStage = await harrier(['build', 'retry', SLUG, String(number), '--stage', '9']);
