@@ -1,23 +1,18 @@
 // A protected repository's builds wait for approval on the build page: a user with write
-// permission sees why and approves (the build then runs on the real runner) or declines
-// (it never runs); a user without write permission sees why it waits and no buttons.
+// permission sees why and approves (the build is then queued: the test takes its stage as a
+// runner and reports its run, which the page shows) or declines (it never runs); a
+// user without write permission sees why it waits and no buttons.
 import { describe, expect, it } from 'vitest';
 import type { Build, Repo } from '../../core/domain.ts';
+import { finishStage, takeStage } from '../support/protocol-runner.ts';
+import { oneStepPipeline } from '../support/fleet.ts';
 import { PATIENCE_MS, useUiHarness, type UiHarness } from './ui-harness.ts';
 
-const PIPELINE = `kind: pipeline
-type: docker
-name: default
-
-steps:
-- name: greet
-  image: alpine:3
-  commands:
-  - echo approved and running
-`;
+const PIPELINE = oneStepPipeline('greet', ['echo approved and running']);
 
 describe('approving builds on the build page', () => {
-  const harness = useUiHarness();
+  // No runner process: the one build that runs is run by the test over the runner protocol.
+  const harness = useUiHarness({ runner: false });
 
   async function protectedRepo(h: UiHarness, slug: string): Promise<void> {
     h.addRepo(slug, { 'README.md': '# hello\n', '.drone.yml': PIPELINE });
@@ -40,6 +35,10 @@ describe('approving builds on the build page', () => {
     await h.screenshot(page, 'build-blocked');
     await page.getByRole('button', { name: 'Approve' }).click();
     await page.getByText(`approved by ${h.fake.state.user.login}`).waitFor();
+    // Approved is queued: a runner asking for work gets this build's stage.
+    const taken = await takeStage(h.host, h.rpcSecret);
+    expect(taken.details.build.number).toBe(build.number);
+    await finishStage(taken, 'success', { greet: ['approved and running'] });
     await page.getByRole('region', { name: /Log of step greet/ }).getByText('approved and running', { exact: true }).waitFor({ timeout: PATIENCE_MS });
     await page.locator('.build-head .status-pill[data-status="success"]').waitFor({ timeout: PATIENCE_MS });
     expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);

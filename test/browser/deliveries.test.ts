@@ -1,29 +1,21 @@
-// The Deliveries tab of a repository's settings, against `harrier server` and `harrier
-// runner` processes and the GitHub stand-in: an admin sees each webhook delivery and what
-// became of it (built as #N linked to the build, ignored and why, failed with GitHub's
-// error), redelivers one and watches it become a new build without reloading, pages with
-// Older and Newer; the list stops polling once the tab is left; others are told why they
-// see nothing.
+// The Deliveries tab of a repository's settings, against a `harrier server` process and the
+// GitHub stand-in, without a runner (what a delivery becomes is a build, not a run): an admin
+// sees each webhook delivery and what became of it (built as #N linked to the build, ignored
+// and why, failed with GitHub's error), redelivers one and watches it become a new build
+// without reloading, pages with Older and Newer; the list stops polling once the tab is left;
+// others are told why they see nothing.
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { MAX_ATTEMPTS } from '../../server/deliveries/delivery-workers.ts';
 import { githubPushPayload } from '../fakes/github-payloads.ts';
 import { awaitListedDelivery, storedDeliveryId } from '../support/deliveries.ts';
+import { oneStepPipeline } from '../support/fleet.ts';
 import { PATIENCE_MS, useUiHarness, type UiHarness, type UiRepo } from './ui-harness.ts';
 
-const PIPELINE = `kind: pipeline
-type: docker
-name: default
-
-steps:
-- name: greet
-  image: alpine:3
-  commands:
-  - echo delivered
-`;
+const PIPELINE = oneStepPipeline('greet', ['echo delivered']);
 
 describe('the Deliveries tab of the settings page', () => {
-  const harness = useUiHarness();
+  const harness = useUiHarness({ runner: false });
 
   async function activeRepo(h: UiHarness, slug: string): Promise<UiRepo> {
     const repo = h.addRepo(slug, { 'README.md': '# deliveries\n', '.drone.yml': PIPELINE });
@@ -45,12 +37,6 @@ describe('the Deliveries tab of the settings page', () => {
     const slug = 'octocat/deliveries-tab';
     const repo = await activeRepo(h, slug);
     const built = await h.push(slug, { 'a.txt': 'a' }, 'Builds');
-    const skipped = await pushOnly(h, repo, { 'b.txt': 'b' }, 'Docs only [skip ci]');
-    expect(await awaitListedDelivery(h.api, slug, skipped, PATIENCE_MS)).toMatchObject({ status: 'ignored', build: null });
-    // A branch deletion is stored as ignored when it arrives.
-    const [deletion] = await h.fake.deliver(slug, 'push', githubPushPayload({ repo: repo.remote, after: built.after, ref: 'refs/heads/old-feature', deleted: true }));
-    expect(deletion.status).toBe(200);
-    const deletionId = ((await deletion.json()) as { id: number }).id;
 
     const { page } = await h.session();
     const polls: string[] = [];
@@ -62,16 +48,12 @@ describe('the Deliveries tab of the settings page', () => {
     await page.waitForURL(`**/${slug}/settings/deliveries`);
     const list = page.getByRole('list', { name: `Deliveries of ${slug}` });
     await list.waitFor();
-    expect(await list.getByRole('listitem').count()).toBe(3);
-
+    expect(await list.getByRole('listitem').count()).toBe(1);
     // Built: linked to its build.
     const builtRow = list.locator('.delivery-row[data-status="built"]');
     await builtRow.getByText(`built as #${built.number}`).waitFor();
     expect(await builtRow.getByRole('link', { name: `#${built.number}` }).getAttribute('href')).toBe(`/${slug}/${built.number}`);
     expect(await builtRow.locator('.tag').textContent()).toBe('push');
-    // Ignored: and why.
-    expect(await row(page, skipped).locator('.delivery-outcome').textContent()).toBe('ignored: the commit message asks to skip CI ([skip ci])');
-    expect(await row(page, deletionId).locator('.delivery-outcome').textContent()).toMatch(/^ignored: .*deletes refs\/heads\/old-feature/);
 
     // GitHub answers 502 to every read of the pipeline file until the test says otherwise; the
     // delivery is tried again after 1, 2, 4 and 8 s, so it is still in hand when the page is read again.
@@ -87,14 +69,24 @@ describe('the Deliveries tab of the settings page', () => {
     await page.getByRole('navigation', { name: `Settings of ${slug}` }).getByRole('link', { name: 'General', exact: true }).click();
     await page.getByRole('heading', { name: 'General', exact: true }).waitFor();
     const pollsWhenLeft = polls.length;
+    // While GitHub fails, deliveries that read no file from it are handled: the ignored ones the tab shows next.
+    const skipped = await pushOnly(h, repo, { 'b.txt': 'b' }, 'Docs only [skip ci]');
+    expect(await awaitListedDelivery(h.api, slug, skipped, PATIENCE_MS)).toMatchObject({ status: 'ignored', build: null });
+    // A branch deletion is stored as ignored when it arrives.
+    const [deletion] = await h.fake.deliver(slug, 'push', githubPushPayload({ repo: repo.remote, after: built.after, ref: 'refs/heads/old-feature', deleted: true }));
+    expect(deletion.status).toBe(200);
+    const deletionId = ((await deletion.json()) as { id: number }).id;
     const failed = await awaitListedDelivery(h.api, slug, failing, 120_000);
     expect(failed.status).toBe('failed');
     expect(polls.slice(pollsWhenLeft)).toEqual([]);
 
-    // Back on the tab: the failure with GitHub's error.
+    // Back on the tab: the failure with GitHub's error, and the ignored ones and why.
     await page.getByRole('navigation', { name: `Settings of ${slug}` }).getByRole('link', { name: 'Deliveries', exact: true }).click();
     const failedOutcome = row(page, failing).locator('.delivery-outcome');
     await failedOutcome.waitFor();
+    expect(await list.getByRole('listitem').count()).toBe(4);
+    expect(await row(page, skipped).locator('.delivery-outcome').textContent()).toBe('ignored: the commit message asks to skip CI ([skip ci])');
+    expect(await row(page, deletionId).locator('.delivery-outcome').textContent()).toMatch(/^ignored: .*deletes refs\/heads\/old-feature/);
     expect(await failedOutcome.textContent()).toMatch(new RegExp(`^failed: gave up after ${MAX_ATTEMPTS} attempts: GitHub answered GET .*contents.* with 502: Server Error`));
     await h.screenshot(page, 'deliveries-failed');
 
