@@ -12,6 +12,7 @@ import { oneStepPipeline } from '../../test/support/fleet.ts';
 import { githubScenario, SLUG, type GithubScenario } from '../../test/support/scenario.ts';
 import { freePort } from '../../test/support/server.ts';
 import { harrierFor } from '../testing/client-run.ts';
+import { ClientError, HarrierClient } from './harrier-client.ts';
 
 const PIPELINE = oneStepPipeline('build', ['echo hello']);
 
@@ -65,6 +66,17 @@ describe.each(['sqlite', 'postgres'] as const)('harrier client commands against 
       const ran = await harrier(['user', 'info', '--server', nobody]);
       expect(ran.code).toBe(1);
       expect(ran.err).toBe(`harrier: cannot reach the Harrier server at ${nobody} (ECONNREFUSED); check HARRIER_SERVER (or --server) and that the server is running\n`);
+    });
+
+    it('says to upgrade the server when it has no endpoint for the call, and not when it lacks what was asked for', async () => {
+      // What a command newer than the server meets: the server's answer to a path it does not route.
+      const call = `/api/repos/${SLUG}/builds/1/no-such-action`;
+      const refused = await new HarrierClient(s.server.host, s.token).request('POST', call).catch((err: unknown) => err);
+      expect(refused).toBeInstanceOf(ClientError);
+      expect((refused as ClientError).message).toBe(`no such endpoint: POST ${call} (this server does not have this command's endpoint yet: upgrade it) (404 from POST ${call})`);
+      const missing = await harrier(['build', 'info', SLUG, '999']);
+      expect(missing.code).toBe(1);
+      expect(missing.err).toBe(`harrier: ${SLUG} has no build 999 (404 from GET /api/repos/${SLUG}/builds/999)\n`);
     });
 
     it('refuses a repository that is not owner/name before calling the server, with exit 2', async () => {

@@ -1,6 +1,8 @@
 // Runs a client command in-process, as `harrier ARGS…` runs it, against the server of a test
 // scenario with its user's personal token, and keeps what it printed and its exit code.
 import os from 'node:os';
+import { afterAll, beforeAll } from 'vitest';
+import { githubScenario, type GithubScenario, type ScenarioOptions } from '../../test/support/scenario.ts';
 import { runClientCommand } from '../client/client-program.ts';
 import { captureIO } from './command-io.ts';
 
@@ -22,4 +24,20 @@ export function harrierFor(connection: () => { server: string; token: string }, 
     const code = await runClientCommand(args, io);
     return { code, out: io.out(), err: io.err(), json: <T>() => JSON.parse(io.out()) as T };
   };
+}
+
+/**
+ * A GitHub scenario for the enclosing describe, started before its tests and closed after
+ * them, and `harrier` against its server with its user's token. The getter reads it in a test.
+ */
+export function useClientScenario(opts: ScenarioOptions): { scenario: () => GithubScenario; harrier: Harrier } {
+  let s: GithubScenario | undefined;
+  beforeAll(async () => {
+    s = await githubScenario(opts);
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+  const scenario = () => s!;
+  return { scenario, harrier: harrierFor(() => ({ server: scenario().server.host, token: scenario().token })) };
 }

@@ -20,7 +20,8 @@ export const notFound = (message: string) => new HttpError(404, message);
 export const conflict = (message: string) => new HttpError(409, message);
 
 export const notFoundHandler: RequestHandler = (req, _res, next) => {
-  next(notFound(`no such endpoint: ${req.method} ${req.path}`));
+  // Mounted under /api too, where req.path has lost the mount point: name the path as it was asked for.
+  next(notFound(`no such endpoint: ${req.method} ${req.baseUrl}${req.path}`));
 };
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {

@@ -1,5 +1,5 @@
-// The web UI against the real thing: `harrier server` and `harrier runner` as processes,
-// the GitHub stand-in (its OAuth page sends the browser straight back), real git
+// The web UI against the real thing: `harrier server` and `harrier runner` as processes
+// (a file whose builds need not run on Docker leaves the runner out), the GitHub stand-in (its OAuth page sends the browser straight back), real git
 // repositories, Docker, and headless Chromium from Debian driven by playwright-core.
 // One harness per test file: starting Chromium and the processes costs a few seconds.
 // What a test changes is its own: it adds the repositories it needs, opens browser
@@ -14,7 +14,7 @@ import { isDone, type Build, type Repo } from '../../core/domain.ts';
 import { startGithubFake, type FakeGithubRepo, type GithubFake } from '../fakes/github-api.ts';
 import { LocalGitRepo } from '../fakes/local-git-repo.ts';
 import { runnerWorkspaceDir } from '../../runner/runner.ts';
-import { startHarrierPair, type HarrierProcess } from '../support/processes.ts';
+import { startHarrierPair, startHarrierServer, type HarrierProcess } from '../support/processes.ts';
 import { providerEnv } from '../support/server.ts';
 import { awaitDeliveredBuild, storedDeliveryId } from '../support/deliveries.ts';
 
@@ -65,7 +65,10 @@ export interface UiHarness {
   host: string;
   fake: GithubFake;
   server: HarrierProcess;
-  runner: HarrierProcess;
+  /** The runner process; none when started with `runner: false`, where the test plays the runner (test/support/protocol-runner.ts). */
+  runner: HarrierProcess | undefined;
+  /** The server's HARRIER_RPC_SECRET, for a test that speaks the runner protocol itself. */
+  rpcSecret: string;
   browser: Browser;
   /**
    * A private repository on the GitHub stand-in, the signed-in user its admin, whose first commit holds `files`.
@@ -103,10 +106,10 @@ export const PATIENCE_MS = 60_000;
  * One harness for the enclosing describe: started before its tests, closed after them, and
  * after each test its sessions closed with no page error expected. The getter reads it in a test.
  */
-export function useUiHarness(): () => UiHarness {
+export function useUiHarness(opts: UiHarnessOptions = {}): () => UiHarness {
   let h: UiHarness | undefined;
   beforeAll(async () => {
-    h = await startUiHarness();
+    h = await startUiHarness(opts);
   }, 120_000);
   afterEach(async () => {
     expect((await h?.endTest()) ?? []).toEqual([]);
@@ -117,16 +120,27 @@ export function useUiHarness(): () => UiHarness {
   return () => h!;
 }
 
-export async function startUiHarness(): Promise<UiHarness> {
+export interface UiHarnessOptions {
+  /**
+   * false: no `harrier runner`, for a file whose builds need not run, or whose test reports
+   * its stages itself over the runner protocol; a process and Docker runs fewer. Default true.
+   */
+  runner?: boolean;
+}
+
+export async function startUiHarness(opts: UiHarnessOptions = {}): Promise<UiHarness> {
   const fake = await startGithubFake({ fixtureRepos: false, user: { avatarUrl: AVATAR } });
-  const harrier = await startHarrierPair({
+  const processes = {
     name: 'ui',
     // The stand-in's first user administers, as the one person trying Harrier out would.
     serverEnv: { HARRIER_DATABASE_SECRET: randomBytes(32).toString('hex'), HARRIER_ADMINS: fake.state.user.login, ...providerEnv({ github: fake }) },
     // A test's last build may still run when the harness closes; nothing needs it to finish.
     runnerEnv: { HARRIER_RUNNER_CAPACITY: '2', HARRIER_RUNNER_GRACE_SECONDS: '2' },
-  });
-  const { host, server, runner } = harrier;
+  };
+  const pair = (opts.runner ?? true) ? await startHarrierPair(processes) : undefined;
+  const harrier = pair ?? (await startHarrierServer(processes));
+  const { host, server, rpcSecret } = harrier;
+  const runner = pair?.runner;
   const [browser] = await Promise.all([chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }), harrier.listening]);
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
 
@@ -179,6 +193,7 @@ export async function startUiHarness(): Promise<UiHarness> {
     fake,
     server,
     runner,
+    rpcSecret,
     browser,
     addRepo(slug, files, opts = {}) {
       if (repos.has(slug)) throw new Error(`addRepo: ${slug} was added before; each test adds repositories of its own names`);
@@ -214,9 +229,10 @@ export async function startUiHarness(): Promise<UiHarness> {
       }
     },
     release(stageId, file) {
+      if (!pair) throw new Error('release: this harness was started without a runner (runner: false)');
       const prefix = `stage-${stageId}-`;
       // The runner keeps its stages' workspaces in a folder of its own under HARRIER_RUNNER_WORKSPACE.
-      const workspaces = runnerWorkspaceDir(harrier.workspaceDir, harrier.runnerName);
+      const workspaces = runnerWorkspaceDir(pair.workspaceDir, pair.runnerName);
       const dir = fs.existsSync(workspaces) ? fs.readdirSync(workspaces).find((d) => d.startsWith(prefix)) : undefined;
       if (!dir) throw new Error(`stage ${stageId} has no workspace in ${workspaces}: it is not running on the harness's runner`);
       fs.writeFileSync(path.join(workspaces, dir, file), '');

@@ -98,61 +98,80 @@ export function spawnHarrier(command: 'server' | 'runner' | 'up' | 'migrate', en
   };
 }
 
-export interface HarrierPair {
+export interface HarrierServer {
   /** HARRIER_HOST: where the server listens. */
   host: string;
   server: HarrierProcess;
+  /** HARRIER_RPC_SECRET: what a runner, or a test speaking the runner protocol, authenticates with. */
+  rpcSecret: string;
+  /** HARRIER_REDIS_PREFIX: its own keys and channels in the shared Redis. */
+  redisPrefix: string;
+  /** Resolves when the server listens. */
+  listening: Promise<unknown>;
+  /** Stops the server and removes the database. */
+  stop(): Promise<void>;
+}
+
+export interface HarrierPair extends HarrierServer {
   runner: HarrierProcess;
   runnerName: string;
   workspaceDir: string;
-  /** Resolves when the server listens. */
-  listening: Promise<unknown>;
   /** Stops the runner, then the server, and removes the database and workspaces. */
   stop(): Promise<void>;
 }
 
-/**
- * `harrier server` on a fresh SQLite database and its own Redis prefix, and one
- * `harrier runner` talking to it, as an operator would start them.
- */
-export async function startHarrierPair(opts: { name: string; serverEnv?: Record<string, string>; runnerEnv?: Record<string, string> }): Promise<HarrierPair> {
+/** `harrier server` on a fresh SQLite database and its own Redis prefix, as an operator would start it. */
+export async function startHarrierServer(opts: { name: string; serverEnv?: Record<string, string> }): Promise<HarrierServer> {
   const db = sqliteTestDatabase();
   const port = await freePort();
   const host = `http://127.0.0.1:${port}`;
-  const secret = randomBytes(16).toString('hex');
-  const prefix = `harrier-${opts.name}-${randomBytes(4).toString('hex')}`;
+  const rpcSecret = randomBytes(16).toString('hex');
+  const redisPrefix = `harrier-${opts.name}-${randomBytes(4).toString('hex')}`;
   const server = spawnHarrier('server', {
     HARRIER_HOST: host,
     HARRIER_PORT: String(port),
     HARRIER_DATABASE_URL: db.url,
-    HARRIER_RPC_SECRET: secret,
-    HARRIER_REDIS_PREFIX: prefix,
+    HARRIER_RPC_SECRET: rpcSecret,
+    HARRIER_REDIS_PREFIX: redisPrefix,
     // A real installation must set one; the server refuses to start without it.
     HARRIER_DATABASE_SECRET: randomBytes(32).toString('hex'),
     ...opts.serverEnv,
   });
+  return {
+    host,
+    server,
+    rpcSecret,
+    redisPrefix,
+    listening: server.waitForEvent((e) => e.event === 'listening'),
+    async stop() {
+      await server.stop();
+      await db.drop();
+    },
+  };
+}
+
+/** `harrier server` (startHarrierServer) and one `harrier runner` talking to it. */
+export async function startHarrierPair(opts: { name: string; serverEnv?: Record<string, string>; runnerEnv?: Record<string, string> }): Promise<HarrierPair> {
+  const started = await startHarrierServer(opts);
   const workspaceDir = fs.mkdtempSync(path.join(os.tmpdir(), `harrier-${opts.name}-ws-`));
   // Test runner names share the e2e- prefix, so a later run sweeps what a killed run left.
-  const runnerName = `e2e-${prefix}`;
+  const runnerName = `e2e-${started.redisPrefix}`;
   const runner = spawnHarrier('runner', {
-    HARRIER_SERVER_URL: host,
-    HARRIER_RPC_SECRET: secret,
+    HARRIER_SERVER_URL: started.host,
+    HARRIER_RPC_SECRET: started.rpcSecret,
     HARRIER_RUNNER_NAME: runnerName,
     HARRIER_RUNNER_CAPACITY: '1',
     HARRIER_RUNNER_WORKSPACE: workspaceDir,
     ...opts.runnerEnv,
   });
   return {
-    host,
-    server,
+    ...started,
     runner,
     runnerName,
     workspaceDir,
-    listening: server.waitForEvent((e) => e.event === 'listening'),
     async stop() {
       await runner.stop();
-      await server.stop();
-      await db.drop();
+      await started.stop();
       fs.rmSync(workspaceDir, { recursive: true, force: true });
     },
   };
