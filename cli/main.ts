@@ -3,18 +3,19 @@ import { Command, CommanderError, Option } from 'commander';
 import { HARRIER_VERSION } from '../core/version.ts';
 import { EXIT_USAGE, interruptSignal, processIO } from './command-io.ts';
 import { addClientCommands, commanderExitCode } from './client/client-program.ts';
-import { migrateCommand, runnerCommand, serverCommand, upCommand } from './commands.ts';
-import { execCommand } from './exec-command.ts';
-import { lintCommand } from './lint-command.ts';
+
+// Each command imports what it runs when it runs: a runner or a client command then starts
+// without loading the server (Prisma, Express), and `harrier --help` without any of it.
+const commands = () => import('./commands.ts');
 
 const program = new Command('harrier')
   .description('Harrier: continuous integration in the style of Drone')
   .version(HARRIER_VERSION);
 
-program.command('server').description('run the webhook and API server (applies pending migrations first)').action(serverCommand);
-program.command('runner').description('run a runner that executes stages in Docker').action(runnerCommand);
-program.command('up').description('run a server and one runner on the embedded defaults (SQLite, local Redis and Docker)').action(upCommand);
-program.command('migrate').description('apply pending database migrations and exit').action(migrateCommand);
+program.command('server').description('run the webhook and API server (applies pending migrations first)').action(async () => (await commands()).serverCommand());
+program.command('runner').description('run a runner that executes stages in Docker').action(async () => (await commands()).runnerCommand());
+program.command('up').description('run a server and one runner on the embedded defaults (SQLite, local Redis and Docker)').action(async () => (await commands()).upCommand());
+program.command('migrate').description('apply pending database migrations and exit').action(async () => (await commands()).migrateCommand());
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 // lint and exec exit 2 on a usage error, as their other failures (1) mean something else.
@@ -27,7 +28,10 @@ program
   .option('--trusted', 'allow what only trusted repositories may do (privileged steps, host volumes)')
   .addOption(new Option('--format <format>', 'text, or json: the parsed pipelines (or {errors}) as JSON').choices(['text', 'json']).default('text'))
   .exitOverride(exitOnUsageError)
-  .action((file: string, opts) => process.exit(lintCommand(file, opts)));
+  .action(async (file: string, opts) => {
+    const { lintCommand } = await import('./lint-command.ts');
+    process.exit(lintCommand(file, opts));
+  });
 
 program
   .command('exec')
@@ -43,6 +47,7 @@ program
   .option('--env <name=value>', 'a build parameter every step sees, also for ${NAME} (repeatable)', collect)
   .exitOverride(exitOnUsageError)
   .action(async (file: string, opts) => {
+    const { execCommand } = await import('./exec-command.ts');
     const io = processIO();
     process.exit(await execCommand(file, opts, { io, interrupt: interruptSignal(io) }));
   });

@@ -93,6 +93,10 @@ export interface World {
   close(): Promise<void>;
 }
 
+const ACTIONS = ['cancel', 'approve', 'decline'] as const;
+/** Who may cancel, approve and decline builds of the repository: the Harrier administrator only the public one (admin there, nothing on the private one). */
+const allowed = (key: RepoKey) => (key === 'pub' ? (['write', 'radm', 'hadm'] as const) : (['write', 'radm'] as const));
+
 const mark = (what: string) => `${what}-${randomBytes(6).toString('hex')}`;
 
 export async function buildWorld(flavour: 'sqlite' | 'postgres'): Promise<World> {
@@ -258,13 +262,10 @@ export async function buildWorld(flavour: 'sqlite' | 'postgres'): Promise<World>
     expect(((await asRadm(`/api/repos/${REPOS[key]}/builds/${number}`)) as Build).status).toBe('success');
     await asRadm(`/api/repos/${REPOS[key]}`, { method: 'PATCH', json: { protected: true } });
 
-    const targets: BuildTargets = { cancel: {}, approve: {}, decline: {}, untouchable: await push(key, 'untouchable') };
-    // The Harrier administrator may act on the public repository only (admin there, nothing on the private one).
-    const allowed = key === 'pub' ? (['write', 'radm', 'hadm'] as const) : (['write', 'radm'] as const);
-    for (const action of ['cancel', 'approve', 'decline'] as const) {
-      for (const actor of allowed) targets[action][actor] = await push(key, `${action}-${actor}`);
-    }
-    const held = await push(key, 'held');
+    // The blocked builds are pushed all at once: which number each gets does not matter.
+    const [untouchable, held, ...acted] = await Promise.all([push(key, 'untouchable'), push(key, 'held'), ...ACTIONS.flatMap((action) => allowed(key).map((actor) => push(key, `${action}-${actor}`)))]);
+    const targets: BuildTargets = { cancel: {}, approve: {}, decline: {}, untouchable };
+    for (const action of ACTIONS) for (const actor of allowed(key)) targets[action][actor] = acted.shift()!;
     await asRadm(`/api/repos/${REPOS[key]}/builds/${held}/approve`, { method: 'POST' });
     return { targets, held };
   };
