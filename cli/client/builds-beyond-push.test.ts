@@ -3,11 +3,11 @@
 // as JSON, what the server then holds, and the server's refusals passed through with exit 1.
 // No runner takes the builds: what they are, not how they run, is the commands' business
 // (test/server/manual-builds.test.ts runs them).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Build, Cron } from '../../core/domain.ts';
 import { PROMOTABLE_PIPELINE } from '../../test/support/promotable-pipeline.ts';
-import { githubScenario, SLUG, type GithubScenario } from '../../test/support/scenario.ts';
-import { harrierFor } from '../testing/client-run.ts';
+import { SLUG, type GithubScenario } from '../../test/support/scenario.ts';
+import { useClientScenario } from '../testing/client-run.ts';
 
 // Promotable, and a pipeline only the cron jobs `nightly` and `weekly` run.
 const PIPELINE = `${PROMOTABLE_PIPELINE}---
@@ -23,16 +23,11 @@ steps:
 `;
 
 describe.each(['sqlite', 'postgres'] as const)('builds beyond a push from the command line, against a server on %s', (flavour) => {
+  const { scenario, harrier } = useClientScenario({ pipeline: PIPELINE, flavour });
   let s: GithubScenario;
-
-  beforeAll(async () => {
-    s = await githubScenario({ pipeline: PIPELINE, flavour });
+  beforeEach(() => {
+    s = scenario();
   });
-  afterAll(async () => {
-    await s?.close();
-  });
-
-  const harrier = harrierFor(() => ({ server: s.server.host, token: s.token }));
 
   /** The build as the server answers it now. */
   const stored = async (number: number) => (await (await s.api(`/api/repos/${SLUG}/builds/${number}`)).json()) as Build;
